@@ -1,0 +1,42 @@
+"""Login sessions and their refresh tokens.
+
+A session is one sign-in (or one client_credentials grant). Every access token names its
+session; revoking the session (logout, refresh-token reuse, deactivation) ends every token
+made under it at once. Refresh tokens are stored as SHA-256 hashes and used once each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from csoapi.core.models import created_field, id_field, utc_column
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE"
+    )
+    client_id: uuid.UUID | None = Field(
+        default=None, foreign_key="api_client.id", index=True, ondelete="CASCADE"
+    )
+    created_at: datetime = created_field()
+    expires_at: datetime = utc_column()
+    revoked_at: datetime | None = utc_column(nullable=True)
+    revoked_reason: str | None = Field(default=None, max_length=64)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+
+    id: uuid.UUID = id_field()
+    session_id: uuid.UUID = Field(foreign_key="auth_session.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = created_field()
+    expires_at: datetime = utc_column()
+    used_at: datetime | None = utc_column(nullable=True)

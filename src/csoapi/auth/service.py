@@ -1,0 +1,245 @@
+"""Sign-in, token rotation, revocation and lockout."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from jose import jwt
+from jose.exceptions import JOSEError
+from sqlmodel import Session
+
+from csoapi.auth.models import AuthSession, RefreshToken
+from csoapi.auth.repository import AuthRepository
+from csoapi.auth.schemas import MeResponse, TokenResponse
+from csoapi.clients.repository import ClientRepository
+from csoapi.core import audit
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import BadRequest, Unauthorized
+from csoapi.core.models import utcnow
+from csoapi.core.passwords import digest_matches, token_digest, verify_password
+from csoapi.core.scopes import scopes_for
+from csoapi.core.security import ALGORITHMS, Principal, PrincipalKind, issue_access_token
+from csoapi.users.models import User
+from csoapi.users.repository import UserRepository
+
+INVALID_GRANT = "Invalid credentials, or the account is temporarily locked after repeated failures"
+
+
+def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> Unauthorized:
+    return Unauthorized(detail, code="invalid_grant", persist=persist, error="invalid_grant")
+
+
+class AuthService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.repo = AuthRepository(session)
+        self.users = UserRepository(session)
+        self.clients = ClientRepository(session)
+
+    # -- grants ---------------------------------------------------------------------------
+    def password_grant(self, username: str, password: str, scope: str | None) -> TokenResponse:
+        now = utcnow()
+        user = self.users.by_username(username.strip().lower(), for_update=True)
+        password_ok = verify_password(self.settings, user.password_hash if user else None, password)
+        if user is None:
+            audit.record(
+                self.session,
+                self.ctx,
+                "auth.login",
+                outcome="failed",
+                detail={"reason": "unknown_user"},
+            )
+            raise _invalid_grant()
+        if user.locked_until is not None and user.locked_until > now:
+            self._audit_login(user, "locked")
+            raise _invalid_grant()
+        if not password_ok or not user.active:
+            self._register_failure(user)
+            self._audit_login(user, "failed" if password_ok is False else "inactive")
+            raise _invalid_grant()
+        granted = self._granted(user.role, scope)
+        user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+        auth_session = AuthSession(
+            user_id=user.id, expires_at=now + timedelta(days=self.settings.refresh_token_days)
+        )
+        self.repo.add(auth_session)
+        refresh = self._new_refresh(auth_session)
+        self._audit_login(user, "success")
+        return self._token_response("user", user.id, user.role, granted, auth_session.id, refresh)
+
+    def client_credentials_grant(
+        self, client_id: str, client_secret: str, scope: str | None
+    ) -> TokenResponse:
+        client = self.clients.by_client_id(client_id)
+        if (
+            client is None
+            or not digest_matches(client.secret_hash, client_secret)
+            or not client.active
+        ):
+            audit.record(
+                self.session,
+                self.ctx,
+                "auth.client_token",
+                outcome="failed",
+                entity_type="api_client",
+                entity_id=client.id if client else None,
+            )
+            raise Unauthorized(
+                "Invalid client credentials",
+                code="invalid_client",
+                error="invalid_client",
+                persist=True,
+            )
+        granted = self._granted(client.kind, scope)
+        now = utcnow()
+        auth_session = AuthSession(
+            client_id=client.id,
+            expires_at=now + timedelta(minutes=self.settings.access_token_minutes),
+        )
+        self.repo.add(auth_session)
+        return self._token_response(
+            "client", client.id, client.kind, granted, auth_session.id, None
+        )
+
+    def refresh_grant(self, refresh_token: str, scope: str | None) -> TokenResponse:
+        now = utcnow()
+        stored = self.repo.refresh_for_update(token_digest(refresh_token))
+        if stored is None:
+            raise _invalid_grant("Unknown or expired refresh token", persist=False)
+        auth_session = self.repo.session_by_id(stored.session_id)
+        if auth_session is None or auth_session.revoked_at is not None:
+            raise _invalid_grant("This sign-in has ended; sign in again", persist=False)
+        if stored.used_at is not None:
+            # Reuse of a rotated token: someone else may hold it. End the whole family.
+            self.repo.revoke_session(auth_session.id, "refresh_token_reuse", now)
+            audit.record(
+                self.session,
+                self.ctx,
+                "auth.refresh_reuse",
+                outcome="revoked",
+                entity_type="auth_session",
+                entity_id=auth_session.id,
+            )
+            raise _invalid_grant("Refresh token already used; this sign-in has been ended")
+        if stored.expires_at <= now or auth_session.expires_at <= now:
+            raise _invalid_grant("Unknown or expired refresh token", persist=False)
+        user = self.users.get(auth_session.user_id) if auth_session.user_id else None
+        if user is None or not user.active:
+            raise _invalid_grant("Account inactive", persist=False)
+        granted = self._granted(user.role, scope)
+        stored.used_at = now
+        self.session.flush()
+        refresh = self._new_refresh(auth_session)
+        return self._token_response("user", user.id, user.role, granted, auth_session.id, refresh)
+
+    # -- revoke / me ----------------------------------------------------------------------
+    def revoke(self, token: str) -> bool:
+        """RFC 7009: end the sign-in a token belongs to. Unknown tokens are not an error."""
+        now = utcnow()
+        sid: uuid.UUID | None = None
+        if token.count(".") == 2 and len(token) <= 4096:
+            try:
+                claims = jwt.decode(
+                    token,
+                    self.settings.signing_key(),
+                    algorithms=ALGORITHMS,
+                    audience=self.settings.jwt_audience,
+                    issuer=self.settings.jwt_issuer,
+                    options={"verify_exp": False},
+                )
+                sid = uuid.UUID(str(claims.get("sid")))
+            except (JOSEError, ValueError, TypeError, AttributeError):
+                sid = None
+        else:
+            stored = self.repo.refresh_for_update(token_digest(token))
+            sid = stored.session_id if stored else None
+        if sid is None:
+            return False
+        revoked = self.repo.revoke_session(sid, "revoked", now) > 0
+        if revoked:
+            audit.record(
+                self.session, self.ctx, "auth.revoke", entity_type="auth_session", entity_id=sid
+            )
+        return revoked
+
+    @staticmethod
+    def me(principal: Principal) -> MeResponse:
+        return MeResponse(
+            id=principal.id,
+            kind=principal.kind,
+            username=principal.name if principal.is_user else None,
+            client_id=None if principal.is_user else principal.name,
+            role=principal.role,
+            scopes=sorted(principal.scopes),
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+    def _granted(self, role: str, scope: str | None) -> frozenset[str]:
+        allowed = scopes_for(role)
+        if not scope or not scope.strip():
+            return allowed
+        requested = frozenset(scope.split())
+        extra = requested - allowed
+        if extra:
+            raise BadRequest(
+                f"Scope(s) not available to this account: {' '.join(sorted(extra))}",
+                code="invalid_scope",
+                error="invalid_scope",
+            )
+        return requested
+
+    def _register_failure(self, user: User) -> None:
+        now = utcnow()
+        window = timedelta(minutes=self.settings.lockout_window_minutes)
+        if user.first_failed_at is None or now - user.first_failed_at > window:
+            user.failed_logins, user.first_failed_at = 1, now
+        else:
+            user.failed_logins += 1
+        if user.failed_logins >= self.settings.lockout_max_failures:
+            user.locked_until = now + timedelta(minutes=self.settings.lockout_minutes)
+            user.failed_logins, user.first_failed_at = 0, None
+        self.session.flush()
+
+    def _audit_login(self, user: User, outcome: str) -> None:
+        audit.record(
+            self.session,
+            self.ctx,
+            "auth.login",
+            entity_type="user",
+            entity_id=user.id,
+            outcome=outcome,
+        )
+
+    def _new_refresh(self, auth_session: AuthSession) -> str:
+        value = secrets.token_urlsafe(32)
+        self.repo.add(
+            RefreshToken(
+                session_id=auth_session.id,
+                token_hash=token_digest(value),
+                expires_at=auth_session.expires_at,
+            )
+        )
+        return value
+
+    def _token_response(
+        self,
+        kind: PrincipalKind,
+        subject: uuid.UUID,
+        role: str,
+        scopes: frozenset[str],
+        sid: uuid.UUID,
+        refresh: str | None,
+    ) -> TokenResponse:
+        issued = issue_access_token(
+            self.settings, subject=subject, kind=kind, role=role, scopes=scopes, session_id=sid
+        )
+        return TokenResponse(
+            access_token=issued.token,
+            expires_in=issued.expires_in,
+            scope=" ".join(sorted(scopes)),
+            refresh_token=refresh,
+        )

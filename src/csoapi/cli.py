@@ -1,0 +1,185 @@
+"""The ``csoapi`` command: serve, migrate, users, clients, seed-demo, export-openapi."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from csoapi.core.config import get_settings
+from csoapi.core.context import RequestContext
+from csoapi.core.db import make_engine, make_session_factory
+from csoapi.core.errors import DomainError
+from csoapi.core.scopes import ClientKind, Role
+
+app = typer.Typer(help="csoapi: the Community Service Officer operations API", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users", no_args_is_help=True)
+clients_app = typer.Typer(help="Manage machine clients", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(clients_app, name="clients")
+
+
+@contextmanager
+def cli_session() -> Iterator[tuple[Session, RequestContext]]:
+    """One transaction for one CLI action, with an audit context that says 'cli'."""
+    import csoapi.registry  # noqa: F401
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    ctx = RequestContext(
+        principal=None, request_id=f"cli-{uuid.uuid4().hex}", source_ip=None, settings=settings
+    )
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                yield session, ctx
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.signing_key()  # create the dev key once, before workers start
+    uvicorn.run(
+        "csoapi.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Bring the database schema to the newest migration (or REVISION)."""
+    from csoapi.core.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Sign-in name")],
+    role: Annotated[Role, typer.Option(help="cso, sergeant, records or admin")],
+    full_name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    badge_number: Annotated[str | None, typer.Option(help="Badge or employee number")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a user. Without --password-stdin a random password is made and printed once."""
+    from csoapi.users.schemas import UserCreate, UserRead
+    from csoapi.users.service import UserService
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    generated = password is None
+    password = password or secrets.token_urlsafe(15)
+    try:
+        data = UserCreate(
+            username=username,
+            full_name=full_name or username,
+            badge_number=badge_number,
+            role=role,
+            password=password,
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return
+    try:
+        with cli_session() as (session, ctx):
+            user = UserService(session, ctx).create(data)
+            out = json.loads(UserRead.model_validate(user).model_dump_json())
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    if generated:
+        out["password"] = password
+    typer.echo(json.dumps(out, indent=2))
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="Who the client is, e.g. 'Metro CAD bridge'")],
+    kind: Annotated[ClientKind, typer.Option(help="cad or payment_portal")],
+) -> None:
+    """Register a machine client; prints JSON with client_id and client_secret (shown once)."""
+    from csoapi.clients.schemas import ClientCreate
+    from csoapi.clients.service import ClientService
+
+    try:
+        data = ClientCreate(name=name, kind=kind)
+    except ValidationError as exc:
+        _fail(str(exc.errors()[0]["msg"]))
+        return
+    with cli_session() as (session, ctx):
+        created = ClientService(session, ctx).create(data)
+    typer.echo(created.model_dump_json(indent=2))
+
+
+@app.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database has no users yet")
+    ] = False,
+) -> None:
+    """Create demo users and clients (and demo case data) and print their logins once."""
+    from csoapi.demo import seed
+
+    with cli_session() as (session, ctx):
+        logins = seed(session, ctx, only_if_empty=if_empty)
+    if logins is None:
+        typer.echo("demo data: database already has users; nothing seeded")
+        return
+    typer.echo("demo data seeded. These logins are shown once; keep them:")
+    for line in logins:
+        typer.echo(f"  {line}")
+
+
+@app.command("export-openapi")
+def export_openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the contract")] = Path(
+        "openapi/openapi.json"
+    ),
+) -> None:
+    """Write the OpenAPI contract the app serves (the committed openapi/openapi.json)."""
+    from csoapi.openapi import render
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render())
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,103 @@
+"""Machine clients: create (secret shown once), rotate the secret, deactivate."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from sqlmodel import Session
+
+from csoapi.auth.repository import AuthRepository
+from csoapi.clients.models import ApiClient
+from csoapi.clients.repository import ClientRepository
+from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
+from csoapi.core import audit
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import NotFound
+from csoapi.core.models import utcnow
+from csoapi.core.passwords import token_digest
+from csoapi.core.scopes import ClientKind
+
+
+def new_secret() -> str:
+    return "cs_" + secrets.token_urlsafe(32)
+
+
+class ClientService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.repo = ClientRepository(session)
+        self.auth = AuthRepository(session)
+
+    def create(self, data: ClientCreate) -> ClientWithSecret:
+        secret = new_secret()
+        client = self.repo.add(
+            ApiClient(
+                client_id=f"{data.kind.value.replace('_', '-')}-{secrets.token_hex(8)}",
+                name=data.name,
+                kind=data.kind.value,
+                secret_hash=token_digest(secret),
+            )
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "client.create",
+            entity_type="api_client",
+            entity_id=client.id,
+            detail={"kind": client.kind},
+        )
+        return self._with_secret(client, secret)
+
+    def get(self, pk: uuid.UUID, *, for_update: bool = False) -> ApiClient:
+        client = self.repo.get(pk, for_update=for_update)
+        if client is None:
+            raise NotFound("No such client", code="client_not_found")
+        return client
+
+    def rotate_secret(self, pk: uuid.UUID, if_match: str | None) -> ClientWithSecret:
+        client = self.get(pk, for_update=True)
+        check_if_match(if_match, client.version, required=False)
+        secret = new_secret()
+        client.secret_hash = token_digest(secret)
+        client.touch()
+        self.auth.revoke_all_for(client_id=client.id, reason="secret_rotated", now=utcnow())
+        audit.record(
+            self.session,
+            self.ctx,
+            "client.rotate_secret",
+            entity_type="api_client",
+            entity_id=client.id,
+        )
+        return self._with_secret(client, secret)
+
+    def set_active(self, pk: uuid.UUID, active: bool, if_match: str | None) -> ApiClient:
+        client = self.get(pk, for_update=True)
+        check_if_match(if_match, client.version, required=False)
+        if client.active == active:
+            return client
+        if not active:
+            self.auth.revoke_all_for(client_id=client.id, reason="deactivated", now=utcnow())
+        client.active = active
+        client.touch()
+        audit.record(
+            self.session,
+            self.ctx,
+            "client.activate" if active else "client.deactivate",
+            entity_type="api_client",
+            entity_id=client.id,
+        )
+        return client
+
+    def page(self, *, kind: ClientKind | None, active: bool | None, limit: int, cursor: str | None):
+        return self.repo.page(
+            kind=kind.value if kind else None, active=active, limit=limit, cursor=cursor
+        )
+
+    def _with_secret(self, client: ApiClient, secret: str) -> ClientWithSecret:
+        self.session.flush()
+        return ClientWithSecret(
+            **ClientRead.model_validate(client).model_dump(), client_secret=secret
+        )

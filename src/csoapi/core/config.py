@@ -1,0 +1,125 @@
+"""Settings, read once from the environment (prefix ``CSOAPI_``) and from ``.env``.
+
+Secrets are ``SecretStr`` so they never appear in a repr, a log line or an error body.
+Outside ``dev`` the JWT signing key must be given and strong; in ``dev`` a key is created
+once and kept in a file beside the working directory so that every process of the same
+installation (several workers, the CLI) signs and verifies with the same key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+DEV_SECRET_FILE = Path(".csoapi-dev-secret")
+
+
+class Environment(StrEnum):
+    dev = "dev"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CSOAPI_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.dev
+    database_url: str = "sqlite:///./csoapi.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=400)
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "csoapi"
+    jwt_audience: str = "csoapi"
+    access_token_minutes: int = Field(default=15, ge=1, le=15)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+
+    lockout_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_window_minutes: int = Field(default=15, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_memory_kib: int = Field(default=19456, ge=8)
+
+    timezone: str = "America/Los_Angeles"
+    agency_ori: str = "CA0000000"
+    call_number_prefix: str = "CFS"
+    report_number_prefix: str = "R"
+    citation_number_prefix: str = "C"
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    idempotency_ttl_hours: int = Field(default=48, ge=24)
+    webhook_allow_private: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _secret_outside_dev(self) -> Settings:
+        if self.env is Environment.dev:
+            return self
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"CSOAPI_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes "
+                f"when CSOAPI_ENV={self.env.value}"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def signing_key(self) -> str:
+        """The HS256 key. In dev without a configured key, one shared per installation."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        return _dev_secret()
+
+
+def _dev_secret() -> str:
+    """Read the installation's dev key, creating it exactly once (O_EXCL: no two writers)."""
+    try:
+        fd = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = DEV_SECRET_FILE.read_text().strip()
+        if len(value) < MIN_SECRET_BYTES:
+            raise RuntimeError(
+                f"{DEV_SECRET_FILE} is too short; delete it or set CSOAPI_JWT_SECRET"
+            ) from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

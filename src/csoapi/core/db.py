@@ -1,0 +1,118 @@
+"""Engines, sessions and the one-transaction-per-request dependency.
+
+- A plain ``postgresql://`` URL gets the psycopg 3 driver; ``sqlite:///`` stays as is.
+- SQLite: WAL, foreign keys on, a busy timeout, and every transaction opened with
+  ``BEGIN IMMEDIATE`` so that writers queue instead of failing half-way (SQLite allows one
+  writer at a time; taking the lock up front keeps read-then-write sequences such as
+  numbering and balance checks correct, as row locks do on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import structlog
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from csoapi.core.audit import record_refusal
+from csoapi.core.config import Settings
+from csoapi.core.errors import DomainError
+
+log = structlog.get_logger("csoapi.db")
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URL forms operators write and pick the project's driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgresql+psycopg2://"):
+        return "postgresql+psycopg://" + url[len("postgresql+psycopg2://") :]
+    return url
+
+
+def make_engine(url: str, settings: Settings | None = None, **overrides: Any) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **overrides,
+        )
+        _sqlite_setup(engine)
+        return engine
+    pool_size = settings.database_pool_size if settings else 10
+    max_overflow = settings.database_max_overflow if settings else 20
+    kwargs: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_recycle": 1800,
+        "pool_pre_ping": True,
+    }
+    kwargs.update(overrides)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy (and our BEGIN below) own transactions instead of pysqlite.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine_or_conn: Any, **kwargs: Any) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=engine_or_conn, class_=Session, expire_on_commit=False, autoflush=False, **kwargs
+    )
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session, one transaction per request: commit on success, roll back on any error.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent:
+    a failed commit becomes an error response, never a 2xx for lost work.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except DomainError as exc:
+            if exc.persist:
+                session.commit()
+                raise
+            session.rollback()
+            try:
+                record_refusal(session, request, exc)
+            except SQLAlchemyError:
+                session.rollback()
+                log.warning("refusal_audit_failed", code=exc.code)
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def is_postgres(session_or_conn: Any) -> bool:
+    return session_or_conn.get_bind().dialect.name == "postgresql"

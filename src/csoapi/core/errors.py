@@ -1,0 +1,267 @@
+"""The one error mapper: domain errors and framework errors become RFC 9457 problem+json.
+
+Services raise :class:`DomainError` subclasses; nothing outside the HTTP layer raises
+``HTTPException``. Every 4xx/5xx body has ``type``, ``title``, ``status``, ``detail``,
+``instance`` and ``code``; validation errors add ``errors: [{loc, msg, type}]``.
+No body ever carries a stack trace, SQL, or a secret.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://csoapi.dev/problems/"
+log = structlog.get_logger("csoapi.errors")
+
+
+class ValidationItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail, as every error response of this API carries it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    errors: list[ValidationItem] | None = None
+
+
+class DomainError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        persist: bool = False,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        # persist=True: the request's transaction is committed even though the request
+        # fails (a failed-login counter, the revocation of a reused refresh token's family).
+        self.persist = persist
+        if code:
+            self.code = code
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str = "Missing, invalid or expired credentials", **kw: Any):
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid_transition", "Invalid state transition"
+
+
+class PreconditionFailed(DomainError):
+    status, code, title = 412, "precondition_failed", "Precondition failed"
+
+
+class PreconditionRequired(DomainError):
+    status, code, title = 428, "precondition_required", "Precondition required"
+
+
+class Unprocessable(DomainError):
+    status, code, title = 422, "unprocessable", "Unprocessable request"
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class ServiceUnavailable(DomainError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path if request is not None else "",
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    out_headers = dict(headers or {})
+    if request is not None:
+        rid = request.scope.get("state", {}).get("request_id")
+        if rid:
+            out_headers["X-Request-ID"] = rid
+    return JSONResponse(
+        body, status_code=status, headers=out_headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def internal_error_response(request: Request | None) -> JSONResponse:
+    return problem_response(
+        request,
+        500,
+        "internal_error",
+        "The server failed to handle this request; it has been logged with its request id.",
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
+    items = []
+    for err in exc.errors():
+        loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
+        msg = str(err.get("msg", "invalid"))
+        items.append({"loc": loc, "msg": msg, "type": str(err.get("type", "value_error"))})
+    return items
+
+
+async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(
+        request, exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
+    )
+
+
+async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    items = _validation_items(exc)
+    first = items[0] if items else None
+    detail = (
+        f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}" if first else "Invalid request"
+    )
+    if len(items) > 1:
+        detail += f" (and {len(items) - 1} more)"
+    return problem_response(
+        request, 422, "validation_error", detail, title="Validation failed", errors=items
+    )
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).description
+    if status == 404 and detail == "Not Found":
+        detail = "No resource at this path"
+    if status == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on this path"
+    return problem_response(request, status, code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A constraint the service did not pre-check (a race between two writers). Say what
+    # happened without SQL; the full error goes to the log with the request id.
+    log.warning("integrity_error", error=str(exc.orig).splitlines()[0][:200])
+    return problem_response(
+        request,
+        409,
+        "conflict",
+        "The change conflicts with data written at the same time; read the resource and retry.",
+    )
+
+
+async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.error("database_unavailable", error=type(exc.orig).__name__)
+        return problem_response(
+            request,
+            503,
+            "database_unavailable",
+            "The database is busy or unreachable; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    log.exception("database_error")
+    return internal_error_response(request)
+
+
+async def _replay_handler(request: Request, exc: Exception) -> Response:
+    headers = dict(getattr(exc, "headers", {}))
+    headers["Idempotent-Replayed"] = "true"
+    media_type = headers.pop("content-type", "application/json")
+    return Response(
+        getattr(exc, "body", ""),
+        status_code=getattr(exc, "status_code", 200),
+        headers=headers,
+        media_type=media_type,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    from csoapi.core.idempotency import IdempotentReplay
+
+    app.add_exception_handler(IdempotentReplay, _replay_handler)
+    app.add_exception_handler(DomainError, _domain_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _integrity_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _db_handler)  # type: ignore[arg-type]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for a route: each listed status as a problem+json body."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted(set(statuses)):
+        out[status] = {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    return out

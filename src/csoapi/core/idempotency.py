@@ -1,0 +1,208 @@
+"""Idempotency-Key: a retried POST replays the first response instead of acting twice.
+
+The key row is inserted in the same transaction as the work it guards and completed with
+the response before commit, so a key is either absent or holds a finished response. Two
+concurrent requests with one key: the second waits on the unique index (PostgreSQL) or the
+write lock (SQLite) until the first commits, then replays its response. Keys are scoped per
+principal and kept ``idempotency_ttl_hours`` (≥ 24 h).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Header, Request
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel
+
+from csoapi.core.context import ContextDep, RequestContext
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import Unprocessable
+from csoapi.core.models import created_field, id_field, utc_column, utcnow
+
+KEY_MAX = 255
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("principal", "key"),)
+
+    id: uuid.UUID = id_field()
+    principal: str = Field(max_length=48)
+    key: str = Field(max_length=KEY_MAX)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=512)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    response_body: str | None = Field(default=None, sa_type=sa.Text)
+    response_headers: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = created_field()
+    expires_at: datetime = utc_column(index=True)
+
+
+class IdempotentReplay(Exception):
+    """Raised to answer with a stored response; rendered by the error mapper."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__("idempotent replay")
+        self.status_code = record.status_code or 200
+        self.body = record.response_body or "null"
+        self.headers = dict(record.response_headers or {})
+
+
+class Idempotency:
+    def __init__(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        key: str | None,
+        fingerprint: str,
+        method: str,
+        path: str,
+    ) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.key = key
+        self.fingerprint = fingerprint
+        self.method = method
+        self.path = path
+        self._record_id: uuid.UUID | None = None
+
+    @property
+    def _principal(self) -> str:
+        p = self.ctx.actor
+        return f"{p.kind}:{p.id}"
+
+    def _existing(self) -> IdempotencyRecord | None:
+        return self.session.scalars(
+            sa.select(IdempotencyRecord).where(
+                IdempotencyRecord.principal == self._principal, IdempotencyRecord.key == self.key
+            )
+        ).first()
+
+    def _replay_or_reject(self, record: IdempotencyRecord) -> None:
+        if record.fingerprint != self.fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was already used with a different request body",
+                code="idempotency_key_reused",
+            )
+        raise IdempotentReplay(record)
+
+    def begin(self) -> None:
+        if self.key is None:
+            return
+        now = utcnow()
+        record = self._existing()
+        if record is not None:
+            if record.expires_at > now:
+                self._replay_or_reject(record)
+            self.session.delete(record)
+            self.session.flush()
+        record = IdempotencyRecord(
+            principal=self._principal,
+            key=self.key,
+            method=self.method,
+            path=self.path[:512],
+            fingerprint=self.fingerprint,
+            expires_at=now + timedelta(hours=self.ctx.settings.idempotency_ttl_hours),
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(record)
+        except IntegrityError:
+            # A concurrent request with this key committed first: answer as it did.
+            winner = self._existing()
+            if winner is None:  # pragma: no cover - the unique index said it exists
+                raise
+            self._replay_or_reject(winner)
+        self._record_id = record.id
+
+    def complete(self, status_code: int, body: str, headers: dict[str, str]) -> None:
+        if self._record_id is None:
+            return
+        self.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == self._record_id)
+            .values(status_code=status_code, response_body=body, response_headers=headers)
+        )
+
+
+def _canonical(body: bytes) -> bytes:
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        return body
+
+
+async def request_fingerprint(request: Request) -> str:
+    body = await request.body()
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.url.path}\n".encode())
+    digest.update(_canonical(body))
+    return digest.hexdigest()
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=KEY_MAX,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe key (printable ASCII, ≤ 255): the same key and body replay the "
+        "first response; the same key with another body is 422 idempotency_key_reused",
+    ),
+]
+
+
+def _build(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    key: IdempotencyKeyHeader,
+    fingerprint: Annotated[str, Depends(request_fingerprint)],
+    *,
+    required_for_clients: bool,
+) -> Idempotency:
+    if key is None and required_for_clients and ctx.actor.kind == "client":
+        raise Unprocessable(
+            "Machine clients must send an Idempotency-Key with this request",
+            code="idempotency_key_required",
+        )
+    idem = Idempotency(session, ctx, key, fingerprint, request.method, request.url.path)
+    idem.begin()
+    return idem
+
+
+def idempotency(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    key: IdempotencyKeyHeader = None,
+    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+) -> Idempotency:
+    return _build(request, session, ctx, key, fingerprint, required_for_clients=False)
+
+
+def idempotency_required_for_clients(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    key: IdempotencyKeyHeader = None,
+    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+) -> Idempotency:
+    return _build(request, session, ctx, key, fingerprint, required_for_clients=True)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+ClientIdempotencyDep = Annotated[Idempotency, Depends(idempotency_required_for_clients)]
+
+
+def stored_headers(headers: dict[str, Any]) -> dict[str, str]:
+    keep = {"location", "etag", "content-type"}
+    return {k: str(v) for k, v in headers.items() if k.lower() in keep}

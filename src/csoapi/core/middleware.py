@@ -1,0 +1,121 @@
+"""Pure ASGI middleware: request id in and out, the 1 MiB body limit, one access-log line,
+and the last-resort 500 (a problem body that says nothing internal)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from fastapi import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from csoapi.core.errors import internal_error_response, problem_response
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+log = structlog.get_logger("csoapi.access")
+
+
+class _BodyTooLarge(HTTPException):
+    """An HTTPException so FastAPI's body reader passes it through to the error mapper."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request bodies are limited to {limit} bytes")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request = Request(scope)
+        started = time.perf_counter()
+        status_holder: dict[str, Any] = {"status": 500, "started": False}
+
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_body_bytes
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._send_413(request, send, status_holder)
+                self._log(scope, status_holder, started)
+                return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self.max_body_bytes)
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                raw = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in raw):
+                    raw.append((b"x-request-id", request_id.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            if not status_holder["started"]:
+                await self._send_413(request, send, status_holder)
+        except Exception:
+            log.exception("unhandled_error", path=_route_path(scope))
+            if not status_holder["started"]:
+                response = internal_error_response(request)
+                status_holder["status"] = 500
+                await response(scope, receive, send)
+        finally:
+            self._log(scope, status_holder, started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _send_413(self, request: Request, send: Send, holder: dict[str, Any]) -> None:
+        holder["status"] = 413
+        response = problem_response(
+            request,
+            413,
+            "payload_too_large",
+            f"Request bodies are limited to {self.max_body_bytes} bytes",
+        )
+        await response(request.scope, _empty_receive, send)
+
+    def _log(self, scope: Scope, holder: dict[str, Any], started: float) -> None:
+        log.info(
+            "request",
+            method=scope.get("method"),
+            route=_route_path(scope),
+            status=holder["status"],
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+def _route_path(scope: Scope) -> str:
+    # The route template, not the raw path: paths can carry plates or names.
+    route = scope.get("route")
+    return getattr(route, "path", None) or "<unmatched>"
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,120 @@
+"""Roles, machine-client kinds and scopes: exactly the contract's table (section 2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    cso = "cso"
+    sergeant = "sergeant"
+    records = "records"
+    admin = "admin"
+
+
+class ClientKind(StrEnum):
+    cad = "cad"
+    payment_portal = "payment_portal"
+
+
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "calls:read": "Read calls for service",
+    "calls:write": "Create and update calls, add notes, change status",
+    "calls:dispatch": "Assign and reassign calls",
+    "reports:read": "Read reports",
+    "reports:write": "Write and submit reports",
+    "reports:review": "Approve or return reports (sergeant)",
+    "reports:records": "Process and release reports (records)",
+    "reports:export": "Export approved reports (RMS)",
+    "citations:read": "Read citations",
+    "citations:issue": "Issue citations and warnings",
+    "citations:void": "Void citations (sergeant)",
+    "citations:adjudicate": "Adjudicate contested citations, refer to collections",
+    "citations:lookup": "Payment-portal lookup of citations with a balance",
+    "payments:read": "Read payments and reconciliation",
+    "payments:write": "Post and reverse payments",
+    "impounds:read": "Read impounds",
+    "impounds:write": "Request and record impounds",
+    "impounds:holds": "Place and lift impound holds",
+    "impounds:release": "Release impounded vehicles",
+    "evidence:read": "Read evidence and property",
+    "evidence:write": "Record evidence and custody events",
+    "evidence:approve": "Approve evidence dispositions",
+    "evidence:dispose": "Execute evidence dispositions",
+    "referrals:read": "Read referrals",
+    "referrals:write": "Write referrals",
+    "services:write": "Maintain the service directory",
+    "audit:read": "Read the audit log",
+    "stats:read": "Read statistics",
+    "events:read": "Read the event feed",
+    "webhooks:write": "Manage webhook subscriptions",
+    "admin": "Administer users, clients, code tables and the violation schedule",
+}
+
+_CSO = [
+    "calls:read",
+    "calls:write",
+    "reports:read",
+    "reports:write",
+    "citations:read",
+    "citations:issue",
+    "impounds:read",
+    "impounds:write",
+    "evidence:read",
+    "evidence:write",
+    "referrals:read",
+    "referrals:write",
+]
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.cso: frozenset(_CSO),
+    Role.sergeant: frozenset(
+        _CSO
+        + [
+            "calls:dispatch",
+            "reports:review",
+            "citations:void",
+            "impounds:holds",
+            "evidence:approve",
+            "audit:read",
+            "stats:read",
+        ]
+    ),
+    Role.records: frozenset(
+        [
+            "calls:read",
+            "reports:read",
+            "reports:records",
+            "citations:read",
+            "citations:adjudicate",
+            "payments:read",
+            "payments:write",
+            "impounds:read",
+            "impounds:release",
+            "evidence:read",
+            "evidence:write",
+            "evidence:dispose",
+            "stats:read",
+        ]
+    ),
+    Role.admin: frozenset(["admin", "services:write", "audit:read"]),
+    ClientKind.cad: frozenset(
+        [
+            "calls:read",
+            "calls:write",
+            "calls:dispatch",
+            "reports:export",
+            "events:read",
+            "webhooks:write",
+        ]
+    ),
+    ClientKind.payment_portal: frozenset(
+        ["citations:lookup", "payments:write", "events:read", "webhooks:write"]
+    ),
+}
+
+assert all(s in SCOPE_DESCRIPTIONS for scopes in ROLE_SCOPES.values() for s in scopes)
+
+
+def scopes_for(role: str) -> frozenset[str]:
+    return ROLE_SCOPES.get(role, frozenset())

@@ -1,0 +1,256 @@
+"""Access tokens and the one auth dependency.
+
+Tokens are HS256 JWTs made and checked here only, with python-jose and a pinned algorithm
+list (never ``none``, never the token's own ``alg``), pinned ``iss``/``aud``, and explicit
+presence checks for ``exp``, ``iat``, ``sub``, ``jti`` and ``sid``. Anything wrong with a
+token is a 401 problem with ``WWW-Authenticate: Bearer``; nothing about a token is a 500.
+
+Every access token names its login session (``sid``). Checking a token costs one indexed
+lookup: the session row joined to its user or client, which answers at once whether the
+session was revoked, the account deactivated, or the role changed since the token was made.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from csoapi.core.config import Settings
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import Forbidden, Unauthorized
+from csoapi.core.models import utcnow
+from csoapi.core.scopes import SCOPE_DESCRIPTIONS, scopes_for
+
+ALGORITHM = "HS256"
+ALGORITHMS = [ALGORITHM]
+MAX_TOKEN_BYTES = 4096
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "aud", "iss", "sid", "kind", "role", "scope")
+CLOCK_SKEW = timedelta(seconds=60)
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+
+PrincipalKind = Literal["user", "client"]
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+    ),
+    scheme_name="OAuth2",
+    description="Bearer JWT from POST /api/v1/auth/token (password, client_credentials or "
+    "refresh_token grant). Access tokens live at most 15 minutes.",
+    auto_error=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a person (user) or a machine client, with its current scopes."""
+
+    kind: PrincipalKind
+    id: uuid.UUID
+    name: str
+    role: str
+    scopes: frozenset[str]
+    session_id: uuid.UUID
+    token_id: str
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == "user"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    jti: str
+
+
+def issue_access_token(
+    settings: Settings,
+    *,
+    subject: uuid.UUID,
+    kind: PrincipalKind,
+    role: str,
+    scopes: frozenset[str],
+    session_id: uuid.UUID,
+    now: datetime | None = None,
+) -> IssuedToken:
+    now = now or utcnow()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    jti = secrets.token_urlsafe(16)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(subject),
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "jti": jti,
+        "sid": str(session_id),
+        "kind": kind,
+        "role": role,
+        "scope": " ".join(sorted(scopes)),
+    }
+    token = jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
+    return IssuedToken(token=token, expires_in=int(lifetime.total_seconds()), jti=jti)
+
+
+def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
+    """Verify a bearer token's form, signature and claims; any fault is a 401."""
+    if len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
+        raise Unauthorized("Token too large", code="invalid_token")
+    if token.count(".") != 2:
+        # Five segments is a JWE; this API only accepts signed JWTs (JWS compact form).
+        raise Unauthorized("Malformed token", code="invalid_token")
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized("Token algorithm not accepted", code="invalid_token")
+        claims = jwt.decode(
+            token,
+            settings.signing_key(),
+            algorithms=ALGORITHMS,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "require_jti": True,
+                "require_aud": True,
+                "require_iss": True,
+                "leeway": 0,
+            },
+        )
+    except Unauthorized:
+        raise
+    except (JOSEError, ValueError, TypeError, KeyError, AttributeError):
+        # Every way python-jose (or the base64/JSON under it) rejects a token is a 401.
+        raise Unauthorized("Invalid or expired token", code="invalid_token") from None
+    if not isinstance(claims, dict) or any(claims.get(c) in (None, "") for c in REQUIRED_CLAIMS):
+        raise Unauthorized("Token lacks required claims", code="invalid_token")
+    iat = claims["iat"]
+    if not isinstance(iat, int | float) or iat > (utcnow() + CLOCK_SKEW).timestamp():
+        raise Unauthorized("Token issued in the future", code="invalid_token")
+    return claims
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _load_principal(session: Any, claims: dict[str, Any]) -> Principal:
+    from csoapi.auth.models import AuthSession  # local import: models import this package
+    from csoapi.clients.models import ApiClient
+    from csoapi.users.models import User
+
+    try:
+        sid = uuid.UUID(str(claims["sid"]))
+        sub = uuid.UUID(str(claims["sub"]))
+    except ValueError:
+        raise Unauthorized("Invalid token subject", code="invalid_token") from None
+    row = session.execute(
+        sa.select(
+            AuthSession.revoked_at,
+            AuthSession.expires_at,
+            User.id,
+            User.username,
+            User.role,
+            User.active,
+            ApiClient.id,
+            ApiClient.client_id,
+            ApiClient.kind,
+            ApiClient.active,
+        )
+        .select_from(AuthSession)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .outerjoin(ApiClient, ApiClient.id == AuthSession.client_id)
+        .where(AuthSession.id == sid)
+    ).first()
+    if row is None:
+        raise Unauthorized("Session not found", code="invalid_token")
+    (revoked_at, expires_at, uid, username, urole, uactive, cid, client_id, ckind, cactive) = row
+    if revoked_at is not None or expires_at <= utcnow():
+        raise Unauthorized("Session ended", code="invalid_token")
+    kind = claims["kind"]
+    if kind == "user" and uid is not None and _as_uuid(uid) == sub and uactive:
+        name, role = username, urole
+    elif kind == "client" and cid is not None and _as_uuid(cid) == sub and cactive:
+        name, role = client_id, ckind
+    else:
+        raise Unauthorized("Account inactive or token subject mismatch", code="invalid_token")
+    if claims["role"] != role:
+        raise Unauthorized("Role changed since this token was issued", code="invalid_token")
+    granted = frozenset(str(claims["scope"]).split()) & scopes_for(role)
+    return Principal(
+        kind=kind,
+        id=sub,
+        name=name,
+        role=role,
+        scopes=granted,
+        session_id=sid,
+        token_id=str(claims["jti"]),
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'", code="invalid_token")
+    return value.strip()
+
+
+def authenticate(request: Request, session: SessionDep) -> Principal:
+    """The caller, checked once per request (cached by FastAPI across dependencies)."""
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("Bearer token required")
+    settings: Settings = request.app.state.settings
+    claims = decode_access_token(token, settings)
+    principal = _load_principal(session, claims)
+    request.state.principal = principal
+    return principal
+
+
+def _insufficient(missing: list[str]) -> str:
+    return f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'
+
+
+def require_scopes(
+    security_scopes: SecurityScopes,
+    principal: Annotated[Principal, Depends(authenticate)],
+    _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
+) -> Principal:
+    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+    if missing:
+        raise Forbidden(
+            f"This operation needs the scope(s): {' '.join(missing)}",
+            code="insufficient_scope",
+            headers={"WWW-Authenticate": _insufficient(missing)},
+        )
+    return principal
+
+
+def Scoped(*scopes: str) -> Any:  # noqa: N802 - reads as a type in signatures
+    """``Annotated[Principal, Security(require_scopes, scopes=[...])]`` for a route."""
+    return Annotated[Principal, Security(require_scopes, scopes=list(scopes))]
+
+
+AuthenticatedDep = Annotated[Principal, Depends(authenticate)]

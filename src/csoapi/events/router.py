@@ -1,0 +1,75 @@
+"""GET /api/v1/events — the pull feed over the outbox, filtered by the caller's scopes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from csoapi.core import events
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import error_responses
+from csoapi.core.pagination import DEFAULT_LIMIT, LimitQuery
+from csoapi.core.security import Scoped
+
+router = APIRouter(prefix="/events", tags=["events"])
+EventReader = Scoped("events:read")
+
+
+class EventRead(BaseModel):
+    id: uuid.UUID
+    position: str
+    type: str
+    entity_type: str
+    entity_id: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[EventRead]
+    next_cursor: str | None
+
+
+@router.get(
+    "",
+    operation_id="events_list",
+    summary="Read events after a position (pull feed)",
+    description="Events come in commit order. Pass the `position` of the last event you "
+    "processed as `after`; `next_cursor` is that position when more events are waiting.",
+    response_model=EventPage,
+    responses=error_responses(401, 403, 422),
+)
+def list_events(
+    principal: EventReader,
+    session: SessionDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    types: Annotated[
+        list[str] | None, Query(max_length=64, description="Event types (repeat or comma-separate)")
+    ] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> EventPage:
+    wanted = sorted({t.strip() for raw in types or [] for t in raw.split(",") if t.strip()})
+    rows = events.read_feed(
+        session,
+        after=events.decode_position(after) if after else None,
+        types=wanted or None,
+        scopes=principal.scopes,
+        limit=limit,
+    )
+    items = [
+        EventRead(
+            id=r.event_id,
+            position=events.encode_position(r.txid, r.id or 0),
+            type=r.type,
+            entity_type=r.entity_type,
+            entity_id=r.entity_id,
+            occurred_at=r.occurred_at,
+            data=r.payload,
+        )
+        for r in rows
+    ]
+    return EventPage(items=items, next_cursor=items[-1].position if len(items) == limit else None)

@@ -1,0 +1,103 @@
+"""The application factory: settings, database, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+import csoapi.registry  # noqa: F401  (every table on the metadata)
+from csoapi import __version__
+from csoapi.api.v1 import api_router
+from csoapi.core.config import Settings, get_settings
+from csoapi.core.db import make_engine, make_session_factory
+from csoapi.core.errors import install_error_handlers
+from csoapi.core.logging import configure_logging
+from csoapi.core.middleware import RequestContextMiddleware
+from csoapi.core.migrate import head_revisions
+from csoapi.health import router as health_router
+
+DESCRIPTION = """
+REST/JSON API for police **Community Service Officer** operations: non-emergency calls for
+service, reports, parking citations and payments, impounds, evidence and property custody,
+and social-service referrals.
+
+* Authenticate with `POST /api/v1/auth/token`; send `Authorization: Bearer <token>`.
+* Errors are `application/problem+json` (RFC 9457) with a stable `code`.
+* Lists are keyset-paginated: `?limit=&cursor=` → `{items, next_cursor}`.
+* Mutable resources carry `version` and an `ETag`; `PATCH` needs `If-Match`.
+* Create and money-moving POSTs accept `Idempotency-Key`.
+"""
+
+EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.operation_id or route.name
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Any] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.signing_key()  # fail fast (and create the dev key once) before serving
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="csoapi",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        openapi_tags=[
+            {"name": "auth", "description": "Tokens, revocation, the current principal"},
+            {"name": "users", "description": "People who sign in (admin)"},
+            {"name": "clients", "description": "Machine clients: CAD, payment portals (admin)"},
+            {"name": "audit", "description": "The audit trail"},
+            {"name": "events", "description": "The event feed (outbox)"},
+            {"name": "health", "description": "Liveness and readiness"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.schema_heads = head_revisions(settings.database_url)
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "Accept",
+            ],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,10 @@
+"""Imports every table model, so that metadata is complete for Alembic, start-up and tests."""
+
+from sqlmodel import SQLModel
+
+from csoapi.auth import models as auth_models  # noqa: F401
+from csoapi.clients import models as client_models  # noqa: F401
+from csoapi.core import audit, events, idempotency  # noqa: F401
+from csoapi.users import models as user_models  # noqa: F401
+
+metadata = SQLModel.metadata

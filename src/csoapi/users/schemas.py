@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
+from csoapi.core.schemas import Input, Name, Output
+from csoapi.core.scopes import Role
+
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=3,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9._\-]*$",
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+Badge = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class UserCreate(Input):
+    username: Username
+    full_name: Name
+    badge_number: Badge | None = None
+    role: Role
+    password: Password
+
+
+class UserUpdate(Input):
+    full_name: Name | None = None
+    badge_number: Badge | None = None
+    role: Role | None = None
+    password: Password | None = None
+
+
+class UserRead(Output):
+    id: uuid.UUID
+    username: str
+    full_name: str
+    badge_number: str | None
+    role: Role
+    active: bool
+    locked_until: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,133 @@
+"""User administration: create, change role, deactivate, unlock. Admin only (scope 'admin')."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+
+from csoapi.auth.repository import AuthRepository
+from csoapi.core import audit
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import Conflict, NotFound
+from csoapi.core.models import utcnow
+from csoapi.core.passwords import hash_password
+from csoapi.core.scopes import Role
+from csoapi.users.models import User
+from csoapi.users.repository import UserRepository
+from csoapi.users.schemas import UserCreate, UserUpdate
+
+
+class UserService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.repo = UserRepository(session)
+        self.auth = AuthRepository(session)
+
+    def create(self, data: UserCreate) -> User:
+        if self.repo.username_taken(data.username):
+            raise Conflict(f"Username '{data.username}' is taken", code="username_taken")
+        user = self.repo.add(
+            User(
+                username=data.username,
+                full_name=data.full_name,
+                badge_number=data.badge_number,
+                role=data.role.value,
+                password_hash=hash_password(self.ctx.settings, data.password),
+            )
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "user.create",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"role": user.role},
+        )
+        return user
+
+    def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User:
+        user = self.repo.get(user_id, for_update=for_update)
+        if user is None:
+            raise NotFound("No such user", code="user_not_found")
+        return user
+
+    def update(self, user_id: uuid.UUID, data: UserUpdate, if_match: str | None) -> User:
+        user = self.get(user_id, for_update=True)
+        check_if_match(if_match, user.version, required=True)
+        changes = data.model_dump(exclude_unset=True)
+        if "role" in changes and changes["role"] is None:
+            changes.pop("role")
+        if changes.get("role") is not None and changes["role"] != user.role:
+            self._keep_an_admin(user, new_role=changes["role"])
+            user.role = Role(changes["role"]).value
+            self._end_sessions(user, "role_changed")
+        if "full_name" in changes and changes["full_name"] is not None:
+            user.full_name = changes["full_name"]
+        if "badge_number" in changes:
+            user.badge_number = changes["badge_number"]
+        if changes.get("password"):
+            user.password_hash = hash_password(self.ctx.settings, changes["password"])
+            self._end_sessions(user, "password_changed")
+        user.touch()
+        fields = sorted(k for k in changes if k != "password") + (
+            ["password"] if "password" in changes else []
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "user.update",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"fields": fields},
+        )
+        return user
+
+    def set_active(self, user_id: uuid.UUID, active: bool, if_match: str | None) -> User:
+        user = self.get(user_id, for_update=True)
+        check_if_match(if_match, user.version, required=False)
+        if user.active == active:
+            return user
+        if not active:
+            actor = self.ctx.principal
+            if actor is not None and actor.is_user and actor.id == user.id:
+                raise Conflict(
+                    "You cannot deactivate your own account", code="cannot_deactivate_self"
+                )
+            self._keep_an_admin(user, new_role=None)
+            self._end_sessions(user, "deactivated")
+        user.active = active
+        user.touch()
+        audit.record(
+            self.session,
+            self.ctx,
+            "user.activate" if active else "user.deactivate",
+            entity_type="user",
+            entity_id=user.id,
+        )
+        return user
+
+    def unlock(self, user_id: uuid.UUID) -> User:
+        user = self.get(user_id, for_update=True)
+        user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
+        user.touch()
+        audit.record(self.session, self.ctx, "user.unlock", entity_type="user", entity_id=user.id)
+        return user
+
+    def page(self, *, role: Role | None, active: bool | None, limit: int, cursor: str | None):
+        return self.repo.page(
+            role=role.value if role else None, active=active, limit=limit, cursor=cursor
+        )
+
+    def _end_sessions(self, user: User, reason: str) -> None:
+        self.auth.revoke_all_for(user_id=user.id, reason=reason, now=utcnow())
+
+    def _keep_an_admin(self, user: User, *, new_role: str | None) -> None:
+        """Never leave the agency without an active administrator."""
+        if user.role != Role.admin or not user.active or new_role == Role.admin:
+            return
+        others = self.repo.page(role=Role.admin.value, active=True, limit=2, cursor=None)[0]
+        if not any(u.id != user.id for u in others):
+            raise Conflict("This is the last active administrator", code="last_admin")
