@@ -21,7 +21,10 @@ DEMO_USERS = [
     ("cso.okafor", "CSO Tayo Okafor", "C-1077", Role.cso),
     ("records.lee", "Jordan Lee (Records)", "R-301", Role.records),
 ]
-DEMO_CLIENTS = [("Demo CAD bridge", ClientKind.cad), ("Demo payment portal", ClientKind.payment_portal)]
+DEMO_CLIENTS = [
+    ("Demo CAD bridge", ClientKind.cad),
+    ("Demo payment portal", ClientKind.payment_portal),
+]
 
 
 def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[str] | None:

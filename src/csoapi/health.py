@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from csoapi.core.db import read_only_connection
 from csoapi.core.errors import ServiceUnavailable, error_responses
 from csoapi.core.migrate import current_revisions
 
@@ -41,7 +42,7 @@ def readyz(request: Request) -> Ready:
     engine: sa.Engine = request.app.state.engine
     heads: frozenset[str] = request.app.state.schema_heads
     try:
-        with engine.connect() as conn:
+        with read_only_connection(engine) as conn:
             current = current_revisions(conn)
     except SQLAlchemyError:
         raise ServiceUnavailable(

@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from csoapi.core.audit import AuditEvent
+from csoapi.core import audit
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import (
@@ -18,15 +17,12 @@ from csoapi.core.pagination import (
     CursorQuery,
     LimitQuery,
     Page,
-    SortKey,
-    keyset_page,
 )
 from csoapi.core.schemas import Output
 from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AuditReader = Scoped("audit:read")
-AUDIT_KEYS = (SortKey(AuditEvent.id, "int", lambda a: a.id),)
 
 
 class AuditRead(Output):
@@ -65,22 +61,16 @@ def list_audit(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AuditRead]:
-    stmt = sa.select(AuditEvent)
-    filters = {
-        AuditEvent.actor_id: str(actor_id) if actor_id else None,
-        AuditEvent.action: action,
-        AuditEvent.entity_type: entity_type,
-        AuditEvent.entity_id: entity_id,
-        AuditEvent.outcome: outcome,
-    }
-    for column, value in filters.items():
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if at_from is not None:
-        stmt = stmt.where(AuditEvent.at >= at_from)
-    if at_to is not None:
-        stmt = stmt.where(AuditEvent.at < at_to)
-    rows, nxt = keyset_page(
-        session, stmt, tag="audit", keys=AUDIT_KEYS, limit=limit, cursor=cursor, descending=True
+    rows, nxt = audit.search(
+        session,
+        actor_id=str(actor_id) if actor_id else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        outcome=outcome,
+        at_from=at_from,
+        at_to=at_to,
+        limit=limit,
+        cursor=cursor,
     )
     return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows], next_cursor=nxt)

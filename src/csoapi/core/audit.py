@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
 from csoapi.core.models import utc_column, utcnow
+from csoapi.core.pagination import SortKey, keyset_page
 
 if TYPE_CHECKING:
     from fastapi import Request
@@ -107,3 +108,40 @@ def record_refusal(session: Session, request: Request, exc: DomainError) -> None
         )
     )
     session.commit()
+
+
+AUDIT_KEYS = (SortKey(AuditEvent.id, "int", lambda a: a.id),)
+
+
+def search(
+    session: Session,
+    *,
+    actor_id: str | None,
+    action: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    outcome: str | None,
+    at_from: datetime | None,
+    at_to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AuditEvent], str | None]:
+    """The audit trail, newest first, filtered by equality on the given fields."""
+    stmt = sa.select(AuditEvent)
+    filters = {
+        AuditEvent.actor_id: actor_id,
+        AuditEvent.action: action,
+        AuditEvent.entity_type: entity_type,
+        AuditEvent.entity_id: entity_id,
+        AuditEvent.outcome: outcome,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if at_from is not None:
+        stmt = stmt.where(AuditEvent.at >= at_from)
+    if at_to is not None:
+        stmt = stmt.where(AuditEvent.at < at_to)
+    return keyset_page(
+        session, stmt, tag="audit", keys=AUDIT_KEYS, limit=limit, cursor=cursor, descending=True
+    )

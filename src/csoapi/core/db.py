@@ -57,6 +57,8 @@ def make_engine(url: str, settings: Settings | None = None, **overrides: Any) ->
         "pool_recycle": 1800,
         "pool_pre_ping": True,
     }
+    if overrides.get("poolclass") is sa.pool.NullPool:
+        kwargs = {"pool_pre_ping": False}
     kwargs.update(overrides)
     return sa.create_engine(url, **kwargs)
 
@@ -75,7 +77,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (health checks) may opt out of the write lock.
+        read_only = conn.get_execution_options().get("csoapi_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine_or_conn: Any, **kwargs: Any) -> sessionmaker[Session]:
@@ -114,5 +118,6 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def is_postgres(session_or_conn: Any) -> bool:
-    return session_or_conn.get_bind().dialect.name == "postgresql"
+def read_only_connection(engine: Engine) -> sa.Connection:
+    """A connection for reads that must not wait for SQLite's write lock."""
+    return engine.connect().execution_options(csoapi_read_only=True)

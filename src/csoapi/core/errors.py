@@ -218,8 +218,20 @@ async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONRespo
     )
 
 
+def _transient(exc: DBAPIError) -> bool:
+    """Worth a retry: lost connection, lock timeout, deadlock, serialization failure, busy."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("psycopg"):
+        return True
+    message = str(exc.orig).lower()
+    return "locked" in message or "busy" in message
+
+
 async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+    if _transient(exc):
         log.error("database_unavailable", error=type(exc.orig).__name__)
         return problem_response(
             request,

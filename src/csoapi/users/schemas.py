@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints
 
 from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
 from csoapi.core.schemas import Input, Name, Output
@@ -12,13 +12,8 @@ from csoapi.core.scopes import Role
 
 Username = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        min_length=3,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9._\-]*$",
-    ),
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._\-]*$"),
 ]
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 Badge = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]

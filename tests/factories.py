@@ -1,0 +1,111 @@
+"""Plain functions that arrange rows and tokens for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from csoapi.auth.models import AuthSession
+from csoapi.clients.models import ApiClient
+from csoapi.clients.schemas import ClientCreate
+from csoapi.clients.service import ClientService
+from csoapi.core.config import Settings
+from csoapi.core.context import RequestContext
+from csoapi.core.models import utcnow
+from csoapi.core.scopes import ClientKind, Role, scopes_for
+from csoapi.core.security import issue_access_token
+from csoapi.users.models import User
+from csoapi.users.schemas import UserCreate
+from csoapi.users.service import UserService
+
+PASSWORD = "correct horse battery staple"
+
+
+def ctx(settings: Settings) -> RequestContext:
+    return RequestContext(principal=None, request_id="test", source_ip=None, settings=settings)
+
+
+def create_user(
+    db: Session,
+    settings: Settings,
+    role: Role | str = Role.cso,
+    *,
+    username: str | None = None,
+    password: str = PASSWORD,
+    **extra: Any,
+) -> User:
+    user = UserService(db, ctx(settings)).create(
+        UserCreate(
+            username=username or f"{Role(role).value}.{uuid.uuid4().hex[:8]}",
+            full_name=extra.pop("full_name", "Test Person"),
+            role=Role(role),
+            password=password,
+            **extra,
+        )
+    )
+    db.commit()
+    return user
+
+
+def create_client(db: Session, settings: Settings, kind: ClientKind | str) -> tuple[ApiClient, str]:
+    created = ClientService(db, ctx(settings)).create(
+        ClientCreate(name=f"test {kind}", kind=ClientKind(kind))
+    )
+    db.commit()
+    client = db.get(ApiClient, created.id)
+    assert client is not None
+    return client, created.client_secret
+
+
+def token_for(
+    db: Session, settings: Settings, who: User | ApiClient, scopes: frozenset[str] | None = None
+) -> str:
+    """Mint an access token the way the token endpoint does, without the password hash cost."""
+    now = utcnow()
+    if isinstance(who, User):
+        session = AuthSession(user_id=who.id, expires_at=now + timedelta(days=1))
+        kind, role = "user", who.role
+    else:
+        session = AuthSession(client_id=who.id, expires_at=now + timedelta(minutes=15))
+        kind, role = "client", who.kind
+    db.add(session)
+    db.commit()
+    issued = issue_access_token(
+        settings,
+        subject=who.id,
+        kind=kind,
+        role=role,  # type: ignore[arg-type]
+        scopes=scopes if scopes is not None else scopes_for(role),
+        session_id=session.id,
+    )
+    return issued.token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def headers_for(db: Session, settings: Settings, role: str) -> dict[str, str]:
+    """Bearer headers for a fresh principal of a role or client kind."""
+    if role in {k.value for k in ClientKind}:
+        client, _ = create_client(db, settings, role)
+        return bearer(token_for(db, settings, client))
+    return bearer(token_for(db, settings, create_user(db, settings, role)))
+
+
+def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    for field in ("type", "title", "status", "detail", "instance", "code"):
+        assert field in body, (field, body)
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    text = response.text.lower()
+    for leak in ("traceback", "sqlalchemy", "psycopg", "select ", "insert into", "signing-key"):
+        assert leak not in text, (leak, body)
+    return body

@@ -1,0 +1,135 @@
+"""Every error status is problem+json with a stable code and no internals."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import APIRouter
+
+from csoapi.core.db import SessionDep
+from csoapi.main import create_app
+from tests.conftest import make_settings
+from tests.factories import assert_problem, headers_for
+
+
+async def test_404_unknown_path_and_405(client):
+    assert_problem(await client.get("/api/v1/no-such-thing"), 404, "not_found")
+    assert_problem(await client.delete("/healthz"), 405, "method_not_allowed")
+
+
+async def test_404_unknown_resource(client, db, settings):
+    admin = headers_for(db, settings, "admin")
+    r = await client.get("/api/v1/users/00000000-0000-4000-8000-000000000000", headers=admin)
+    assert_problem(r, 404, "user_not_found")
+
+
+async def test_422_shapes(client, db, settings):
+    admin = headers_for(db, settings, "admin")
+    r = await client.get("/api/v1/users/not-a-uuid", headers=admin)
+    body = assert_problem(r, 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["path", "user_id"]
+    assert set(body["errors"][0]) == {"loc", "msg", "type"}
+    # Unknown fields are refused, strings are bounded, enums are closed.
+    base = {"username": "new.user", "full_name": "N", "role": "cso", "password": "p" * 12}
+    for bad in (
+        base | {"is_admin": True},
+        base | {"full_name": "x" * 201},
+        base | {"role": "chief"},
+        base | {"password": "short"},
+        {**base, "username": "Bad Name!"},
+    ):
+        assert_problem(
+            await client.post("/api/v1/users", json=bad, headers=admin), 422, "validation_error"
+        )
+    # Naive datetimes are refused.
+    auditor = headers_for(db, settings, "sergeant")
+    r = await client.get("/api/v1/audit", params={"from": "2026-01-01T00:00:00"}, headers=auditor)
+    assert_problem(r, 422, "validation_error")
+    r = await client.get(
+        "/api/v1/audit", params={"from": "2026-01-01T00:00:00-08:00"}, headers=auditor
+    )
+    assert r.status_code == 200
+    # Bounded page sizes.
+    for limit in (0, 501, -1, "x"):
+        r = await client.get("/api/v1/users", params={"limit": limit}, headers=admin)
+        assert_problem(r, 422, "validation_error")
+
+
+async def test_malformed_json_and_wrong_types(client, db, settings):
+    admin = headers_for(db, settings, "admin")
+    r = await client.post(
+        "/api/v1/users",
+        content=b'{"username": ',
+        headers=admin | {"Content-Type": "application/json"},
+    )
+    assert_problem(r, 422, "validation_error")
+    r = await client.post(
+        "/api/v1/users", content=b"[1,2,3]", headers=admin | {"Content-Type": "application/json"}
+    )
+    assert_problem(r, 422, "validation_error")
+    r = await client.post(
+        "/api/v1/users", content=b"\xff\xfe", headers=admin | {"Content-Type": "application/json"}
+    )
+    assert_problem(r, 422, "validation_error")
+
+
+async def test_413_declared_and_streamed(client, db, settings):
+    admin = headers_for(db, settings, "admin")
+    big = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+    r = await client.post(
+        "/api/v1/users", content=big, headers=admin | {"Content-Type": "application/json"}
+    )
+    assert_problem(r, 413, "payload_too_large")
+
+    async def chunks():
+        for _ in range(20):
+            yield b" " * (64 * 1024)
+
+    r = await client.post(
+        "/api/v1/users", content=chunks(), headers=admin | {"Content-Type": "application/json"}
+    )
+    assert_problem(r, 413, "payload_too_large")
+
+
+async def test_401_and_403(client, db, settings):
+    r = await client.get("/api/v1/users")
+    assert_problem(r, 401, "unauthorized")
+    assert r.headers["www-authenticate"] == "Bearer"
+    r = await client.get("/api/v1/users", headers=headers_for(db, settings, "cso"))
+    body = assert_problem(r, 403, "insufficient_scope")
+    assert "admin" in body["detail"]
+    assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+
+
+@pytest.fixture
+def crashing_app(tmp_path):
+    from csoapi.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    upgrade(url)
+    app = create_app(make_settings(url))
+    boom = APIRouter()
+
+    @boom.get("/boom")
+    def explode() -> None:
+        raise RuntimeError("secret internals: password=hunter2 SELECT * FROM user_account")
+
+    @boom.get("/boom-db")
+    def explode_db(session: SessionDep) -> None:
+        session.exec_driver_sql = None  # type: ignore[attr-defined]
+        session.execute(__import__("sqlalchemy").text("SELECT * FROM no_such_table"))
+
+    app.include_router(boom)
+    yield app
+    app.state.engine.dispose()
+
+
+async def test_500_says_nothing_internal(crashing_app):
+    transport = httpx.ASGITransport(app=crashing_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        for path in ("/boom", "/boom-db"):
+            r = await c.get(path, headers={"X-Request-ID": "trace-me"})
+            body = assert_problem(r, 500, "internal_error")
+            assert "hunter2" not in r.text and "no_such_table" not in r.text
+            assert r.headers["x-request-id"] == "trace-me"
+            assert "trace-me" not in body["detail"]

@@ -1,0 +1,54 @@
+"""The role → scope table of the contract, token by token and endpoint by endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from csoapi.core.scopes import ROLE_SCOPES
+from tests.factories import bearer, create_client, create_user, token_for
+
+CONTRACT = {
+    "cso": "calls:read calls:write reports:read reports:write citations:read citations:issue "
+    "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write",
+    "sergeant": "calls:read calls:write reports:read reports:write citations:read citations:issue "
+    "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write "
+    "calls:dispatch reports:review citations:void impounds:holds evidence:approve "
+    "audit:read stats:read",
+    "records": "calls:read reports:read reports:records citations:read citations:adjudicate "
+    "payments:read payments:write impounds:read impounds:release evidence:read evidence:write "
+    "evidence:dispose stats:read",
+    "admin": "admin services:write audit:read",
+    "cad": "calls:read calls:write calls:dispatch reports:export events:read webhooks:write",
+    "payment_portal": "citations:lookup payments:write events:read webhooks:write",
+}
+CLIENT_KINDS = {"cad", "payment_portal"}
+
+# One representative read endpoint per scope that has one; extended as features land.
+ENDPOINTS = {
+    "admin": "/api/v1/users",
+    "audit:read": "/api/v1/audit",
+    "events:read": "/api/v1/events",
+}
+
+
+def test_role_scope_table_matches_the_contract():
+    assert {k: set(v) for k, v in ROLE_SCOPES.items()} == {
+        k: set(v.split()) for k, v in CONTRACT.items()
+    }
+
+
+def _token(db, settings, role: str) -> str:
+    if role in CLIENT_KINDS:
+        return token_for(db, settings, create_client(db, settings, role)[0])
+    return token_for(db, settings, create_user(db, settings, role))
+
+
+@pytest.mark.parametrize("role", sorted(CONTRACT))
+async def test_every_role_against_every_scope(client, db, settings, role):
+    token = _token(db, settings, role)
+    me = await client.get("/api/v1/auth/me", headers=bearer(token))
+    assert set(me.json()["scopes"]) == set(CONTRACT[role].split())
+    for scope, path in ENDPOINTS.items():
+        r = await client.get(path, headers=bearer(token))
+        expected = 200 if scope in CONTRACT[role].split() else 403
+        assert r.status_code == expected, (role, scope, r.text)
