@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from csoapi.core import audit
 from csoapi.core.db import SessionDep
@@ -18,7 +17,7 @@ from csoapi.core.pagination import (
     LimitQuery,
     Page,
 )
-from csoapi.core.schemas import Output
+from csoapi.core.schemas import Output, Timestamp
 from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -56,8 +55,8 @@ def list_audit(
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(max_length=32)] = None,
-    at_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    at_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    at_from: Annotated[Timestamp | None, Query(alias="from")] = None,
+    at_to: Annotated[Timestamp | None, Query(alias="to")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AuditRead]:

@@ -8,6 +8,7 @@ No body ever carries a stack trace, SQL, or a secret.
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -197,13 +198,44 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
 
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
+    if status == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's word for a body it could not decode; to a client it is invalid input.
+        item = {"loc": ["body"], "msg": "The body could not be parsed", "type": "body_unparseable"}
+        return problem_response(
+            request,
+            422,
+            "validation_error",
+            "body: the body could not be parsed",
+            title="Validation failed",
+            errors=[item],
+        )
     code = _HTTP_CODES.get(status, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).description
     if status == 404 and detail == "Not Found":
         detail = "No resource at this path"
-    if status == 405 and detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on this path"
-    return problem_response(request, status, code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if status == 405:
+        if detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on this path"
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
+    return problem_response(request, status, code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path supports (Starlette names only the first route that matched)."""
+    index = getattr(request.app.state, "allow_index", None)
+    if index is None:
+        index = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            regex = re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
+            index.append((regex, sorted(m.upper() for m in item)))
+        request.app.state.allow_index = index
+    for regex, methods in index:
+        if regex.fullmatch(request.url.path):
+            return ", ".join(methods)
+    return None
 
 
 async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONResponse:

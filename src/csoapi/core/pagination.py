@@ -32,7 +32,11 @@ LimitQuery = Annotated[
 ]
 CursorQuery = Annotated[
     str | None,
-    Query(max_length=512, description="Opaque cursor from the previous page's `next_cursor`"),
+    Query(
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="Opaque cursor from the previous page's `next_cursor`",
+    ),
 ]
 
 KeyKind = Literal["datetime", "date", "uuid", "int", "str"]

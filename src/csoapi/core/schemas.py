@@ -7,9 +7,11 @@ from table rows (``from_attributes``): a table model is never returned as-is.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 
 class Input(BaseModel):
@@ -20,12 +22,39 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# Human text: trimmed, bounded, and not blank (the pattern says so in the OpenAPI document).
+NOT_BLANK = r"\S"
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NOT_BLANK),
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
+]
 Code = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$"
     ),
 ]
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$"
+)
+
+
+def _rfc3339_only(value: Any) -> Any:
+    """Times come as RFC 3339 strings with an offset; numbers (epoch seconds) are refused."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value.strip()):
+        raise ValueError(
+            "must be an RFC 3339 date-time with an offset, e.g. 2026-11-24T08:30:00-08:00"
+        )
+    return value.strip()
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from csoapi.core import events
 from csoapi.core.db import SessionDep
@@ -17,6 +17,13 @@ from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/events", tags=["events"])
 EventReader = Scoped("events:read")
+
+
+TYPES_DOC = "Event types such as `call.created` (repeat the parameter or comma-separate)"
+EventTypes = Annotated[
+    str,
+    StringConstraints(max_length=512, pattern=r"^[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*$"),
+]
 
 
 class EventRead(BaseModel):
@@ -46,10 +53,8 @@ class EventPage(BaseModel):
 def list_events(
     principal: EventReader,
     session: SessionDep,
-    after: Annotated[str | None, Query(max_length=64)] = None,
-    types: Annotated[
-        list[str] | None, Query(max_length=64, description="Event types (repeat or comma-separate)")
-    ] = None,
+    after: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")] = None,
+    types: Annotated[list[EventTypes] | None, Query(max_length=64, description=TYPES_DOC)] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> EventPage:
     wanted = sorted({t.strip() for raw in types or [] for t in raw.split(",") if t.strip()})

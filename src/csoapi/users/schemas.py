@@ -4,19 +4,27 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
 from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
 from csoapi.core.schemas import Input, Name, Output
 from csoapi.core.scopes import Role
 
+# Sign-in names are case-insensitive: accepted in any case, stored in lower case.
 Username = Annotated[
     str,
-    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-    StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._\-]*$"),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
+    ),
 ]
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
-Badge = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Badge = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"\S")
+]
 
 
 class UserCreate(Input):
