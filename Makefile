@@ -31,13 +31,13 @@ run: install
 
 ## make test: lint, the Dockerfile lint, and the whole suite on SQLite and (when reachable) PostgreSQL
 test: dev
-	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest
 
 lint: dev
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
 ## make openapi: regenerate the committed contract after changing routes or schemas
