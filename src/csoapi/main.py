@@ -70,6 +70,11 @@ def create_app(
             {"name": "auth", "description": "Tokens, revocation, the current principal"},
             {"name": "users", "description": "People who sign in (admin)"},
             {"name": "clients", "description": "Machine clients: CAD, payment portals (admin)"},
+            {"name": "codes", "description": "Call types, dispositions and offenses (admin keeps)"},
+            {
+                "name": "calls",
+                "description": "Calls for service: intake, dispatch, status, timeline",
+            },
             {"name": "audit", "description": "The audit trail"},
             {"name": "events", "description": "The event feed (outbox)"},
             {"name": "health", "description": "Liveness and readiness"},

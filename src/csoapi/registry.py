@@ -3,8 +3,10 @@
 from sqlmodel import SQLModel
 
 from csoapi.auth import models as auth_models  # noqa: F401
+from csoapi.calls import models as call_models  # noqa: F401
 from csoapi.clients import models as client_models  # noqa: F401
-from csoapi.core import audit, events, idempotency  # noqa: F401
+from csoapi.codes import models as code_models  # noqa: F401
+from csoapi.core import audit, events, idempotency, numbering  # noqa: F401
 from csoapi.users import models as user_models  # noqa: F401
 
 metadata = SQLModel.metadata

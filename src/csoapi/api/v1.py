@@ -4,10 +4,20 @@ from fastapi import APIRouter
 
 from csoapi.audit.router import router as audit_router
 from csoapi.auth.router import router as auth_router
+from csoapi.calls.router import router as calls_router
 from csoapi.clients.router import router as clients_router
+from csoapi.codes.router import router as codes_router
 from csoapi.events.router import router as events_router
 from csoapi.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
-for r in (auth_router, users_router, clients_router, audit_router, events_router):
+for r in (
+    auth_router,
+    users_router,
+    clients_router,
+    codes_router,
+    calls_router,
+    audit_router,
+    events_router,
+):
     api_router.include_router(r)

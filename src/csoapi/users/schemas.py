@@ -21,7 +21,10 @@ Username = Annotated[
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
     ),
 ]
-Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+# Passwords are taken exactly as typed: never trimmed.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+]
 Badge = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"\S")
 ]

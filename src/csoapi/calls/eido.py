@@ -1,0 +1,142 @@
+"""A call as a NENA EIDO incident (NENA-STA-021, JSON): incident, location, notes, the
+assigned unit's status and the disposition, with APCO common registry codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from sqlmodel import Session
+
+from csoapi.calls.models import Call
+from csoapi.calls.repository import CallRepository
+from csoapi.codes.models import CallType, Disposition
+from csoapi.core.config import Settings
+
+# Our states in the EIDO Incident Status and Primary Unit Status registries.
+INCIDENT_STATUS = {
+    "received": "Active",
+    "dispatched": "Active",
+    "en_route": "Active",
+    "on_scene": "Active",
+    "cleared": "Closed",
+    "cancelled": "Cancelled",
+    "escalated": "Transferred",
+}
+UNIT_STATUS = {
+    "dispatched": "Dispatched",
+    "en_route": "Enroute",
+    "on_scene": "OnScene",
+    "cleared": "Available",
+    "cancelled": "Available",
+    "escalated": "Available",
+}
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _pidf_point(call: Call) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" '
+        'xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10" '
+        'xmlns:gml="http://www.opengis.net/gml" entity="pres:' + escape(call.number) + '">'
+        '<tuple id="incident"><status><gp:geopriv><gp:location-info>'
+        f'<gml:Point srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>{call.lat} {call.lon}</gml:pos>'
+        "</gml:Point></gp:location-info></gp:geopriv></status></tuple></presence>"
+    )
+
+
+def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
+    agency = f"{settings.agency_ori.lower()}.csoapi"
+    ref = {"$ref": agency}
+    updated = _ts(call.updated_at)
+
+    def prologue(component_id: str, at: datetime | None = None) -> dict[str, Any]:
+        return {
+            "$id": component_id,
+            "lastUpdateTimeStamp": _ts(at) if at else updated,
+            "updatedByAgencyReference": ref,
+        }
+
+    incident_id = f"urn:emergency:uid:incidentid:{call.id.hex}:{agency}"
+    location_id = f"urn:emergency:uid:locationid:{call.id.hex}:{agency}"
+    call_type = session.get(CallType, call.call_type)
+    notes = [a for a in CallRepository(session).activity(call.id) if a.kind == "note"]
+
+    notes_component = [
+        prologue(f"urn:emergency:uid:notesid:{call.id.hex}-{n.id}:{agency}", n.at)
+        | {"notesActionComments": escape(n.text or "")}
+        for n in notes
+    ]
+    location = prologue(location_id) | {
+        "locationTypeDescriptionRegistryText": "Incident",
+        "locationDescriptionText": call.address,
+    }
+    if call.lat is not None and call.lon is not None:
+        location["locationByValue"] = _pidf_point(call)
+
+    incident: dict[str, Any] = prologue(incident_id) | {
+        "incidentTypeCommonRegistryText": call_type.common_code if call_type else "INFO",
+        "incidentTypeInternalCode": call.call_type,
+        "incidentTypeInternalText": call_type.description if call_type else call.call_type,
+        "incidentStatusCommonRegistryText": [INCIDENT_STATUS[call.status]],
+        "incidentStatusInternalText": [call.status],
+        "internalIncidentId": call.number,
+        "incidentCommonPriorityNumber": call.priority,
+        "incidentPriorityInternalText": str(call.priority),
+        "locationReference": [{"$ref": location_id}],
+    }
+    if call.beat:
+        incident["beatOrDispatchGroupText"] = call.beat
+    if notes_component:
+        incident["notesReference"] = [{"$ref": n["$id"]} for n in notes_component]
+    disposition = session.get(Disposition, call.disposition) if call.disposition else None
+    if disposition is not None and disposition.common_code:
+        incident["dispositionComponent"] = [
+            prologue(f"urn:emergency:uid:dispositionid:{call.id.hex}:{agency}", call.cleared_at)
+            | {
+                "dispositionCommonRegistryCode": disposition.common_code,
+                "dispositionPrimaryIndicator": True,
+                "dispositionCategoryText": disposition.code,
+                "dispositionDescriptionText": disposition.description,
+            }
+        ]
+
+    eido: dict[str, Any] = prologue(incident_id) | {
+        "eidoVersion": "1.0",
+        "issuingElementIdentification": f"csoapi.{agency}",
+        "agencyComponent": [
+            prologue(agency)
+            | {
+                "agencyRoleDescriptionRegistryText": ["Dispatching"],
+                "agencyType": ["police"],
+                "incidentOwningAgencyIndicator": True,
+            }
+        ],
+        "incidentComponent": incident,
+        "locationComponent": [location],
+    }
+    if notes_component:
+        eido["notesComponent"] = notes_component
+    if call.assigned_to is not None and call.status in UNIT_STATUS:
+        agent_id = f"user:{call.assigned_to}@{agency}"
+        eido["agentComponent"] = [
+            prologue(agent_id) | {"agentRoleRegistryText": ["Responder"], "agencyReference": ref}
+        ]
+        eido["emergencyResourceComponent"] = [
+            prologue(f"urn:emergency:uid:unitid:{call.assigned_to.hex}:{agency}")
+            | {
+                "agentReference": [{"$ref": agent_id}],
+                "emergencyResourceTypeCommonRegistryText": "Person",
+                "emergencyResourceTypeInternalText": "Community Service Officer",
+                "resourceAttributeRegistryText": ["NonSworn"],
+                "primaryUnitStatusRegistryText": UNIT_STATUS[call.status],
+                "secondaryUnitStatusRegistryText": [call.status],
+                "activeOnIncidentId": incident_id,
+            }
+        ]
+    return eido

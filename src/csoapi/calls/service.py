@@ -1,0 +1,443 @@
+"""Calls for service: intake, dispatch, the status machine, escalation, notes, timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from csoapi.calls.models import Call, CallActivity
+from csoapi.calls.repository import CallFilters, CallRepository
+from csoapi.calls.schemas import (
+    AssignBody,
+    CallCreate,
+    CallSource,
+    CallStatus,
+    CallUpdate,
+    EscalateBody,
+    NoteBody,
+    StatusBody,
+    TimelineEntry,
+)
+from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
+from csoapi.core import audit, events
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from csoapi.core.models import utcnow
+from csoapi.core.numbering import next_number
+from csoapi.core.scopes import Role
+from csoapi.users.repository import UserRepository
+
+S = CallStatus
+OPEN = (S.received, S.dispatched, S.en_route, S.on_scene)
+# The state machine (contract §3). Dispatch happens through assignment; escalation through
+# its own endpoint; the status endpoint moves the rest.
+TRANSITIONS: dict[S, tuple[S, ...]] = {
+    S.received: (S.dispatched, S.cancelled, S.escalated),
+    S.dispatched: (S.en_route, S.cancelled, S.escalated),
+    S.en_route: (S.on_scene, S.cancelled, S.escalated),
+    S.on_scene: (S.cleared, S.escalated),
+    S.cleared: (),
+    S.cancelled: (),
+    S.escalated: (),
+}
+STAMP = {
+    S.dispatched: "dispatched_at",
+    S.en_route: "en_route_at",
+    S.on_scene: "on_scene_at",
+    S.cleared: "cleared_at",
+    S.cancelled: "cancelled_at",
+    S.escalated: "escalated_at",
+}
+CLOCK_SKEW = timedelta(seconds=60)
+READ_SCOPE = "calls:read"
+
+
+def allowed_next(status: str) -> list[str]:
+    return [s.value for s in TRANSITIONS[S(status)]]
+
+
+def check_transition(status: str, target: S) -> None:
+    if target not in TRANSITIONS[S(status)]:
+        nxt = allowed_next(status)
+        raise InvalidTransition(
+            f"A {status} call cannot become {target.value}; allowed next: "
+            f"{', '.join(nxt) if nxt else 'none (the call is closed)'}",
+            current_status=status,
+            allowed=nxt,
+        )
+
+
+def last_event_time(call: Call) -> datetime:
+    stamps = [call.received_at] + [getattr(call, a) for a in STAMP.values()]
+    return max(s for s in stamps if s is not None)
+
+
+def event_time(at: datetime | None, not_before: datetime, now: datetime) -> datetime:
+    """When a transition happened: not in the future, not before what came before it."""
+    if at is None:
+        return max(now, not_before)
+    if at > now + CLOCK_SKEW:
+        raise Unprocessable("'at' is in the future", code="time_in_future", field="at")
+    if at < not_before:
+        raise Unprocessable(
+            f"'at' is before the call's previous event ({not_before.isoformat()})",
+            code="time_before_previous",
+            field="at",
+        )
+    return at
+
+
+class CallService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.repo = CallRepository(session)
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call:
+        call = self.repo.get(call_id, for_update=for_update)
+        if call is None:
+            raise NotFound("No such call", code="call_not_found")
+        return call
+
+    def read(self, call_id: uuid.UUID) -> Call:
+        """A full read (with caller details): audited."""
+        call = self.get(call_id)
+        audit.record(self.session, self.ctx, "call.read", entity_type="call", entity_id=call.id)
+        return call
+
+    def page(self, filters: CallFilters, *, limit: int, cursor: str | None):
+        return self.repo.page(filters, limit=limit, cursor=cursor)
+
+    # -- intake ---------------------------------------------------------------------------
+    def create(self, data: CallCreate) -> Call:
+        now = utcnow()
+        call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
+        if data.external_id is not None:
+            self._refuse_duplicate(data.source.value, data.external_id)
+        received_at = data.received_at or now
+        if received_at > now + CLOCK_SKEW:
+            raise Unprocessable(
+                "'received_at' is in the future", code="time_in_future", field="received_at"
+            )
+        actor = self.ctx.actor
+        call = Call(
+            number=self._number(received_at),
+            source=data.source.value,
+            external_id=data.external_id,
+            call_type=call_type.code,
+            priority=data.priority or call_type.default_priority,
+            address=data.location.address,
+            lat=data.location.lat,
+            lon=data.location.lon,
+            beat=data.location.beat,
+            caller_name=data.caller.name if data.caller else None,
+            caller_phone=data.caller.phone if data.caller else None,
+            description=data.description,
+            received_at=received_at,
+            status=S.received.value,
+            created_by=f"{actor.kind}:{actor.name}"[:80],
+        )
+        if (
+            data.source is CallSource.field
+            and actor.is_user
+            and actor.role in (Role.cso, Role.sergeant)
+        ):
+            # An on-view call: the officer who reports it is already there.
+            call.assigned_to = actor.id
+            call.status = S.on_scene.value
+            call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
+        try:
+            with self.session.begin_nested():
+                self.repo.add(call)
+        except IntegrityError:
+            if data.external_id is not None:
+                self._refuse_duplicate(data.source.value, data.external_id)
+            raise
+        self._log(
+            call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
+        )
+        audit.record(self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id)
+        self._event(
+            "call.created",
+            call,
+            received_at=call.received_at.isoformat(),
+            source=call.source,
+            external_id=call.external_id,
+        )
+        return call
+
+    # -- changes --------------------------------------------------------------------------
+    def update(self, call_id: uuid.UUID, data: CallUpdate, if_match: str | None) -> Call:
+        call = self.get(call_id, for_update=True)
+        check_if_match(if_match, call.version, required=True)
+        if S(call.status) not in OPEN:
+            raise Conflict(
+                f"The call is {call.status}; closed calls are not edited", code="call_closed"
+            )
+        changes = data.model_dump(exclude_unset=True)
+        fields: list[str] = []
+        if changes.get("call_type") is not None:
+            call.call_type = require_active(
+                self.session, CALL_TYPES, data.call_type or "", "call_type"
+            ).code
+            fields.append("call_type")
+        if changes.get("priority") is not None:
+            call.priority = changes["priority"]
+            fields.append("priority")
+        if data.location is not None:
+            call.address, call.lat, call.lon, call.beat = (
+                data.location.address,
+                data.location.lat,
+                data.location.lon,
+                data.location.beat,
+            )
+            fields.append("location")
+        if "caller" in changes:
+            call.caller_name = data.caller.name if data.caller else None
+            call.caller_phone = data.caller.phone if data.caller else None
+            fields.append("caller")
+        if "description" in changes:
+            call.description = data.description
+            fields.append("description")
+        call.touch()
+        self._log(call, "updated", detail={"fields": fields})
+        audit.record(
+            self.session,
+            self.ctx,
+            "call.update",
+            entity_type="call",
+            entity_id=call.id,
+            detail={"fields": fields},
+        )
+        self._event("call.updated", call, fields=fields)
+        return call
+
+    def assign(self, call_id: uuid.UUID, data: AssignBody, if_match: str | None) -> Call:
+        call = self.get(call_id, for_update=True)
+        check_if_match(if_match, call.version, required=False)
+        if S(call.status) not in OPEN:
+            raise Conflict(f"The call is {call.status}; it cannot be assigned", code="call_closed")
+        if call.assigned_to is not None and if_match is None:
+            raise Conflict(
+                "The call is already assigned; send If-Match with its current ETag to reassign",
+                code="already_assigned",
+                assigned_to=str(call.assigned_to),
+            )
+        unit = UserRepository(self.session).get(data.assigned_to)
+        if unit is None or not unit.active or unit.role not in (Role.cso, Role.sergeant):
+            raise Unprocessable(
+                "assigned_to must be an active CSO or sergeant",
+                code="invalid_assignee",
+                field="assigned_to",
+            )
+        now = utcnow()
+        previous = call.assigned_to
+        call.assigned_to = unit.id
+        from_status = call.status
+        if call.status == S.received:
+            call.status = S.dispatched.value
+            call.dispatched_at = max(now, last_event_time(call))
+        call.touch()
+        self._log(
+            call,
+            "assigned",
+            from_status=from_status,
+            to_status=call.status,
+            assigned_to=unit.id,
+            detail={"previous": str(previous) if previous else None},
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "call.assign",
+            entity_type="call",
+            entity_id=call.id,
+            detail={"assigned_to": str(unit.id)},
+        )
+        self._event(
+            "call.assigned",
+            call,
+            assigned_to=str(unit.id),
+            previous_assignee=str(previous) if previous else None,
+        )
+        if from_status != call.status:
+            self._event(
+                "call.status_changed",
+                call,
+                from_status=from_status,
+                to_status=call.status,
+                at=call.dispatched_at.isoformat(),
+            )  # type: ignore[union-attr]
+        return call
+
+    def change_status(self, call_id: uuid.UUID, data: StatusBody, if_match: str | None) -> Call:
+        call = self.get(call_id, for_update=True)
+        check_if_match(if_match, call.version, required=False)
+        self._must_be_mine_or_supervised(call)
+        target = S(data.status)
+        check_transition(call.status, target)
+        disposition = None
+        if target is S.cleared and data.disposition is None:
+            raise Unprocessable(
+                "Clearing a call needs a disposition",
+                code="disposition_required",
+                field="disposition",
+            )
+        if data.disposition is not None:
+            if target not in (S.cleared, S.cancelled):
+                raise Unprocessable(
+                    "A disposition is given only when clearing or cancelling",
+                    code="disposition_not_allowed",
+                    field="disposition",
+                )
+            disposition = require_active(
+                self.session, DISPOSITIONS, data.disposition, "disposition"
+            ).code
+        at = event_time(data.at, last_event_time(call), utcnow())
+        return self._transition(call, target, at, disposition=disposition, reason=data.reason)
+
+    def escalate(self, call_id: uuid.UUID, data: EscalateBody, if_match: str | None) -> Call:
+        call = self.get(call_id, for_update=True)
+        check_if_match(if_match, call.version, required=False)
+        self._must_be_mine_or_supervised(call)
+        check_transition(call.status, S.escalated)
+        at = event_time(data.at, last_event_time(call), utcnow())
+        call.escalation_reason = data.reason
+        self._transition(call, S.escalated, at, reason=data.reason, emit_status=True)
+        self._event("call.escalated", call, at=at.isoformat())
+        return call
+
+    def add_note(self, call_id: uuid.UUID, data: NoteBody) -> CallActivity:
+        call = self.get(call_id, for_update=True)
+        note = self._log(call, "note", text=data.text)
+        audit.record(self.session, self.ctx, "call.note", entity_type="call", entity_id=call.id)
+        return note
+
+    def timeline(self, call_id: uuid.UUID) -> list[TimelineEntry]:
+        call = self.get(call_id)
+        entries = [
+            TimelineEntry(
+                at=a.at,
+                kind=a.kind,
+                actor=a.actor_name,
+                from_status=a.from_status,
+                to_status=a.to_status,
+                assigned_to=a.assigned_to,
+                text=a.text,
+                detail=a.detail,
+            )
+            for a in self.repo.activity(call.id)
+        ]
+        entries.sort(key=lambda e: e.at)
+        audit.record(self.session, self.ctx, "call.timeline", entity_type="call", entity_id=call.id)
+        return entries
+
+    # -- helpers --------------------------------------------------------------------------
+    def _transition(
+        self,
+        call: Call,
+        target: S,
+        at: datetime,
+        *,
+        disposition: str | None = None,
+        reason: str | None = None,
+        emit_status: bool = True,
+    ) -> Call:
+        from_status = call.status
+        call.status = target.value
+        setattr(call, STAMP[target], at)
+        if disposition is not None:
+            call.disposition = disposition
+        call.touch()
+        self._log(
+            call,
+            "status_changed",
+            from_status=from_status,
+            to_status=target.value,
+            at=at,
+            detail={k: v for k, v in {"disposition": disposition, "reason": reason}.items() if v},
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            f"call.{target.value}",
+            entity_type="call",
+            entity_id=call.id,
+            detail={"from": from_status},
+        )
+        if emit_status:
+            self._event(
+                "call.status_changed",
+                call,
+                from_status=from_status,
+                to_status=target.value,
+                at=at.isoformat(),
+            )
+        return call
+
+    def _must_be_mine_or_supervised(self, call: Call) -> None:
+        actor = self.ctx.actor
+        if actor.is_user and actor.role == Role.cso and call.assigned_to != actor.id:
+            raise Forbidden(
+                "Only the assigned CSO, a sergeant or the CAD may change this call",
+                code="not_assigned_to_you",
+            )
+
+    def _refuse_duplicate(self, source: str, external_id: str) -> None:
+        existing = self.repo.by_external_id(source, external_id)
+        if existing is not None:
+            raise Conflict(
+                f"A call from {source} with external_id '{external_id}' exists",
+                code="duplicate_external_id",
+                existing_id=str(existing.id),
+                existing_number=existing.number,
+            )
+
+    def _number(self, received_at: datetime) -> str:
+        settings = self.ctx.settings
+        year = received_at.astimezone(settings.tz).year
+        n = next_number(self.session, "call", str(year))
+        return f"{settings.call_number_prefix}{year % 100:02d}-{n:06d}"
+
+    def _log(
+        self, call: Call, kind: str, *, at: datetime | None = None, **fields: Any
+    ) -> CallActivity:
+        actor = self.ctx.principal
+        return self.repo.log(
+            CallActivity(
+                call_id=call.id,
+                kind=kind,
+                at=at or utcnow(),
+                actor_id=str(actor.id) if actor else None,
+                actor_name=actor.name if actor else None,
+                **fields,
+            )
+        )
+
+    def _event(self, type_: str, call: Call, **extra: Any) -> None:
+        payload = {
+            "id": str(call.id),
+            "number": call.number,
+            "call_type": call.call_type,
+            "priority": call.priority,
+            "status": call.status,
+            "beat": call.beat,
+            "assigned_to": str(call.assigned_to) if call.assigned_to else None,
+            "disposition": call.disposition,
+            "version": call.version,
+        }
+        payload.update(extra)
+        events.append(
+            self.session,
+            type_,
+            entity_type="call",
+            entity_id=call.id,
+            read_scope=READ_SCOPE,
+            payload=payload,
+        )

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from csoapi.core.schemas import Code, Input, Name, Output
+
+CommonCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$"
+    ),
+]
+Priority = Annotated[int, Field(ge=1, le=4, description="1 highest … 4 lowest")]
+CrimeAgainst = Literal["Person", "Property", "Society"]
+
+
+class CodeRead(Output):
+    code: str
+    description: str
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallTypeCreate(Input):
+    code: Code
+    description: Name
+    common_code: CommonCode = Field(description="APCO common incident type (e.g. PARKING, VEHABND)")
+    default_priority: Priority = 3
+
+
+class CallTypeUpdate(Input):
+    description: Name | None = None
+    common_code: CommonCode | None = None
+    default_priority: Priority | None = None
+    active: bool | None = None
+
+
+class CallTypeRead(CodeRead):
+    common_code: str
+    default_priority: int
+
+
+class DispositionCreate(Input):
+    code: Code
+    description: Name
+    common_code: CommonCode | None = Field(
+        default=None, description="APCO common disposition code (e.g. 01 Report Taken)"
+    )
+
+
+class DispositionUpdate(Input):
+    description: Name | None = None
+    common_code: CommonCode | None = None
+    active: bool | None = None
+
+
+class DispositionRead(CodeRead):
+    common_code: str | None
+
+
+class OffenseCreate(Input):
+    code: Code
+    description: Name
+    common_code: CommonCode = Field(description="NIBRS offense code (e.g. 290, 23F)")
+    crime_against: CrimeAgainst
+
+
+class OffenseUpdate(Input):
+    description: Name | None = None
+    common_code: CommonCode | None = None
+    crime_against: CrimeAgainst | None = None
+    active: bool | None = None
+
+
+class OffenseRead(CodeRead):
+    common_code: str
+    crime_against: str

@@ -1,0 +1,107 @@
+"""One service for every code table: list, read, create, change (If-Match), deactivate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from csoapi.codes.models import CallType, Disposition, Offense
+from csoapi.core import audit
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import Conflict, NotFound, Unprocessable
+from csoapi.core.pagination import SortKey, keyset_page
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    name: str  # URL segment and audit entity type
+    model: Any
+    label: str
+
+    @property
+    def keys(self) -> tuple[SortKey, ...]:
+        return (SortKey(self.model.code, "str", lambda r: r.code),)
+
+
+CALL_TYPES = CodeTable("call-types", CallType, "call type")
+DISPOSITIONS = CodeTable("dispositions", Disposition, "disposition")
+OFFENSES = CodeTable("offenses", Offense, "offense")
+
+
+class CodeService:
+    def __init__(self, session: Session, ctx: RequestContext, table: CodeTable) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.table = table
+
+    def page(self, *, active: bool | None, limit: int, cursor: str | None):
+        stmt = sa.select(self.table.model)
+        if active is not None:
+            stmt = stmt.where(self.table.model.active == active)
+        return keyset_page(
+            self.session,
+            stmt,
+            tag=self.table.name,
+            keys=self.table.keys,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def get(self, code: str, *, for_update: bool = False) -> Any:
+        stmt = sa.select(self.table.model).where(self.table.model.code == code)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.scalars(stmt).first()
+        if row is None:
+            raise NotFound(f"No {self.table.label} '{code}'", code="code_not_found")
+        return row
+
+    def create(self, data: BaseModel) -> Any:
+        values = data.model_dump()
+        if self.session.get(self.table.model, values["code"]) is not None:
+            raise Conflict(f"The {self.table.label} '{values['code']}' exists", code="code_exists")
+        row = self.table.model(**values)
+        self.session.add(row)
+        self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx,
+            f"code.{self.table.name}.create",
+            entity_type=self.table.name,
+            entity_id=row.code,
+        )
+        return row
+
+    def update(self, code: str, data: BaseModel, if_match: str | None) -> Any:
+        row = self.get(code, for_update=True)
+        check_if_match(if_match, row.version, required=True)
+        changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+        for key, value in changes.items():
+            setattr(row, key, value)
+        row.touch()
+        audit.record(
+            self.session,
+            self.ctx,
+            f"code.{self.table.name}.update",
+            entity_type=self.table.name,
+            entity_id=row.code,
+            detail={"fields": sorted(changes)},
+        )
+        return row
+
+
+def require_active(session: Session, table: CodeTable, code: str, field: str) -> Any:
+    """A code used on a record must exist and be active; else 422 naming the field."""
+    row = session.get(table.model, code)
+    if row is None or not row.active:
+        raise Unprocessable(
+            f"Unknown or inactive {table.label} '{code}'",
+            code=f"unknown_{table.label.replace(' ', '_')}",
+            field=field,
+        )
+    return row

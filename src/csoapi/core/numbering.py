@@ -1,0 +1,45 @@
+"""Human numbers (CFS, report, citation numbers): gap-free counters per name and period.
+
+One atomic upsert per number (``INSERT … ON CONFLICT DO UPDATE … RETURNING``). On
+PostgreSQL the counter row stays locked until the caller's transaction ends, so concurrent
+issuers queue and a rolled-back transaction gives its number back: no duplicates, no gaps.
+On SQLite every writing transaction holds the database write lock, with the same effect.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
+
+
+class NumberCounter(SQLModel, table=True):
+    __tablename__ = "number_counter"
+
+    name: str = Field(max_length=32, primary_key=True)
+    period: str = Field(max_length=16, primary_key=True)
+    value: int = Field(sa_type=sa.BigInteger, default=0)
+
+
+def reserve(session: Session, name: str, period: str, count: int = 1) -> range:
+    """Take the next ``count`` numbers of (name, period); returns them in order."""
+    if count < 1:
+        raise ValueError("count must be positive")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NumberCounter.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .values(name=name, period=period, value=count)
+        .on_conflict_do_update(
+            index_elements=[table.c.name, table.c.period],
+            set_={"value": table.c.value + count},
+        )
+        .returning(table.c.value)
+    )
+    last = int(session.execute(stmt).scalar_one())
+    return range(last - count + 1, last + 1)
+
+
+def next_number(session: Session, name: str, period: str) -> int:
+    return reserve(session, name, period, 1)[0]
