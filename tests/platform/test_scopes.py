@@ -26,8 +26,25 @@ CLIENT_KINDS = {"cad", "payment_portal"}
 # One representative read endpoint per scope that has one; extended as features land.
 ENDPOINTS = {
     "admin": "/api/v1/users",
+    "calls:read": "/api/v1/calls",
     "audit:read": "/api/v1/audit",
     "events:read": "/api/v1/events",
+}
+
+
+# One representative write per scope: (method, path, body). 403 when the scope is missing;
+# with it, anything but 401/403 (the body may still be refused by a rule).
+WRITES = {
+    "calls:write": (
+        "POST",
+        "/api/v1/calls",
+        {"source": "phone", "call_type": "PARKING", "location": {"address": "1 Main St"}},
+    ),
+    "calls:dispatch": (
+        "POST",
+        "/api/v1/calls/00000000-0000-4000-8000-000000000000/assign",
+        {"assigned_to": "00000000-0000-4000-8000-000000000000"},
+    ),
 }
 
 
@@ -52,3 +69,9 @@ async def test_every_role_against_every_scope(client, db, settings, role):
         r = await client.get(path, headers=bearer(token))
         expected = 200 if scope in CONTRACT[role].split() else 403
         assert r.status_code == expected, (role, scope, r.text)
+    for scope, (method, path, body) in WRITES.items():
+        r = await client.request(method, path, json=body, headers=bearer(token))
+        if scope in CONTRACT[role].split():
+            assert r.status_code not in (401, 403), (role, scope, r.text)
+        else:
+            assert r.status_code == 403, (role, scope, r.text)

@@ -8,10 +8,17 @@ from table rows (``from_attributes``): a table model is never returned as-is.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+)
 
 
 class Input(BaseModel):
@@ -57,4 +64,9 @@ def _rfc3339_only(value: Any) -> Any:
     return value.strip()
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Stored and answered in UTC, whatever offset it came with.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_to_utc)]

@@ -1,0 +1,69 @@
+"""Two dispatchers at once: one wins, the other gets a clean 409/412, never both applied."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+
+from csoapi.calls.models import CallActivity
+from tests.calls.helpers import create_call
+from tests.factories import bearer, create_client, create_user, token_for
+
+
+async def _setup(live_db, settings):
+    with live_db() as s:
+        units = [create_user(s, settings, "cso") for _ in range(2)]
+        dispatchers = [
+            bearer(token_for(s, settings, create_user(s, settings, "sergeant"))) for _ in range(2)
+        ]
+        cad = bearer(token_for(s, settings, create_client(s, settings, "cad")[0]))
+    return units, dispatchers, cad
+
+
+async def test_simultaneous_first_assignments(live_client, live_db, settings, postgres_only):
+    units, dispatchers, cad = await _setup(live_db, settings)
+    for _ in range(3):
+        call = await create_call(live_client, cad)
+        results = await asyncio.gather(
+            *[
+                live_client.post(
+                    f"/api/v1/calls/{call['id']}/assign",
+                    json={"assigned_to": str(units[i].id)},
+                    headers=dispatchers[i],
+                )
+                for i in range(2)
+            ]
+        )
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], [r.text for r in results]
+        winner = next(r for r in results if r.status_code == 200).json()
+        with live_db() as s:
+            assigned = s.scalars(
+                sa.select(CallActivity).where(
+                    CallActivity.call_id == call["id"], CallActivity.kind == "assigned"
+                )
+            ).all()
+        assert len(assigned) == 1 and str(assigned[0].assigned_to) == winner["assigned_to"]
+
+
+async def test_simultaneous_reassignments_with_one_etag(
+    live_client, live_db, settings, postgres_only
+):
+    units, dispatchers, cad = await _setup(live_db, settings)
+    call = await create_call(live_client, cad)
+    r = await live_client.post(
+        f"/api/v1/calls/{call['id']}/assign", json={"assigned_to": str(units[0].id)}, headers=cad
+    )
+    etag = r.headers["etag"]
+    results = await asyncio.gather(
+        *[
+            live_client.post(
+                f"/api/v1/calls/{call['id']}/assign",
+                json={"assigned_to": str(units[1].id)},
+                headers=dispatchers[i] | {"If-Match": etag},
+            )
+            for i in range(2)
+        ]
+    )
+    assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
