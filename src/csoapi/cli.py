@@ -26,6 +26,8 @@ users_app = typer.Typer(help="Manage users", no_args_is_help=True)
 clients_app = typer.Typer(help="Manage machine clients", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
+import_app = typer.Typer(help="Import data from CSV exports", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 
 @contextmanager
@@ -183,3 +185,75 @@ def export_openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render())
     typer.echo(f"wrote {output}")
+
+
+def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
+    summary = report.summary()
+    typer.echo(json.dumps(summary, indent=2))
+    for line, ident, reason in report.rejected[:20]:
+        typer.echo(f"  rejected line {line} ({ident or 'no id'}): {reason}", err=True)
+    if report.rejected_count > 20:
+        typer.echo(f"  … and {report.rejected_count - 20} more", err=True)
+    if rejects is not None:
+        import csv
+
+        with rejects.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["line", "id", "reason"])
+            writer.writerows(report.rejected)
+        typer.echo(f"rejected rows written to {rejects}", err=True)
+
+
+@import_app.command("calls")
+def import_calls_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CAD export (CSV)")],
+    mapping: Annotated[
+        str, typer.Option(help="Mapping name (san_diego) or a .json file")
+    ] = "san_diego",
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
+) -> None:
+    """Import calls for service; safe to re-run (rows already present are skipped)."""
+    import csoapi.registry  # noqa: F401
+    from csoapi.calls.importer import MappingError, count_rows, import_calls, load_mapping
+
+    settings = get_settings()
+    try:
+        spec = load_mapping(mapping)
+        total = count_rows(file)
+    except MappingError as exc:
+        _fail(str(exc))
+        return
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with typer.progressbar(length=total, label="calls", file=sys.stderr) as bar:
+            report = import_calls(
+                make_session_factory(engine), settings, file, spec, on_progress=bar.update
+            )
+    finally:
+        engine.dispose()
+    _print_report(report, rejects)
+
+
+@import_app.command("call-types")
+def import_call_types_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Call-type table (CSV)")
+    ],
+    mapping: Annotated[
+        str, typer.Option(help="Mapping name (san_diego) or a .json file")
+    ] = "san_diego",
+) -> None:
+    """Add the agency's call types with their APCO common types; existing codes are kept."""
+    import csoapi.registry  # noqa: F401
+    from csoapi.calls.importer import MappingError, import_call_types, load_mapping
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    try:
+        report = import_call_types(make_session_factory(engine), file, load_mapping(mapping))
+    except MappingError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    _print_report(report, None)

@@ -1,0 +1,124 @@
+"""Importing the real San Diego CAD export: every row is stored or rejected with a reason,
+and a second run adds nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from typer.testing import CliRunner
+
+from csoapi.calls.importer import import_call_types, import_calls, load_mapping
+from csoapi.calls.models import Call, CallActivity
+from csoapi.cli import app
+from csoapi.codes.models import CallType
+from csoapi.core.config import get_settings
+from tests.conftest import empty_tables
+
+
+@pytest.fixture
+def sd_files(shared_data):
+    calls = shared_data / "san_diego_pd_calls_for_service_2023-01.csv"
+    types = shared_data / "san_diego_pd_cfs_calltypes.csv"
+    if not calls.is_file() or not types.is_file():
+        pytest.skip("San Diego files are absent from the shared data folder")
+    return calls, types
+
+
+@pytest.fixture
+def seeded_codes(live_db, database):
+    with live_db() as s:
+        before = set(s.scalars(sa.select(CallType.code)).all())
+    yield before
+    empty_tables(database.engine)  # the calls that use them first
+    with live_db() as s:  # the imported call types go; the migration's stay
+        s.execute(sa.delete(CallType).where(CallType.code.not_in(before)))
+        s.commit()
+
+
+def test_import_the_san_diego_file_twice(live_db, settings, sd_files, seeded_codes, shared_data):
+    calls_csv, types_csv = sd_files
+    mapping = load_mapping("san_diego")
+    types_report = import_call_types(live_db, types_csv, mapping)
+    assert types_report.rejected_count == 0
+    with open(types_csv, encoding="utf-8-sig") as fh:
+        sd_codes = {row["call_type"] for row in csv.DictReader(fh)}
+    with live_db() as s:
+        rows = s.scalars(sa.select(CallType).where(CallType.code.in_(sd_codes))).all()
+    assert {r.code for r in rows} == sd_codes
+    apco = yaml.safe_load(
+        (shared_data / "standards/eido/Schema/NIEMComponents/apco.yaml").read_text()
+    )
+    registry = set(apco["components"]["schemas"]["apcoIncidentCategoryCodeSimpleType"]["enum"])
+    assert {r.common_code for r in rows} <= registry  # every mapping lands in the APCO registry
+
+    with open(calls_csv, newline="") as fh:
+        rows_in = sum(1 for _ in csv.DictReader(fh))
+    first = import_calls(live_db, settings, calls_csv, mapping)
+    assert first.rows == rows_in == 26595
+    assert first.rows == first.stored + first.rejected_count
+    rejected = {line: reason for line, _, reason in first.rejected}
+    assert rejected[2937] == "unknown call type '1016P'"  # not in San Diego's own table
+    assert rejected[2636] == "unknown call type ''"
+    assert rejected[7577] == "unknown disposition 'DEF'"
+    assert all(
+        r.startswith(("unknown call type", "unknown disposition", "no address"))
+        for r in rejected.values()
+    )
+    with live_db() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Call)) == first.stored
+        assert s.scalar(sa.select(sa.func.count()).select_from(CallActivity)) == first.stored
+        numbers = s.scalars(sa.select(Call.number)).all()
+        assert len(set(numbers)) == len(numbers)
+        e6 = s.scalars(sa.select(Call).where(Call.external_id == "E23010000006")).one()
+        assert (e6.call_type, e6.priority, e6.beat, e6.address) == (
+            "AU1",
+            1,
+            "441",
+            "200 S FRANCIS ST",
+        )
+        assert e6.received_at.isoformat() == "2023-01-01T08:02:41+00:00"  # Pacific → UTC
+        assert (e6.status, e6.disposition) == ("cleared", "HANDLED")
+        e2 = s.scalars(sa.select(Call).where(Call.external_id == "E23010000002")).one()
+        assert e2.beat is None  # beat -1 means unknown
+
+    second = import_calls(live_db, settings, calls_csv, mapping)
+    assert second.stored == 0 and second.already_present == first.stored
+    assert second.rejected_count == first.rejected_count
+    with live_db() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Call)) == first.stored
+
+
+def test_cli_import_with_progress_and_rejects_file(
+    live_db, database, sd_files, seeded_codes, tmp_path, monkeypatch
+):
+    calls_csv, types_csv = sd_files
+    excerpt = tmp_path / "excerpt.csv"
+    with open(calls_csv, newline="") as src, open(excerpt, "w", newline="") as dst:
+        for i, line in enumerate(src):
+            if i > 300:
+                break
+            dst.write(line)
+        dst.write('"E23019999999","not a time","1","1","","MAIN","ST","","","","FD","K","1","2"\n')
+    monkeypatch.setenv("CSOAPI_DATABASE_URL", database.url)
+    monkeypatch.setenv("CSOAPI_ENV", "test")
+    monkeypatch.setenv("CSOAPI_JWT_SECRET", "cli-" + "x" * 40)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        r = runner.invoke(app, ["import", "call-types", str(types_csv)])
+        assert r.exit_code == 0, r.output
+        rejects = tmp_path / "rejects.csv"
+        r = runner.invoke(app, ["import", "calls", str(excerpt), "--rejects", str(rejects)])
+        assert r.exit_code == 0, r.output
+        summary = json.loads(r.stdout[r.stdout.index("{") : r.stdout.rindex("}") + 1])
+        assert summary["rows"] == 301 and summary["rows"] == summary["stored"] + summary["rejected"]
+        lines = list(csv.DictReader(rejects.open()))
+        assert any(row["reason"] == "unreadable received time 'not a time'" for row in lines)
+        r = runner.invoke(app, ["import", "calls", str(excerpt), "--mapping", "no_such_mapping"])
+        assert r.exit_code == 1 and "no usable mapping" in r.output
+    finally:
+        get_settings.cache_clear()
