@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -160,47 +161,30 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _build(
-    request: Request,
-    session: SessionDep,
-    ctx: ContextDep,
-    key: IdempotencyKeyHeader,
-    fingerprint: Annotated[str, Depends(request_fingerprint)],
-    *,
-    required_for_clients: bool,
-) -> Idempotency:
-    if key is None and required_for_clients and ctx.actor.kind == "client":
-        raise Unprocessable(
-            "Machine clients must send an Idempotency-Key with this request",
-            code="idempotency_key_required",
-        )
-    idem = Idempotency(session, ctx, key, fingerprint, request.method, request.url.path)
-    idem.begin()
-    return idem
+def _dependency(*, required_for_clients: bool) -> Callable[..., Idempotency]:
+    """The Idempotency-Key dependency; for payments, machine clients must send a key."""
+
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        ctx: ContextDep,
+        key: IdempotencyKeyHeader = None,
+        fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+    ) -> Idempotency:
+        if key is None and required_for_clients and ctx.actor.kind == "client":
+            raise Unprocessable(
+                "Machine clients must send an Idempotency-Key with this request",
+                code="idempotency_key_required",
+            )
+        idem = Idempotency(session, ctx, key, fingerprint, request.method, request.url.path)
+        idem.begin()
+        return idem
+
+    return dependency
 
 
-def idempotency(
-    request: Request,
-    session: SessionDep,
-    ctx: ContextDep,
-    key: IdempotencyKeyHeader = None,
-    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
-) -> Idempotency:
-    return _build(request, session, ctx, key, fingerprint, required_for_clients=False)
-
-
-def idempotency_required_for_clients(
-    request: Request,
-    session: SessionDep,
-    ctx: ContextDep,
-    key: IdempotencyKeyHeader = None,
-    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
-) -> Idempotency:
-    return _build(request, session, ctx, key, fingerprint, required_for_clients=True)
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-ClientIdempotencyDep = Annotated[Idempotency, Depends(idempotency_required_for_clients)]
+IdempotencyDep = Annotated[Idempotency, Depends(_dependency(required_for_clients=False))]
+ClientIdempotencyDep = Annotated[Idempotency, Depends(_dependency(required_for_clients=True))]
 
 
 def stored_headers(headers: dict[str, Any]) -> dict[str, str]:
