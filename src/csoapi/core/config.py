@@ -100,19 +100,19 @@ class Settings(BaseSettings):
         """The HS256 key. In dev without a configured key, one shared per installation."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        return _dev_secret()
+        return _dev_secret(DEV_SECRET_FILE.resolve())
 
 
-def _dev_secret() -> str:
-    """Read the installation's dev key, creating it exactly once (O_EXCL: no two writers)."""
+@lru_cache(maxsize=4)
+def _dev_secret(path: Path) -> str:
+    """Read the installation's dev key, creating it exactly once (O_EXCL: no two writers).
+    Read once per process: the file, not this cache, is what every process shares."""
     try:
-        fd = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        value = DEV_SECRET_FILE.read_text().strip()
+        value = path.read_text().strip()
         if len(value) < MIN_SECRET_BYTES:
-            raise RuntimeError(
-                f"{DEV_SECRET_FILE} is too short; delete it or set CSOAPI_JWT_SECRET"
-            ) from None
+            raise RuntimeError(f"{path} is too short; delete it or set CSOAPI_JWT_SECRET") from None
         return value
     value = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w") as fh:
