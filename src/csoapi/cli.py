@@ -257,3 +257,47 @@ def import_call_types_command(
     finally:
         engine.dispose()
     _print_report(report, None)
+
+
+@import_app.command("violations")
+def import_violations_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Schedule (CSV)")],
+    effective_from: Annotated[str, typer.Option(help="Date the versions take effect (YYYY-MM-DD)")],
+    fine_column: Annotated[int, typer.Option(help="0-based column of the fine, in dollars")] = 2,
+    code_column: Annotated[int, typer.Option(help="0-based column of the code")] = 0,
+    description_column: Annotated[int, typer.Option(help="0-based column of the wording")] = 1,
+) -> None:
+    """Import a violation schedule (e.g. NYC's code table: --fine-column 2 for Manhattan
+    96th St. & below, 3 for all other areas). Re-runs add nothing."""
+    from datetime import date
+
+    from csoapi.violations.service import import_schedule
+
+    try:
+        effective = date.fromisoformat(effective_from)
+    except ValueError:
+        _fail("--effective-from must be a date, YYYY-MM-DD")
+        return
+    with cli_session() as (session, ctx):
+        report = import_schedule(
+            session,
+            ctx,
+            file,
+            code_column=code_column,
+            description_column=description_column,
+            fine_column=fine_column,
+            effective_from=effective,
+        )
+    typer.echo(
+        json.dumps(
+            {
+                "rows": report.rows,
+                "stored": report.stored,
+                "already_present": report.already_present,
+                "rejected": len(report.rejected),
+            },
+            indent=2,
+        )
+    )
+    for line, code, reason in report.rejected:
+        typer.echo(f"  rejected line {line} ({code or 'no code'}): {reason}", err=True)

@@ -75,6 +75,7 @@ def create_app(
                 "name": "calls",
                 "description": "Calls for service: intake, dispatch, status, timeline",
             },
+            {"name": "violations", "description": "The violation schedule (admin keeps)"},
             {"name": "audit", "description": "The audit trail"},
             {"name": "events", "description": "The event feed (outbox)"},
             {"name": "health", "description": "Liveness and readiness"},

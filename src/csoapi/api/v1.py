@@ -9,6 +9,7 @@ from csoapi.clients.router import router as clients_router
 from csoapi.codes.router import router as codes_router
 from csoapi.events.router import router as events_router
 from csoapi.users.router import router as users_router
+from csoapi.violations.router import router as violations_router
 
 api_router = APIRouter(prefix="/api/v1")
 for r in (
@@ -17,6 +18,7 @@ for r in (
     clients_router,
     codes_router,
     calls_router,
+    violations_router,
     audit_router,
     events_router,
 ):

@@ -8,7 +8,7 @@ from table rows (``from_attributes``): a table model is never returned as-is.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -70,3 +70,15 @@ def _to_utc(value: datetime) -> datetime:
 
 # Stored and answered in UTC, whatever offset it came with.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_to_utc)]
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates come as YYYY-MM-DD; numbers (epoch seconds) and date-times are refused."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value.strip()
+
+
+Day = Annotated[date, BeforeValidator(_iso_date_only)]

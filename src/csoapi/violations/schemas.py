@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from csoapi.core.schemas import Day, Input, Name, Output
+
+ViolationCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9.+\-/]+$"
+    ),
+]
+Ordinance = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")
+]
+Cents = Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class PenaltyTier(Input):
+    after_days: int = Field(ge=1, le=3650, description="Days after issue when this penalty applies")
+    amount_cents: Cents
+
+
+class ViolationCreate(Input):
+    code: ViolationCode
+    description: Name
+    ordinance: Ordinance | None = None
+    fine_cents: Cents
+    penalties: list[PenaltyTier] = Field(default_factory=list, max_length=10)
+    effective_from: Day
+
+    @field_validator("penalties")
+    @classmethod
+    def _increasing(cls, tiers: list[PenaltyTier]) -> list[PenaltyTier]:
+        days = [t.after_days for t in tiers]
+        if days != sorted(set(days)):
+            raise ValueError("penalty tiers must have distinct after_days in increasing order")
+        return tiers
+
+
+class ViolationUpdate(Input):
+    """What may change on a version. Money never does: schedule a new version instead."""
+
+    description: Name | None = None
+    ordinance: Ordinance | None = None
+    active: bool | None = None
+
+
+class PenaltyTierRead(Output):
+    after_days: int
+    amount_cents: int
+
+
+class ViolationRead(Output):
+    id: uuid.UUID
+    code: str
+    description: str
+    ordinance: str | None
+    fine_cents: int
+    penalties: list[PenaltyTierRead]
+    effective_from: date
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
