@@ -13,10 +13,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import missing_required_header
 
 from csoapi.core.db import make_session_factory
 from csoapi.core.migrate import upgrade
 from csoapi.main import create_app
+from tests.citations.helpers import schedule
 from tests.conftest import make_settings
 from tests.factories import create_client, create_user, token_for
 
@@ -32,6 +34,7 @@ with make_session_factory(APP.state.engine)() as _s:
         TOKENS[_role] = token_for(_s, _SETTINGS, create_user(_s, _SETTINGS, _role))
     for _kind in ("cad", "payment_portal"):
         TOKENS[_kind] = token_for(_s, _SETTINGS, create_client(_s, _SETTINGS, _kind)[0])
+    schedule(_s, _SETTINGS)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
@@ -43,9 +46,23 @@ def _cleanup():
     shutil.rmtree(_DIR, ignore_errors=True)
 
 
-REAL_CODES = {"call_type": "PARKING", "disposition": "REPORT_TAKEN", "offense_code": "290"}
+REAL_CODES = {
+    "call_type": "PARKING",
+    "disposition": "REPORT_TAKEN",
+    "offense_code": "290",
+    "violation_code": "22500E",
+}
+# References to other records: generated ids name nothing (a contractual 422 or 404).
+REFERENCES = ("call_id",)
 # Who calls each area: the holder of its scopes, so that generated requests reach the rules.
-CALLER = {"users": "admin", "clients": "admin", "audit": "sergeant", "events": "cad"}
+CALLER = {
+    "users": "admin",
+    "clients": "admin",
+    "violations": "admin",
+    "codes": "admin",
+    "audit": "sergeant",
+    "events": "cad",
+}
 
 
 def _caller(path: str) -> str | None:
@@ -60,6 +77,13 @@ def _caller(path: str) -> str | None:
 def test_api_conforms_to_its_contract(case):
     role = _caller(case.path)
     headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
+    if (
+        case.headers
+        and "If-Match" in case.headers
+        and not case.meta.is_negative_at(ParameterLocation.HEADER)
+    ):
+        # A generated ETag is stale by construction (412 is tested per feature); "*" is valid.
+        headers["If-Match"] = "*"
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and re.fullmatch(r"[\x21-\x7e]{1,255}", key):
         # Generated keys repeat across examples with other bodies, which the contract answers
@@ -77,7 +101,15 @@ def test_api_conforms_to_its_contract(case):
             if isinstance(case.body.get(field), str):
                 case.body[field] = code
         # Times in the future are a contractual 422 (tested per feature): keep them past.
-        for field in ("received_at", "at"):
+        if isinstance(case.body.get("penalties"), list):
+            # Distinct tier days: a rule JSON Schema cannot state (tested in test_violations).
+            tiers = {t.get("after_days"): t for t in case.body["penalties"] if isinstance(t, dict)}
+            case.body["penalties"] = list(tiers.values())
+        for field in REFERENCES:
+            case.body.pop(field, None)
+        for field in ("received_at", "at", "issued_at"):
             if isinstance(case.body.get(field), str):
                 case.body[field] = "2026-01-02T03:04:05Z"
-    case.call_and_validate(headers=headers)
+    # Our one required header parameter is If-Match, whose absence the contract answers with
+    # 428 (tested per feature), where this check expects 400/422.
+    case.call_and_validate(headers=headers, excluded_checks=[missing_required_header])

@@ -76,6 +76,7 @@ def create_app(
                 "description": "Calls for service: intake, dispatch, status, timeline",
             },
             {"name": "violations", "description": "The violation schedule (admin keeps)"},
+            {"name": "citations", "description": "Parking citations and warnings"},
             {"name": "audit", "description": "The audit trail"},
             {"name": "events", "description": "The event feed (outbox)"},
             {"name": "health", "description": "Liveness and readiness"},

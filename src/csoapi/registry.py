@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from csoapi.auth import models as auth_models  # noqa: F401
 from csoapi.calls import models as call_models  # noqa: F401
+from csoapi.citations import models as citation_models  # noqa: F401
 from csoapi.clients import models as client_models  # noqa: F401
 from csoapi.codes import models as code_models  # noqa: F401
 from csoapi.core import audit, events, idempotency, numbering  # noqa: F401

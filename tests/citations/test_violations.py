@@ -30,11 +30,18 @@ async def test_versions_and_the_one_in_force(client, db, settings):
     first = r.json()
     assert first["penalties"][1] == {"after_days": 56, "amount_cents": 5000}
     assert_problem(await client.post(URL, json=V1, headers=admin), 409, "violation_version_exists")
-    r = await client.post(
-        URL, json=V1 | {"fine_cents": 7500, "effective_from": "2026-07-01"}, headers=admin
-    )
+    later = {
+        "fine_cents": 7500,
+        "effective_from": "2026-07-01",
+        "penalties": [
+            {"after_days": 60, "amount_cents": 9000},
+            {"after_days": 30, "amount_cents": 3000},
+        ],
+    }
+    r = await client.post(URL, json=V1 | later, headers=admin)
     assert r.status_code == 201
     second = r.json()
+    assert [t["after_days"] for t in second["penalties"]] == [30, 60]  # kept in order
 
     async def in_force_on(day):
         body = (await client.get(URL, params={"code": "22500E", "as_of": day}, headers=cso)).json()
@@ -56,17 +63,13 @@ async def test_versions_and_the_one_in_force(client, db, settings):
 
 async def test_bad_schedules(client, db, settings):
     admin = headers_for(db, settings, "admin")
+    same_day = [{"after_days": 21, "amount_cents": 1}, {"after_days": 21, "amount_cents": 2}]
     for bad in (
         V1 | {"fine_cents": -1},
         V1 | {"fine_cents": 63.5},
         V1 | {"effective_from": "soon"},
-        V1
-        | {
-            "penalties": [
-                {"after_days": 56, "amount_cents": 1},
-                {"after_days": 21, "amount_cents": 1},
-            ]
-        },
+        V1 | {"effective_from": 0},
+        V1 | {"penalties": same_day},
         V1 | {"penalties": [{"after_days": 0, "amount_cents": 1}]},
         V1 | {"code": "has space"},
     ):

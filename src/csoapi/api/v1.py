@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from csoapi.audit.router import router as audit_router
 from csoapi.auth.router import router as auth_router
 from csoapi.calls.router import router as calls_router
+from csoapi.citations.router import router as citations_router
 from csoapi.clients.router import router as clients_router
 from csoapi.codes.router import router as codes_router
 from csoapi.events.router import router as events_router
@@ -19,6 +20,7 @@ for r in (
     codes_router,
     calls_router,
     violations_router,
+    citations_router,
     audit_router,
     events_router,
 ):

@@ -25,7 +25,7 @@ from csoapi.calls.schemas import (
     summary_from,
 )
 from csoapi.calls.service import CallService
-from csoapi.core.concurrency import IfMatchHeader
+from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
 from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
@@ -151,7 +151,7 @@ def update_call(
     body: CallUpdate,
     _: Writer,
     svc: CallServiceDep,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchRequired,
 ) -> Response:
     return _full(svc.update(call_id, body, if_match))
 

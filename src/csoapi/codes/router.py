@@ -18,7 +18,7 @@ from csoapi.codes.schemas import (
     OffenseUpdate,
 )
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, OFFENSES, CodeService, CodeTable
-from csoapi.core.concurrency import IfMatchHeader
+from csoapi.core.concurrency import IfMatchRequired
 from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
@@ -97,7 +97,7 @@ def _add_routes(
         body: update,
         _: Admin,
         svc: Svc,  # type: ignore[valid-type]
-        if_match: IfMatchHeader = None,
+        if_match: IfMatchRequired,
     ) -> Response:
         return one(svc.update(code, body, if_match))
 

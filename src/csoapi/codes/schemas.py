@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from csoapi.core.schemas import Code, Input, Name, Output
 
@@ -37,7 +37,7 @@ class CallTypeUpdate(Input):
     description: Name | None = None
     common_code: CommonCode | None = None
     default_priority: Priority | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class CallTypeRead(CodeRead):
@@ -56,7 +56,7 @@ class DispositionCreate(Input):
 class DispositionUpdate(Input):
     description: Name | None = None
     common_code: CommonCode | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class DispositionRead(CodeRead):
@@ -74,7 +74,7 @@ class OffenseUpdate(Input):
     description: Name | None = None
     common_code: CommonCode | None = None
     crime_against: CrimeAgainst | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class OffenseRead(CodeRead):

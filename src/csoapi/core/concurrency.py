@@ -24,6 +24,16 @@ IfMatchHeader = Annotated[
 ]
 
 
+IfMatchRequired = Annotated[
+    str,
+    Header(
+        alias="If-Match",
+        max_length=512,
+        description="The resource's current ETag (428 without it, 412 when stale)",
+    ),
+]
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 

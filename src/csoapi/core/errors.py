@@ -185,6 +185,14 @@ async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     items = _validation_items(exc)
+    if any(i["loc"] == ["header", "If-Match"] and i["type"] == "missing" for i in items):
+        return problem_response(
+            request,
+            428,
+            "if_match_required",
+            "This change needs an If-Match header with the resource's ETag",
+            title="Precondition required",
+        )
     first = items[0] if items else None
     detail = (
         f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}" if first else "Invalid request"

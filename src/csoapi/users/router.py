@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from csoapi.core.concurrency import IfMatchHeader
+from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
 from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
@@ -93,7 +93,7 @@ def update_user(
     body: UserUpdate,
     _: Admin,
     svc: UserServiceDep,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchRequired,
 ) -> Response:
     return _one(svc.update(user_id, body, if_match))
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from csoapi.core.concurrency import IfMatchHeader
+from csoapi.core.concurrency import IfMatchRequired
 from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
@@ -96,7 +96,7 @@ def update_violation(
     body: ViolationUpdate,
     _: Admin,
     svc: Svc,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchRequired,
 ) -> Response:
     row = svc.update(violation_id, body, if_match)
     return respond(ViolationRead.model_validate(row), version=row.version)

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from csoapi.core.schemas import Day, Input, Name, Output
 
@@ -35,11 +35,11 @@ class ViolationCreate(Input):
 
     @field_validator("penalties")
     @classmethod
-    def _increasing(cls, tiers: list[PenaltyTier]) -> list[PenaltyTier]:
+    def _distinct_days(cls, tiers: list[PenaltyTier]) -> list[PenaltyTier]:
         days = [t.after_days for t in tiers]
-        if days != sorted(set(days)):
-            raise ValueError("penalty tiers must have distinct after_days in increasing order")
-        return tiers
+        if len(days) != len(set(days)):
+            raise ValueError("penalty tiers must have distinct after_days")
+        return sorted(tiers, key=lambda t: t.after_days)
 
 
 class ViolationUpdate(Input):
@@ -47,7 +47,7 @@ class ViolationUpdate(Input):
 
     description: Name | None = None
     ordinance: Ordinance | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class PenaltyTierRead(Output):

@@ -1,0 +1,123 @@
+"""/api/v1/citations — issuance, officer/records reads, voiding."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from csoapi.citations.schemas import (
+    CitationCreate,
+    CitationRead,
+    CitationStatus,
+    CitationSummary,
+    Plate,
+    PlateState,
+    VoidBody,
+)
+from csoapi.citations.service import CitationFilters, CitationService
+from csoapi.core.concurrency import IfMatchHeader
+from csoapi.core.context import ContextDep
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import error_responses
+from csoapi.core.idempotency import IdempotencyDep
+from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.responses import respond
+from csoapi.core.schemas import Timestamp
+from csoapi.core.security import Scoped
+
+router = APIRouter(prefix="/citations", tags=["citations"])
+Issuer = Scoped("citations:issue")
+Reader = Scoped("citations:read")
+Voider = Scoped("citations:void")
+E = (401, 403, 422)
+
+
+def citation_service(session: SessionDep, ctx: ContextDep) -> CitationService:
+    return CitationService(session, ctx)
+
+
+Svc = Annotated[CitationService, Depends(citation_service)]
+
+
+@router.post(
+    "",
+    operation_id="citations_issue",
+    summary="Issue a citation or a warning",
+    status_code=201,
+    response_model=CitationRead,
+    responses=error_responses(*E),
+)
+def issue_citation(body: CitationCreate, _: Issuer, svc: Svc, idem: IdempotencyDep) -> Response:
+    c = svc.issue(body)
+    return respond(
+        svc.officer_view(c),
+        status_code=201,
+        version=c.version,
+        location=f"/api/v1/citations/{c.id}",
+        idem=idem,
+    )
+
+
+@router.get(
+    "",
+    operation_id="citations_list",
+    summary="List citations, newest first",
+    response_model=Page[CitationSummary],
+    responses=error_responses(*E),
+)
+def list_citations(
+    _: Reader,
+    svc: Svc,
+    status: Annotated[CitationStatus | None, Query()] = None,
+    plate: Annotated[Plate | None, Query()] = None,
+    plate_state: Annotated[PlateState | None, Query()] = None,
+    issued_from: Annotated[Timestamp | None, Query()] = None,
+    issued_to: Annotated[Timestamp | None, Query()] = None,
+    issued_by: Annotated[uuid.UUID | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[CitationSummary]:
+    filters = CitationFilters(
+        status=status,
+        plate=plate,
+        plate_state=plate_state,
+        issued_from=issued_from,
+        issued_to=issued_to,
+        issued_by=issued_by,
+    )
+    rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
+    paid = svc.payments([c.id for c in rows])
+    items = []
+    for c in rows:
+        view = svc.officer_view_from(c, paid[c.id])
+        items.append(CitationSummary.model_validate(view.model_dump()))
+    return Page[CitationSummary](items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/{citation_id}",
+    operation_id="citations_get",
+    summary="Read a citation with its balance broken into lines",
+    response_model=CitationRead,
+    responses=error_responses(*E, 404),
+)
+def get_citation(citation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
+    view = svc.read(citation_id)
+    return respond(view, version=view.version)
+
+
+@router.post(
+    "/{citation_id}/void",
+    operation_id="citations_void",
+    summary="Void a citation (sergeant, not its issuer, before any payment)",
+    response_model=CitationRead,
+    responses=error_responses(*E, 404, 409, 412),
+)
+def void_citation(
+    citation_id: uuid.UUID, body: VoidBody, _: Voider, svc: Svc, if_match: IfMatchHeader = None
+) -> Response:
+    c = svc.void(citation_id, body, if_match)
+    return respond(svc.officer_view(c), version=c.version)

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from csoapi.calls.schemas import Beat
+from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp
+from csoapi.violations.schemas import ViolationCode
+
+Plate = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$"
+    ),
+]
+PlateState = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$"
+    ),
+]
+Vin = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        min_length=17,
+        max_length=17,
+        pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
+    ),
+]
+VehicleWord = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"\S")
+]
+
+
+class CitationStatus(StrEnum):
+    open = "open"
+    overdue = "overdue"
+    paid = "paid"
+    contested = "contested"
+    void = "void"
+    dismissed = "dismissed"
+    collections = "collections"
+    warning = "warning"
+
+
+class Vehicle(Input):
+    make: VehicleWord | None = None
+    body: VehicleWord | None = None
+    color: VehicleWord | None = None
+
+
+class CitationLocation(Input):
+    address: Name
+    beat: Beat | None = None
+
+
+class CitationCreate(Input):
+    kind: Literal["citation", "warning"] = "citation"
+    plate: Plate
+    plate_state: PlateState
+    vin: Vin | None = None
+    vehicle: Vehicle | None = None
+    location: CitationLocation
+    violation_code: ViolationCode
+    issued_at: Timestamp | None = Field(
+        default=None, description="Defaults to now; not in the future"
+    )
+    call_id: uuid.UUID | None = None
+    notes: Text | None = Field(default=None, description="Officer-only; never shown to portals")
+
+
+class VoidBody(Input):
+    reason: ShortText
+
+
+class BalanceLine(Output):
+    kind: str
+    amount_cents: int
+    on: date
+    rule: str | None = None
+
+
+class Adjudication(Output):
+    outcome: str
+    decided_at: datetime
+    reason: str | None
+    reduced_to_cents: int | None
+
+
+class VehicleRead(Output):
+    make: str | None
+    body: str | None
+    color: str | None
+
+
+class CitationRead(Output):
+    """The officer and records view."""
+
+    id: uuid.UUID
+    number: str
+    kind: str
+    status: CitationStatus
+    plate: str
+    plate_state: str
+    vin: str | None
+    vehicle: VehicleRead
+    location: str
+    beat: str | None
+    violation_code: str
+    violation_description: str
+    issued_at: datetime
+    issued_by: uuid.UUID | None
+    call_id: uuid.UUID | None
+    notes: str | None
+    fine_cents: int
+    penalties_cents: int
+    reductions_cents: int
+    paid_cents: int
+    balance_cents: int
+    due_date: date | None
+    balance_lines: list[BalanceLine]
+    contest_reason: str | None
+    adjudication: Adjudication | None
+    void_reason: str | None
+    voided_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CitationSummary(Output):
+    id: uuid.UUID
+    number: str
+    kind: str
+    status: CitationStatus
+    plate: str
+    plate_state: str
+    violation_code: str
+    issued_at: datetime
+    issued_by: uuid.UUID | None
+    fine_cents: int
+    paid_cents: int
+    due_date: date | None
+    version: int
+
+
+class PortalCitation(Output):
+    """Exactly what a payment portal sees: no notes, no officer, no VIN."""
+
+    id: uuid.UUID
+    number: str
+    issued_at: datetime
+    violation_code: str
+    violation_description: str
+    location: str
+    plate: str
+    plate_state: str
+    fine_cents: int
+    penalties_cents: int
+    paid_cents: int
+    balance_cents: int
+    due_date: date | None
+    status: CitationStatus

@@ -1,0 +1,353 @@
+"""Citations: issuance (with the violation's money snapshot), reads with the balance broken
+into lines, listing, and voiding."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from csoapi.calls.models import Call
+from csoapi.citations import money
+from csoapi.citations.models import Citation, Payment
+from csoapi.citations.schemas import (
+    Adjudication,
+    BalanceLine,
+    CitationCreate,
+    CitationRead,
+    CitationStatus,
+    PortalCitation,
+    VehicleRead,
+    VoidBody,
+)
+from csoapi.core import audit, events
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from csoapi.core.models import utcnow
+from csoapi.core.numbering import next_number
+from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.violations.service import in_force
+
+CLOCK_SKEW = timedelta(seconds=60)
+DEFAULT_DUE_DAYS = 21
+EVENT_SCOPE = "citations:lookup"  # the portals follow citations; payloads carry no plate
+KEYS = (
+    SortKey(Citation.issued_at, "datetime", lambda c: c.issued_at),
+    SortKey(Citation.id, "uuid", lambda c: c.id),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CitationFilters:
+    status: CitationStatus | None = None
+    plate: str | None = None
+    plate_state: str | None = None
+    issued_from: datetime | None = None
+    issued_to: datetime | None = None
+    issued_by: uuid.UUID | None = None
+
+
+def terms_of(c: Citation, payments: list[Payment]) -> money.Terms:
+    return money.Terms(
+        fine_cents=c.fine_cents,
+        tiers=tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in c.penalty_tiers),
+        issued_on=c.issued_on,
+        payments=tuple(
+            money.Payment(p.paid_on, p.amount_cents if p.kind == "payment" else -p.amount_cents)
+            for p in payments
+        ),
+        pauses=tuple(
+            money.Pause(
+                date.fromisoformat(p["start"]),
+                date.fromisoformat(p["end"]) if p.get("end") else None,
+            )
+            for p in c.pauses
+        ),
+        clock_from=c.clock_from,
+        reduced_to_cents=c.reduced_to_cents if c.adjudication == "reduced" else None,
+        dismissed=c.state == "dismissed",
+        warning=c.kind == "warning",
+    )
+
+
+def status_of(c: Citation, balance_cents: int, today: date) -> CitationStatus:
+    if c.kind == "warning":
+        return CitationStatus.warning
+    if c.state in ("void", "dismissed", "contested"):
+        return CitationStatus(c.state)
+    if balance_cents == 0:
+        return CitationStatus.paid
+    if c.state == "collections":
+        return CitationStatus.collections
+    if c.due_date is not None and today > c.due_date:
+        return CitationStatus.overdue
+    return CitationStatus.open
+
+
+def street_level(address: str) -> str:
+    """'1426 HARRIDGE DR' → 'HARRIDGE DR': portals show the street, not the house."""
+    parts = address.split()
+    while parts and any(ch.isdigit() for ch in parts[0]) and len(parts) > 1:
+        parts = parts[1:]
+    return " ".join(parts)
+
+
+class CitationService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.tz = ctx.settings.tz
+
+    def today(self) -> date:
+        return utcnow().astimezone(self.tz).date()
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, citation_id: uuid.UUID, *, for_update: bool = False) -> Citation:
+        stmt = sa.select(Citation).where(Citation.id == citation_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.scalars(stmt).first()
+        if row is None:
+            raise NotFound("No such citation", code="citation_not_found")
+        return row
+
+    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Payment]]:
+        out: dict[uuid.UUID, list[Payment]] = {cid: [] for cid in citation_ids}
+        if citation_ids:
+            rows = self.session.scalars(
+                sa.select(Payment)
+                .where(Payment.citation_id.in_(citation_ids))
+                .order_by(Payment.posted_at)
+            ).all()
+            for p in rows:
+                out[p.citation_id].append(p)
+        return out
+
+    def breakdown(self, c: Citation, payments: list[Payment] | None = None) -> money.Breakdown:
+        if payments is None:
+            payments = self.payments([c.id])[c.id]
+        return money.amount_due(terms_of(c, payments), self.today())
+
+    def officer_view(self, c: Citation) -> CitationRead:
+        return self.officer_view_from(c, self.payments([c.id])[c.id])
+
+    def officer_view_from(self, c: Citation, payments: list[Payment]) -> CitationRead:
+        b = self.breakdown(c, payments)
+        adjudication = (
+            Adjudication(
+                outcome=c.adjudication,
+                decided_at=c.adjudicated_at,
+                reason=c.adjudication_reason,
+                reduced_to_cents=c.reduced_to_cents,
+            )
+            if c.adjudication and c.adjudicated_at
+            else None
+        )
+        return CitationRead(
+            **{
+                k: getattr(c, k)
+                for k in (
+                    "id",
+                    "number",
+                    "kind",
+                    "plate",
+                    "plate_state",
+                    "vin",
+                    "location",
+                    "beat",
+                    "violation_code",
+                    "violation_description",
+                    "issued_at",
+                    "issued_by",
+                    "call_id",
+                    "notes",
+                    "fine_cents",
+                    "due_date",
+                    "contest_reason",
+                    "void_reason",
+                    "voided_at",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+            status=status_of(c, b.balance_cents, self.today()),
+            vehicle=VehicleRead(make=c.vehicle_make, body=c.vehicle_body, color=c.vehicle_color),
+            penalties_cents=b.penalties_cents,
+            reductions_cents=b.reductions_cents,
+            paid_cents=b.paid_cents,
+            balance_cents=b.balance_cents,
+            balance_lines=[
+                BalanceLine(kind=ln.kind, amount_cents=ln.amount_cents, on=ln.on, rule=ln.rule)
+                for ln in b.lines
+            ],
+            adjudication=adjudication,
+        )
+
+    def portal_view(self, c: Citation, b: money.Breakdown) -> PortalCitation:
+        return PortalCitation(
+            id=c.id,
+            number=c.number,
+            issued_at=c.issued_at,
+            violation_code=c.violation_code,
+            violation_description=c.violation_description,
+            location=street_level(c.location),
+            plate=c.plate,
+            plate_state=c.plate_state,
+            fine_cents=c.fine_cents,
+            penalties_cents=b.penalties_cents,
+            paid_cents=b.paid_cents,
+            balance_cents=b.balance_cents,
+            due_date=c.due_date,
+            status=status_of(c, b.balance_cents, self.today()),
+        )
+
+    def read(self, citation_id: uuid.UUID) -> CitationRead:
+        return self.officer_view(self.get(citation_id))
+
+    def page(self, f: CitationFilters, *, limit: int, cursor: str | None):
+        stmt = sa.select(Citation)
+        equal = {
+            Citation.plate: f.plate,
+            Citation.plate_state: f.plate_state,
+            Citation.issued_by: f.issued_by,
+        }
+        for column, value in equal.items():
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if f.issued_from is not None:
+            stmt = stmt.where(Citation.issued_at >= f.issued_from)
+        if f.issued_to is not None:
+            stmt = stmt.where(Citation.issued_at < f.issued_to)
+        if f.status is not None:
+            stmt = stmt.where(self._status_clause(f.status))
+        return keyset_page(
+            self.session,
+            stmt,
+            tag="citations",
+            keys=KEYS,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+
+    def _status_clause(self, status: CitationStatus) -> Any:
+        today = self.today()
+        fine = Citation.kind == "citation"
+        not_due = sa.or_(Citation.due_date.is_(None), Citation.due_date >= today)
+        return {
+            CitationStatus.warning: Citation.kind == "warning",
+            CitationStatus.open: sa.and_(fine, Citation.state == "open", not_due),
+            CitationStatus.overdue: sa.and_(
+                fine, Citation.state == "open", Citation.due_date < today
+            ),
+            CitationStatus.paid: sa.and_(fine, Citation.state == "paid"),
+        }.get(status, sa.and_(fine, Citation.state == status.value))
+
+    # -- issue / void ---------------------------------------------------------------------
+    def issue(self, data: CitationCreate) -> Citation:
+        now = utcnow()
+        issued_at = data.issued_at or now
+        if issued_at > now + CLOCK_SKEW:
+            raise Unprocessable(
+                "'issued_at' is in the future", code="time_in_future", field="issued_at"
+            )
+        issued_on = issued_at.astimezone(self.tz).date()
+        violation = in_force(self.session, data.violation_code, issued_on)
+        if violation is None:
+            raise Unprocessable(
+                f"No violation '{data.violation_code}' is in force on {issued_on.isoformat()}",
+                code="unknown_violation",
+                field="violation_code",
+            )
+        if data.call_id is not None and self.session.get(Call, data.call_id) is None:
+            raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
+        warning = data.kind == "warning"
+        tiers = [] if warning else list(violation.penalties)
+        citation = Citation(
+            number=self._number(issued_on.year),
+            kind=data.kind,
+            plate=data.plate,
+            plate_state=data.plate_state,
+            vin=data.vin,
+            vehicle_make=data.vehicle.make if data.vehicle else None,
+            vehicle_body=data.vehicle.body if data.vehicle else None,
+            vehicle_color=data.vehicle.color if data.vehicle else None,
+            location=data.location.address,
+            beat=data.location.beat,
+            violation_id=violation.id,
+            violation_code=violation.code,
+            violation_description=violation.description,
+            fine_cents=0 if warning else violation.fine_cents,
+            penalty_tiers=tiers,
+            issued_at=issued_at,
+            issued_on=issued_on,
+            issued_by=self.ctx.actor.id if self.ctx.actor.is_user else None,
+            call_id=data.call_id,
+            notes=data.notes,
+            state="open",
+        )
+        if not warning:
+            citation.due_date = money.due_on(terms_of(citation, []), DEFAULT_DUE_DAYS)
+        self.session.add(citation)
+        self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx,
+            "citation.issue",
+            entity_type="citation",
+            entity_id=citation.id,
+            detail={"number": citation.number, "kind": citation.kind},
+        )
+        self.event("citation.issued", citation)
+        return citation
+
+    def void(self, citation_id: uuid.UUID, data: VoidBody, if_match: str | None) -> Citation:
+        c = self.get(citation_id, for_update=True)
+        check_if_match(if_match, c.version, required=False)
+        actor = self.ctx.actor
+        if actor.is_user and c.issued_by == actor.id:
+            raise Forbidden("Nobody voids a citation they issued", code="separation_of_duties")
+        if c.state not in ("open", "collections") or c.kind == "warning" and c.state != "open":
+            raise Conflict(f"A {c.state} citation cannot be voided", code="citation_not_voidable")
+        has_payments = self.session.scalar(
+            sa.select(sa.exists().where(Payment.citation_id == c.id))
+        )
+        if has_payments:
+            raise Conflict("Citations with payments cannot be voided", code="citation_has_payments")
+        c.state, c.void_reason, c.voided_by, c.voided_at = "void", data.reason, actor.id, utcnow()
+        c.touch()
+        audit.record(
+            self.session, self.ctx, "citation.void", entity_type="citation", entity_id=c.id
+        )
+        self.event("citation.voided", c)
+        return c
+
+    # -- helpers --------------------------------------------------------------------------
+    def _number(self, year: int) -> str:
+        n = next_number(self.session, "citation", str(year))
+        return f"{self.ctx.settings.citation_number_prefix}{year}-{n:07d}"
+
+    def event(self, type_: str, c: Citation, **extra: Any) -> None:
+        payload = {
+            "id": str(c.id),
+            "number": c.number,
+            "kind": c.kind,
+            "state": c.state,
+            "violation_code": c.violation_code,
+            "version": c.version,
+        }
+        payload.update(extra)
+        events.append(
+            self.session,
+            type_,
+            entity_type="citation",
+            entity_id=c.id,
+            read_scope=EVENT_SCOPE,
+            payload=payload,
+        )
