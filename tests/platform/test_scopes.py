@@ -27,11 +27,14 @@ CLIENT_KINDS = {"cad", "payment_portal"}
 ENDPOINTS = {
     "admin": "/api/v1/users",
     "calls:read": "/api/v1/calls",
+    "citations:read": "/api/v1/citations",
+    "citations:lookup": "/api/v1/citations/lookup?number=C2026-0000001",
     "audit:read": "/api/v1/audit",
     "events:read": "/api/v1/events",
 }
 
 
+NO_ID = "00000000-0000-4000-8000-000000000000"
 # One representative write per scope: (method, path, body). 403 when the scope is missing;
 # with it, anything but 401/403 (the body may still be refused by a rule).
 WRITES = {
@@ -39,6 +42,22 @@ WRITES = {
         "POST",
         "/api/v1/calls",
         {"source": "phone", "call_type": "PARKING", "location": {"address": "1 Main St"}},
+    ),
+    "citations:issue": (
+        "POST",
+        "/api/v1/citations",
+        {
+            "plate": "1ABC234",
+            "plate_state": "CA",
+            "location": {"address": "1 Main St"},
+            "violation_code": "NONE",
+        },
+    ),
+    "citations:void": ("POST", f"/api/v1/citations/{NO_ID}/void", {"reason": "x"}),
+    "payments:write": (
+        "POST",
+        f"/api/v1/citations/{NO_ID}/payments",
+        {"amount_cents": 100, "method": "cash"},
     ),
     "calls:dispatch": (
         "POST",

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from csoapi.audit.router import router as audit_router
 from csoapi.auth.router import router as auth_router
 from csoapi.calls.router import router as calls_router
+from csoapi.citations.payments_router import router as payments_router
 from csoapi.citations.router import router as citations_router
 from csoapi.clients.router import router as clients_router
 from csoapi.codes.router import router as codes_router
@@ -21,6 +22,7 @@ for r in (
     calls_router,
     violations_router,
     citations_router,
+    payments_router,
     audit_router,
     events_router,
 ):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from csoapi.codes.schemas import Priority
-from csoapi.core.schemas import Code, Input, Name, Output, ShortText, Text, Timestamp
+from csoapi.core.schemas import Code, Input, Name, Output, ShortText, Text, Timestamp, Words
 
 
 class CallSource(StrEnum):
@@ -40,9 +40,7 @@ Phone = Annotated[
         strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-. x]+$"
     ),
 ]
-Beat = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16, pattern=r"\S")
-]
+Beat = Words(16)
 
 
 class Location(Input):
@@ -101,9 +99,7 @@ class EscalateBody(Input):
 
 
 class NoteBody(Input):
-    text: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=r"\S")
-    ]
+    text: Words(4000)
 
 
 class LocationRead(Output):

@@ -8,13 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from csoapi.citations.payments import PaymentService
 from csoapi.citations.schemas import (
     CitationCreate,
     CitationRead,
     CitationStatus,
     CitationSummary,
+    PaymentCreate,
+    PaymentRead,
     Plate,
     PlateState,
+    PortalLookup,
     VoidBody,
 )
 from csoapi.citations.service import CitationFilters, CitationService
@@ -22,7 +26,7 @@ from csoapi.core.concurrency import IfMatchHeader
 from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep
+from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
@@ -95,6 +99,52 @@ def list_citations(
         view = svc.officer_view_from(c, paid[c.id])
         items.append(CitationSummary.model_validate(view.model_dump()))
     return Page[CitationSummary](items=items, next_cursor=nxt)
+
+
+def payment_service(session: SessionDep, ctx: ContextDep) -> PaymentService:
+    return PaymentService(session, ctx)
+
+
+PaySvc = Annotated[PaymentService, Depends(payment_service)]
+Portal = Scoped("citations:lookup")
+Payer = Scoped("payments:write")
+
+
+@router.get(
+    "/lookup",
+    operation_id="citations_lookup",
+    summary="Payment portal: citations with a balance, by number or by plate and state",
+    response_model=PortalLookup,
+    responses=error_responses(*E, 429),
+)
+def lookup_citations(
+    _: Portal,
+    svc: PaySvc,
+    number: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9\-]+$")] = None,
+    plate: Annotated[Plate | None, Query()] = None,
+    plate_state: Annotated[PlateState | None, Query()] = None,
+) -> PortalLookup:
+    return PortalLookup(items=svc.lookup(number=number, plate=plate, plate_state=plate_state))
+
+
+@router.post(
+    "/{citation_id}/payments",
+    operation_id="citations_pay",
+    summary="Pay all or part of a citation's balance (Idempotency-Key required for clients)",
+    status_code=201,
+    response_model=PaymentRead,
+    responses=error_responses(*E, 404, 409),
+)
+def pay_citation(
+    citation_id: uuid.UUID, body: PaymentCreate, _: Payer, svc: PaySvc, idem: ClientIdempotencyDep
+) -> Response:
+    _, payment = svc.pay(citation_id, body)
+    return respond(
+        PaymentRead.model_validate(payment),
+        status_code=201,
+        idem=idem,
+        location=f"/api/v1/payments/{payment.id}",
+    )
 
 
 @router.get(

@@ -5,10 +5,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from csoapi.calls.schemas import Beat
-from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp
+from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp, Words
 from csoapi.violations.schemas import ViolationCode
 
 Plate = Annotated[
@@ -33,9 +33,7 @@ Vin = Annotated[
         pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
     ),
 ]
-VehicleWord = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"\S")
-]
+VehicleWord = Words(32)
 
 
 class CitationStatus(StrEnum):
@@ -167,3 +165,67 @@ class PortalCitation(Output):
     balance_cents: int
     due_date: date | None
     status: CitationStatus
+
+
+class PaymentMethod(StrEnum):
+    card = "card"
+    cash = "cash"
+    check = "check"
+    ach = "ach"
+    money_order = "money_order"
+    other = "other"
+
+
+Reference = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\x20-\x7e]+$"
+    ),
+]
+
+
+class PaymentCreate(Input):
+    amount_cents: int = Field(ge=1, le=100_000_000)
+    method: PaymentMethod
+    reference: Reference | None = Field(
+        default=None, description="The portal's or cashier's reference"
+    )
+    paid_at: Timestamp | None = Field(
+        default=None, description="Defaults to now; not in the future"
+    )
+
+
+class ReverseBody(Input):
+    reason: ShortText
+
+
+class PaymentRead(Output):
+    id: uuid.UUID
+    citation_id: uuid.UUID
+    kind: str
+    amount_cents: int
+    method: str
+    reference: str | None
+    paid_at: datetime
+    posted_at: datetime
+    posted_by: str
+    reverses_id: uuid.UUID | None
+    reason: str | None
+
+
+class PaymentTotals(BaseModel):
+    payments: int
+    payments_cents: int
+    reversals: int
+    reversals_cents: int
+    net_cents: int
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentRead]
+    next_cursor: str | None
+    totals: PaymentTotals
+
+
+class PortalLookup(BaseModel):
+    items: list[PortalCitation]

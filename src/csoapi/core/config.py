@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     webhook_allow_private: bool = False
+    lookup_rate_per_minute: int = Field(default=120, ge=1)
+    tow_eligible_overdue: int = Field(default=5, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -29,18 +29,24 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-# Human text: trimmed, bounded, and not blank (the pattern says so in the OpenAPI document).
-NOT_BLANK = r"\S"
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NOT_BLANK),
-]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
-]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
-]
+# Human text: trimmed, bounded, not blank. "Blank" is spelled as a character class that the
+# schema's readers (ECMA regex), pydantic (Rust regex) and str.strip() agree on.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
+def Words(max_length: int) -> Any:  # noqa: N802 - reads as a type in signatures
+    """A trimmed, non-blank string of at most ``max_length`` characters."""
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=max_length, pattern=NOT_BLANK
+        ),
+    ]
+
+
+Text = Words(10_000)
+Name = Words(200)
+ShortText = Words(500)
 Code = Annotated[
     str,
     StringConstraints(

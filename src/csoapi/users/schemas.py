@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
-from csoapi.core.schemas import Input, Name, Output
+from csoapi.core.schemas import Input, Name, Output, Words
 from csoapi.core.scopes import Role
 
 # Sign-in names are case-insensitive: accepted in any case, stored in lower case.
@@ -25,9 +25,7 @@ Username = Annotated[
 Password = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 ]
-Badge = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"\S")
-]
+Badge = Words(32)
 
 
 class UserCreate(Input):

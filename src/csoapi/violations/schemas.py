@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator
 
-from csoapi.core.schemas import Day, Input, Name, Output
+from csoapi.core.schemas import Day, Input, Name, Output, Words
 
 ViolationCode = Annotated[
     str,
@@ -14,9 +14,7 @@ ViolationCode = Annotated[
         strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9.+\-/]+$"
     ),
 ]
-Ordinance = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")
-]
+Ordinance = Words(64)
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 
 

@@ -1,0 +1,241 @@
+"""Money movements: portal lookup, payments (row-locked, never above the balance), reversals
+and the reconciliation listing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from csoapi.citations.models import Citation, Payment
+from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
+from csoapi.citations.service import CLOCK_SKEW, CitationService
+from csoapi.core import audit, events, ratelimit
+from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from csoapi.core.models import utcnow
+from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.scopes import Role
+
+PAYMENT_KEYS = (
+    SortKey(Payment.posted_at, "datetime", lambda p: p.posted_at),
+    SortKey(Payment.id, "uuid", lambda p: p.id),
+)
+PAYMENT_EVENT_SCOPE = "payments:read"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentWindow:
+    posted_from: datetime | None
+    posted_to: datetime | None
+
+
+class PaymentService(CitationService):
+    # -- the portal -----------------------------------------------------------------------
+    def lookup(
+        self, *, number: str | None, plate: str | None, plate_state: str | None
+    ) -> list[PortalCitation]:
+        actor = self.ctx.actor
+        ratelimit.hit(
+            self.session,
+            f"lookup:{actor.kind}:{actor.id}",
+            self.ctx.settings.lookup_rate_per_minute,
+        )
+        stmt = sa.select(Citation).where(
+            Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
+        )
+        if number is not None:
+            stmt = stmt.where(Citation.number == number)
+        elif plate is not None and plate_state is not None:
+            stmt = stmt.where(Citation.plate == plate, Citation.plate_state == plate_state)
+        else:
+            raise Unprocessable(
+                "Look up by number, or by plate and plate_state", code="lookup_needs_key"
+            )
+        rows = list(self.session.scalars(stmt.order_by(Citation.issued_at).limit(200)).all())
+        paid = self.payments([c.id for c in rows])
+        views = []
+        for c in rows:
+            b = self.breakdown(c, paid[c.id])
+            if b.balance_cents > 0:
+                views.append(self.portal_view(c, b))
+        audit.record(
+            self.session,
+            self.ctx,
+            "citation.lookup",
+            entity_type="citation",
+            detail={"by": "number" if number else "plate", "found": len(views)},
+        )
+        return views
+
+    def _visible_to(self, c: Citation) -> bool:
+        """A portal only ever sees (and pays) citations its lookup would show."""
+        actor = self.ctx.actor
+        return actor.is_user or (
+            c.kind == "citation" and c.state in ("open", "contested", "collections")
+        )
+
+    # -- payments -------------------------------------------------------------------------
+    def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
+        c = self.get(citation_id, for_update=True)  # the row lock that serializes payers
+        if not self._visible_to(c):
+            raise NotFound("No such citation", code="citation_not_found")
+        if c.kind == "warning":
+            raise Conflict("A warning has nothing to pay", code="citation_is_warning")
+        if c.state in ("void", "dismissed"):
+            raise Conflict(
+                f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
+            )
+        now = utcnow()
+        paid_at = data.paid_at or now
+        if paid_at > now + CLOCK_SKEW:
+            raise Unprocessable(
+                "'paid_at' is in the future", code="time_in_future", field="paid_at"
+            )
+        balance = self.breakdown(c).balance_cents
+        if data.amount_cents > balance:
+            raise Unprocessable(
+                f"The payment ({data.amount_cents} cents) exceeds the balance ({balance} cents)",
+                code="overpayment",
+                balance_cents=balance,
+            )
+        actor = self.ctx.actor
+        payment = Payment(
+            citation_id=c.id,
+            kind="payment",
+            amount_cents=data.amount_cents,
+            method=data.method.value,
+            reference=data.reference,
+            paid_at=paid_at,
+            paid_on=paid_at.astimezone(self.tz).date(),
+            posted_by=f"{actor.kind}:{actor.name}"[:80],
+            user_id=actor.id if actor.is_user else None,
+            client_id=None if actor.is_user else actor.id,
+        )
+        self.session.add(payment)
+        c.paid_cents += data.amount_cents
+        if data.amount_cents == balance and c.state in ("open", "collections"):
+            c.state = "paid"
+        c.touch()
+        self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx,
+            "payment.post",
+            entity_type="citation",
+            entity_id=c.id,
+            detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
+        )
+        self._payment_event("payment.posted", payment, c)
+        if c.state == "paid":
+            self.event("citation.paid", c)
+        return c, payment
+
+    def reverse(self, payment_id: uuid.UUID, data: ReverseBody) -> Payment:
+        actor = self.ctx.actor
+        if not (actor.is_user and actor.role == Role.records):
+            raise Forbidden("Only records staff reverse payments", code="records_only")
+        original = self.session.get(Payment, payment_id)
+        if original is None:
+            raise NotFound("No such payment", code="payment_not_found")
+        c = self.get(original.citation_id, for_update=True)
+        if original.kind != "payment":
+            raise Conflict("A reversal cannot itself be reversed", code="not_a_payment")
+        done = self.session.scalar(sa.select(sa.exists().where(Payment.reverses_id == original.id)))
+        if done:
+            raise Conflict("This payment has already been reversed", code="already_reversed")
+        now = utcnow()
+        reversal = Payment(
+            citation_id=c.id,
+            kind="reversal",
+            amount_cents=original.amount_cents,
+            method=original.method,
+            reference=original.reference,
+            paid_at=now,
+            paid_on=now.astimezone(self.tz).date(),
+            posted_by=f"{actor.kind}:{actor.name}"[:80],
+            user_id=actor.id,
+            reverses_id=original.id,
+            reason=data.reason,
+        )
+        self.session.add(reversal)
+        c.paid_cents -= original.amount_cents
+        if c.state == "paid":
+            c.state = "open"
+        c.touch()
+        self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx,
+            "payment.reverse",
+            entity_type="citation",
+            entity_id=c.id,
+            detail={"payment_id": str(original.id), "reversal_id": str(reversal.id)},
+        )
+        self._payment_event("payment.reversed", reversal, c)
+        return reversal
+
+    # -- reconciliation -------------------------------------------------------------------
+    def _window(self, w: PaymentWindow) -> sa.Select:
+        stmt = sa.select(Payment)
+        actor = self.ctx.actor
+        if not actor.is_user:
+            stmt = stmt.where(Payment.client_id == actor.id)  # a portal sees its own
+        elif not actor.has("payments:read"):
+            raise Forbidden("This listing needs payments:read", code="insufficient_scope")
+        if w.posted_from is not None:
+            stmt = stmt.where(Payment.posted_at >= w.posted_from)
+        if w.posted_to is not None:
+            stmt = stmt.where(Payment.posted_at < w.posted_to)
+        return stmt
+
+    def payments_page(self, w: PaymentWindow, *, limit: int, cursor: str | None):
+        return keyset_page(
+            self.session,
+            self._window(w),
+            tag="payments",
+            keys=PAYMENT_KEYS,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def all_in(self, w: PaymentWindow) -> list[Payment]:
+        return list(
+            self.session.scalars(self._window(w).order_by(Payment.posted_at, Payment.id)).all()
+        )
+
+    def totals(self, w: PaymentWindow) -> PaymentTotals:
+        sub = self._window(w).subquery()
+        rows = self.session.execute(
+            sa.select(
+                sub.c.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.amount_cents), 0)
+            ).group_by(sub.c.kind)
+        ).all()
+        by = {kind: (int(n), int(total)) for kind, n, total in rows}
+        pay, rev = by.get("payment", (0, 0)), by.get("reversal", (0, 0))
+        return PaymentTotals(
+            payments=pay[0],
+            payments_cents=pay[1],
+            reversals=rev[0],
+            reversals_cents=rev[1],
+            net_cents=pay[1] - rev[1],
+        )
+
+    def _payment_event(self, type_: str, p: Payment, c: Citation) -> None:
+        events.append(
+            self.session,
+            type_,
+            entity_type="payment",
+            entity_id=p.id,
+            read_scope=PAYMENT_EVENT_SCOPE,
+            payload={
+                "id": str(p.id),
+                "citation_id": str(c.id),
+                "citation_number": c.number,
+                "kind": p.kind,
+                "amount_cents": p.amount_cents,
+                "method": p.method,
+                "reverses_id": str(p.reverses_id) if p.reverses_id else None,
+            },
+        )

@@ -1,0 +1,101 @@
+"""/api/v1/payments — reconciliation (JSON pages or CSV) and reversals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
+
+from csoapi.citations.payments import PaymentService, PaymentWindow
+from csoapi.citations.schemas import PaymentPage, PaymentRead, ReverseBody
+from csoapi.core.context import ContextDep
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import error_responses
+from csoapi.core.idempotency import IdempotencyDep
+from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from csoapi.core.responses import respond
+from csoapi.core.schemas import Timestamp
+from csoapi.core.security import Scoped
+
+router = APIRouter(prefix="/payments", tags=["payments"])
+Signed = Scoped()
+Payer = Scoped("payments:write")
+CSV_FIELDS = [
+    "id",
+    "citation_id",
+    "kind",
+    "amount_cents",
+    "method",
+    "reference",
+    "paid_at",
+    "posted_at",
+    "posted_by",
+    "reverses_id",
+    "reason",
+]
+
+
+def payment_service(session: SessionDep, ctx: ContextDep) -> PaymentService:
+    return PaymentService(session, ctx)
+
+
+Svc = Annotated[PaymentService, Depends(payment_service)]
+
+
+@router.get(
+    "",
+    operation_id="payments_list",
+    summary="Payments posted in a window, with totals, for daily reconciliation",
+    description="Records staff (payments:read) see every payment; a payment portal sees its "
+    "own. Send `Accept: text/csv` for the whole window as CSV.",
+    response_model=PaymentPage,
+    responses=error_responses(401, 403, 422) | {200: {"content": {"text/csv": {}}}},
+)
+def list_payments(
+    _: Signed,
+    svc: Svc,
+    posted_from: Annotated[Timestamp | None, Query()] = None,
+    posted_to: Annotated[Timestamp | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    accept: Annotated[str | None, Header(max_length=256)] = None,
+) -> Response:
+    window = PaymentWindow(posted_from=posted_from, posted_to=posted_to)
+    if accept and "text/csv" in accept:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for p in svc.all_in(window):
+            row = PaymentRead.model_validate(p).model_dump(mode="json")
+            writer.writerow({k: row[k] for k in CSV_FIELDS})
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="payments.csv"'},
+        )
+    rows, nxt = svc.payments_page(window, limit=limit, cursor=cursor)
+    page = PaymentPage(
+        items=[PaymentRead.model_validate(p) for p in rows],
+        next_cursor=nxt,
+        totals=svc.totals(window),
+    )
+    return respond(page)
+
+
+@router.post(
+    "/{payment_id}/reverse",
+    operation_id="payments_reverse",
+    summary="Reverse a payment (records): adds a reversal, the payment stays",
+    status_code=201,
+    response_model=PaymentRead,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def reverse_payment(
+    payment_id: uuid.UUID, body: ReverseBody, _: Payer, svc: Svc, idem: IdempotencyDep
+) -> Response:
+    reversal = svc.reverse(payment_id, body)
+    return respond(PaymentRead.model_validate(reversal), status_code=201, idem=idem)
