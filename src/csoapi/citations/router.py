@@ -8,12 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from csoapi.citations.adjudication import AdjudicationService
 from csoapi.citations.payments import PaymentService
 from csoapi.citations.schemas import (
+    AdjudicateBody,
     CitationCreate,
     CitationRead,
     CitationStatus,
     CitationSummary,
+    ContestBody,
     PaymentCreate,
     PaymentRead,
     Plate,
@@ -170,4 +173,62 @@ def void_citation(
     citation_id: uuid.UUID, body: VoidBody, _: Voider, svc: Svc, if_match: IfMatchHeader = None
 ) -> Response:
     c = svc.void(citation_id, body, if_match)
+    return respond(svc.officer_view(c), version=c.version)
+
+
+def adjudication_service(session: SessionDep, ctx: ContextDep) -> AdjudicationService:
+    return AdjudicationService(session, ctx)
+
+
+AdjSvc = Annotated[AdjudicationService, Depends(adjudication_service)]
+Adjudicator = Scoped("citations:adjudicate")
+
+
+@router.post(
+    "/{citation_id}/contest",
+    operation_id="citations_contest",
+    summary="Record an owner's contest (records): penalties stop accruing meanwhile",
+    response_model=CitationRead,
+    responses=error_responses(*E, 404, 409, 412),
+)
+def contest_citation(
+    citation_id: uuid.UUID,
+    body: ContestBody,
+    _: Adjudicator,
+    svc: AdjSvc,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    c = svc.contest(citation_id, body, if_match)
+    return respond(svc.officer_view(c), version=c.version)
+
+
+@router.post(
+    "/{citation_id}/adjudicate",
+    operation_id="citations_adjudicate",
+    summary="Decide a contest: upheld (may restart the penalty clock), dismissed, or reduced",
+    response_model=CitationRead,
+    responses=error_responses(*E, 404, 409, 412),
+)
+def adjudicate_citation(
+    citation_id: uuid.UUID,
+    body: AdjudicateBody,
+    _: Adjudicator,
+    svc: AdjSvc,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    c = svc.adjudicate(citation_id, body, if_match)
+    return respond(svc.officer_view(c), version=c.version)
+
+
+@router.post(
+    "/{citation_id}/collections",
+    operation_id="citations_collections",
+    summary="Refer an overdue citation to collections (records)",
+    response_model=CitationRead,
+    responses=error_responses(*E, 404, 409, 412),
+)
+def refer_to_collections(
+    citation_id: uuid.UUID, _: Adjudicator, svc: AdjSvc, if_match: IfMatchHeader = None
+) -> Response:
+    c = svc.to_collections(citation_id, if_match)
     return respond(svc.officer_view(c), version=c.version)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from csoapi.calls.schemas import Beat
 from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp, Words
@@ -229,3 +229,18 @@ class PaymentPage(BaseModel):
 
 class PortalLookup(BaseModel):
     items: list[PortalCitation]
+
+
+class ContestBody(Input):
+    reason: Text
+
+
+class AdjudicateBody(Input):
+    outcome: Literal["upheld", "dismissed", "reduced"]
+    reason: ShortText
+    reduced_to_cents: int | None = Field(
+        default=None, ge=0, le=100_000_000, description="Required for reduced: the new fine"
+    )
+    reset_clock: StrictBool = Field(
+        default=True, description="Upheld: penalties count again from the decision day"
+    )
