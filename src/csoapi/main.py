@@ -78,6 +78,10 @@ def create_app(
             {"name": "violations", "description": "The violation schedule (admin keeps)"},
             {"name": "citations", "description": "Parking citations and warnings"},
             {"name": "payments", "description": "Payments, reversals, reconciliation"},
+            {
+                "name": "vehicles",
+                "description": "Plates: open citations, tow eligibility, scofflaws",
+            },
             {"name": "audit", "description": "The audit trail"},
             {"name": "events", "description": "The event feed (outbox)"},
             {"name": "health", "description": "Liveness and readiness"},

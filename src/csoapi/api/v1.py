@@ -7,6 +7,7 @@ from csoapi.auth.router import router as auth_router
 from csoapi.calls.router import router as calls_router
 from csoapi.citations.payments_router import router as payments_router
 from csoapi.citations.router import router as citations_router
+from csoapi.citations.vehicles_router import router as vehicles_router
 from csoapi.clients.router import router as clients_router
 from csoapi.codes.router import router as codes_router
 from csoapi.events.router import router as events_router
@@ -23,6 +24,7 @@ for r in (
     violations_router,
     citations_router,
     payments_router,
+    vehicles_router,
     audit_router,
     events_router,
 ):

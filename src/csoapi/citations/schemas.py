@@ -244,3 +244,33 @@ class AdjudicateBody(Input):
     reset_clock: StrictBool = Field(
         default=True, description="Upheld: penalties count again from the decision day"
     )
+
+
+class VehicleCitation(Output):
+    id: uuid.UUID
+    number: str
+    status: CitationStatus
+    violation_code: str
+    issued_at: datetime
+    due_date: date | None
+    balance_cents: int
+
+
+class VehicleRecord(BaseModel):
+    plate: str
+    plate_state: str
+    open_citations: list[VehicleCitation]
+    total_balance_cents: int
+    overdue_count: int
+    tow_eligible: bool = Field(description="Unpaid overdue citations ≥ the agency's threshold")
+
+
+class Scofflaw(BaseModel):
+    plate: str
+    plate_state: str
+    overdue_count: int
+
+
+class ScofflawList(BaseModel):
+    threshold: int
+    items: list[Scofflaw]

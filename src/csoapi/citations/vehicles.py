@@ -1,0 +1,81 @@
+"""Recovery: what a plate owes, whether it may be towed, and the scofflaw list."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from csoapi.citations.models import Citation
+from csoapi.citations.schemas import CitationStatus, Scofflaw, VehicleCitation, VehicleRecord
+from csoapi.citations.service import CitationService, status_of
+from csoapi.core import audit
+
+UNPAID = ("open", "collections", "contested")
+
+
+class VehicleService(CitationService):
+    def record(self, plate_state: str, plate: str) -> VehicleRecord:
+        rows = list(
+            self.session.scalars(
+                sa.select(Citation)
+                .where(
+                    Citation.plate_state == plate_state,
+                    Citation.plate == plate,
+                    Citation.kind == "citation",
+                    Citation.state.in_(UNPAID),
+                )
+                .order_by(Citation.issued_at)
+            ).all()
+        )
+        paid = self.payments([c.id for c in rows])
+        today = self.today()
+        items = []
+        for c in rows:
+            balance = self.breakdown(c, paid[c.id]).balance_cents
+            if balance > 0:
+                items.append(
+                    VehicleCitation(
+                        id=c.id,
+                        number=c.number,
+                        status=status_of(c, balance, today),
+                        violation_code=c.violation_code,
+                        issued_at=c.issued_at,
+                        due_date=c.due_date,
+                        balance_cents=balance,
+                    )
+                )
+        overdue = sum(
+            1 for i in items if i.status in (CitationStatus.overdue, CitationStatus.collections)
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "vehicle.read",
+            entity_type="vehicle",
+            entity_id=f"{plate_state}/{plate}",
+        )
+        return VehicleRecord(
+            plate=plate,
+            plate_state=plate_state,
+            open_citations=items,
+            total_balance_cents=sum(i.balance_cents for i in items),
+            overdue_count=overdue,
+            tow_eligible=overdue >= self.ctx.settings.tow_eligible_overdue,
+        )
+
+    def scofflaws(self, threshold: int, limit: int) -> list[Scofflaw]:
+        """Plates with at least ``threshold`` unpaid citations past their due date."""
+        today = self.today()
+        count = sa.func.count().label("n")
+        rows = self.session.execute(
+            sa.select(Citation.plate_state, Citation.plate, count)
+            .where(
+                Citation.kind == "citation",
+                Citation.state.in_(("open", "collections")),
+                Citation.due_date < today,
+            )
+            .group_by(Citation.plate_state, Citation.plate)
+            .having(count >= threshold)
+            .order_by(count.desc(), Citation.plate_state, Citation.plate)
+            .limit(limit)
+        ).all()
+        return [Scofflaw(plate_state=s, plate=p, overdue_count=n) for s, p, n in rows]

@@ -1,0 +1,58 @@
+"""/api/v1/vehicles — a plate's open citations and tow eligibility; the scofflaw list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from csoapi.citations.schemas import Plate, PlateState, ScofflawList, VehicleRecord
+from csoapi.citations.vehicles import VehicleService
+from csoapi.core.context import ContextDep
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import error_responses
+from csoapi.core.security import Scoped
+
+router = APIRouter(prefix="/vehicles", tags=["vehicles"])
+Reader = Scoped("citations:read")
+Records = Scoped("citations:adjudicate")
+
+
+def vehicle_service(session: SessionDep, ctx: ContextDep) -> VehicleService:
+    return VehicleService(session, ctx)
+
+
+Svc = Annotated[VehicleService, Depends(vehicle_service)]
+
+
+@router.get(
+    "/scofflaws",
+    operation_id="vehicles_scofflaws",
+    summary="Plates with at least `min_overdue` unpaid overdue citations (records)",
+    response_model=ScofflawList,
+    responses=error_responses(401, 403, 422),
+)
+def scofflaws(
+    _: Records,
+    svc: Svc,
+    min_overdue: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ScofflawList:
+    threshold = min_overdue or svc.ctx.settings.tow_eligible_overdue
+    return ScofflawList(threshold=threshold, items=svc.scofflaws(threshold, limit))
+
+
+@router.get(
+    "/{plate_state}/{plate}",
+    operation_id="vehicles_get",
+    summary="A plate's open citations, balance, overdue count and tow eligibility",
+    response_model=VehicleRecord,
+    responses=error_responses(401, 403, 422),
+)
+def vehicle(
+    plate_state: Annotated[PlateState, Path()],
+    plate: Annotated[Plate, Path()],
+    _: Reader,
+    svc: Svc,
+) -> VehicleRecord:
+    return svc.record(plate_state, plate)
