@@ -214,7 +214,8 @@ def import_calls_command(
 ) -> None:
     """Import calls for service; safe to re-run (rows already present are skipped)."""
     import csoapi.registry  # noqa: F401
-    from csoapi.calls.importer import MappingError, count_rows, import_calls, load_mapping
+    from csoapi.calls.importer import import_calls, load_mapping
+    from csoapi.core.imports import MappingError, count_rows
 
     settings = get_settings()
     try:
@@ -245,7 +246,8 @@ def import_call_types_command(
 ) -> None:
     """Add the agency's call types with their APCO common types; existing codes are kept."""
     import csoapi.registry  # noqa: F401
-    from csoapi.calls.importer import MappingError, import_call_types, load_mapping
+    from csoapi.calls.importer import import_call_types, load_mapping
+    from csoapi.core.imports import MappingError
 
     settings = get_settings()
     engine = make_engine(settings.database_url, settings)

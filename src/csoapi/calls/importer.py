@@ -9,14 +9,10 @@ each committed, so a re-run (or a run after an interruption) skips what is alrea
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +27,8 @@ from csoapi.codes.models import CallType, Disposition
 from csoapi.core import audit
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
+from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of
+from csoapi.core.imports import load_mapping as load_calls_mapping
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import reserve
 
@@ -38,57 +36,8 @@ BATCH = 2000
 STAMP = {"cleared": "cleared_at", "cancelled": "cancelled_at"}
 
 
-class MappingError(ValueError):
-    pass
-
-
 def load_mapping(name_or_path: str) -> dict[str, Any]:
-    path = Path(name_or_path)
-    try:
-        if path.suffix == ".json" and path.is_file():
-            return json.loads(path.read_text())
-        text = resources.files("csoapi.calls.mappings").joinpath(f"{name_or_path}.json").read_text()
-        return json.loads(text)
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
-        raise MappingError(f"no usable mapping '{name_or_path}': {exc}") from None
-
-
-@dataclass
-class ImportReport:
-    rows: int = 0
-    stored: int = 0
-    already_present: int = 0
-    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, id, reason)
-
-    @property
-    def rejected_count(self) -> int:
-        return len(self.rejected)
-
-    def summary(self) -> dict[str, Any]:
-        reasons: dict[str, int] = {}
-        for _, _, reason in self.rejected:
-            key = re.sub(r"'[^']*'", "'…'", reason)
-            reasons[key] = reasons.get(key, 0) + 1
-        return {
-            "rows": self.rows,
-            "stored": self.stored,
-            "already_present": self.already_present,
-            "rejected": self.rejected_count,
-            "rejected_by_reason": reasons,
-        }
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames:
-            raise MappingError(f"{path} has no header row")
-        for row in reader:
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
-
-
-def count_rows(path: Path) -> int:
-    return sum(1 for _ in _rows(path))
+    return load_calls_mapping("csoapi.calls.mappings", name_or_path)
 
 
 class _RowMapper:
@@ -191,13 +140,13 @@ def import_calls(
     mapper = _RowMapper(mapping, call_types, dispositions)
     seen: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
-    for line, row in _rows(path):
+    for line, row in read_rows(path):
         report.rows += 1
         try:
             values = mapper.map(row)
         except (ValueError, ValidationError) as exc:
             report.rejected.append(
-                (line, row.get(mapping["columns"]["external_id"], ""), _reason(exc))
+                (line, row.get(mapping["columns"]["external_id"], ""), reason_of(exc))
             )
             continue
         first = seen.get(values["external_id"])
@@ -233,13 +182,6 @@ def import_calls(
         )
         session.commit()
     return report
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-    return str(exc)
 
 
 def _store(
@@ -339,7 +281,7 @@ def import_call_types(
     with factory() as session:
         known = set(session.scalars(sa.select(CallType.code)).all())
         new_rows: list[dict[str, Any]] = []
-        for line, row in _rows(path):
+        for line, row in read_rows(path):
             report.rows += 1
             code = row.get(spec["code_column"], "")
             description = row.get(spec["description_column"], "")

@@ -24,6 +24,7 @@ class Citation(Versioned, table=True):
 
     id: uuid.UUID = id_field()
     number: str = Field(max_length=32, unique=True)
+    external_id: str | None = Field(default=None, max_length=32, unique=True)  # imported ticket no.
     kind: str = Field(max_length=16)  # citation | warning
     plate: str = Field(max_length=16)
     plate_state: str = Field(max_length=2)

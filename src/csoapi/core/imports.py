@@ -1,0 +1,75 @@
+"""What every CSV import shares: mappings, the row reader, the report of what happened."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class MappingError(ValueError):
+    pass
+
+
+def load_mapping(package: str, name_or_path: str) -> dict[str, Any]:
+    """A mapping shipped in ``package`` (by name) or a JSON file (by path)."""
+    path = Path(name_or_path)
+    try:
+        if path.suffix == ".json" and path.is_file():
+            return json.loads(path.read_text())
+        return json.loads(resources.files(package).joinpath(f"{name_or_path}.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        raise MappingError(f"no usable mapping '{name_or_path}': {exc}") from None
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    stored: int = 0
+    already_present: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, id, reason)
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected)
+
+    def summary(self) -> dict[str, Any]:
+        reasons: dict[str, int] = {}
+        for _, _, reason in self.rejected:
+            key = re.sub(r"'[^']*'", "'…'", reason)
+            reasons[key] = reasons.get(key, 0) + 1
+        return {
+            "rows": self.rows,
+            "stored": self.stored,
+            "already_present": self.already_present,
+            "rejected": self.rejected_count,
+            "rejected_by_reason": reasons,
+        }
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row with trimmed values); a UTF-8 BOM is dropped."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames:
+            raise MappingError(f"{path} has no header row")
+        for row in reader:
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+
+
+def count_rows(path: Path) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+def reason_of(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)
