@@ -172,3 +172,74 @@ async def test_list_filters(client, team):
     assert await numbers(status="open") >= {c["number"] for c in made}
     assert await numbers(status="void") == set()
     assert_problem(await client.get(CITATIONS, headers=team["cad"]), 403)
+
+
+async def test_min_balance_filter_pages_exactly(client, db, settings, team):
+    cheap = [
+        (
+            await client.post(CITATIONS, json=citation_body(plate=f"LOW{i}"), headers=team["cso"])
+        ).json()
+        for i in range(4)
+    ]
+    dear = [
+        (
+            await client.post(
+                CITATIONS,
+                json=citation_body(plate=f"OLD{i}", issued_at="2026-05-01T10:00:00Z"),
+                headers=team["cso"],
+            )
+        ).json()
+        for i in range(5)
+    ]
+    await client.post(
+        f"{CITATIONS}/{dear[0]['id']}/payments",
+        headers=team["records"],
+        json={"amount_cents": 10000, "method": "cash"},
+    )  # now owes 3800
+    seen, cursor = [], None
+    while True:
+        params = {"min_balance_cents": 10000, "limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get(CITATIONS, params=params, headers=team["records"])).json()
+        seen += [c["number"] for c in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(c["number"] for c in dear[1:])  # 13800 each; the others owe less
+    everyone = (
+        await client.get(
+            CITATIONS, params={"min_balance_cents": 0, "limit": 500}, headers=team["records"]
+        )
+    ).json()["items"]
+    assert {c["number"] for c in cheap + dear} <= {c["number"] for c in everyone}
+    assert_problem(
+        await client.get(CITATIONS, params={"min_balance_cents": -1}, headers=team["records"]), 422
+    )
+
+
+async def test_min_balance_scan_resumes_across_short_pages(client, team, monkeypatch):
+    from csoapi.citations import service
+
+    monkeypatch.setattr(service, "SCAN_BATCH", 2)
+    monkeypatch.setattr(service, "SCAN_CAP", 2)
+    dear = [
+        (
+            await client.post(
+                CITATIONS,
+                json=citation_body(plate=f"OLD{i}", issued_at="2026-05-01T10:00:00Z"),
+                headers=team["cso"],
+            )
+        ).json()
+        for i in range(3)
+    ]
+    for i in range(4):  # cheap ones interleaved in time order
+        await client.post(CITATIONS, json=citation_body(plate=f"NEW{i}"), headers=team["cso"])
+    seen, cursor, requests = [], None, 0
+    while True:
+        params = {"min_balance_cents": 10000, "limit": 5} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get(CITATIONS, params=params, headers=team["records"])).json()
+        requests += 1
+        seen += [c["number"] for c in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(c["number"] for c in dear) and requests > 1

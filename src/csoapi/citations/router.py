@@ -84,6 +84,9 @@ def list_citations(
     issued_from: Annotated[Timestamp | None, Query()] = None,
     issued_to: Annotated[Timestamp | None, Query()] = None,
     issued_by: Annotated[uuid.UUID | None, Query()] = None,
+    min_balance_cents: Annotated[
+        int | None, Query(ge=0, le=100_000_000, description="Only citations owing at least this")
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[CitationSummary]:
@@ -94,6 +97,7 @@ def list_citations(
         issued_from=issued_from,
         issued_to=issued_to,
         issued_by=issued_by,
+        min_balance_cents=min_balance_cents,
     )
     rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
     paid = svc.payments([c.id for c in rows])

@@ -30,7 +30,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import next_number
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.pagination import SortKey, encode_cursor, keyset_page
 from csoapi.violations.service import in_force
 
 CLOCK_SKEW = timedelta(seconds=60)
@@ -50,6 +50,11 @@ class CitationFilters:
     issued_from: datetime | None = None
     issued_to: datetime | None = None
     issued_by: uuid.UUID | None = None
+    min_balance_cents: int | None = None
+
+
+SCAN_BATCH = 200
+SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
 
 
 def terms_of(c: Citation, payments: list[Payment]) -> money.Terms:
@@ -226,15 +231,48 @@ class CitationService:
             stmt = stmt.where(Citation.issued_at < f.issued_to)
         if f.status is not None:
             stmt = stmt.where(self._status_clause(f.status))
-        return keyset_page(
-            self.session,
-            stmt,
-            tag="citations",
-            keys=KEYS,
-            limit=limit,
-            cursor=cursor,
-            descending=True,
+        if not f.min_balance_cents:
+            return keyset_page(
+                self.session,
+                stmt,
+                tag="citations",
+                keys=KEYS,
+                limit=limit,
+                cursor=cursor,
+                descending=True,
+            )
+        return self._scan_by_balance(stmt, f.min_balance_cents, limit=limit, cursor=cursor)
+
+    def _scan_by_balance(self, stmt: Any, minimum: int, *, limit: int, cursor: str | None):
+        """The balance includes penalties that depend on the day, so it is computed, not
+        stored: scan in keyset order, keep rows that owe at least ``minimum``. At most
+        SCAN_CAP rows per request; the cursor resumes exactly where the scan stopped."""
+        stmt = stmt.where(
+            Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
         )
+        found: list[Citation] = []
+        scanned = 0
+        while True:
+            rows, nxt = keyset_page(
+                self.session,
+                stmt,
+                tag="citations",
+                keys=KEYS,
+                limit=SCAN_BATCH,
+                cursor=cursor,
+                descending=True,
+            )
+            paid = self.payments([c.id for c in rows])
+            for i, c in enumerate(rows):
+                if self.breakdown(c, paid[c.id]).balance_cents >= minimum:
+                    found.append(c)
+                    if len(found) == limit:
+                        more = i < len(rows) - 1 or nxt is not None
+                        return found, encode_cursor("citations", KEYS, c) if more else None
+            scanned += len(rows)
+            if nxt is None or scanned >= SCAN_CAP:
+                return found, nxt
+            cursor = nxt
 
     def _status_clause(self, status: CitationStatus) -> Any:
         today = self.today()
