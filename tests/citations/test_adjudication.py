@@ -69,6 +69,12 @@ async def test_dismissed_and_reduced(client, office):
         client, office, c, "adjudicate", {"outcome": "dismissed", "reason": "Valid permit"}
     )
     assert (r.json()["status"], r.json()["balance_cents"]) == ("dismissed", 0)
+    r = await client.post(
+        f"{CITATIONS}/{c['id']}/payments",
+        json={"amount_cents": 100, "method": "cash"},
+        headers=office["records"],
+    )
+    assert_problem(r, 409, "citation_dismissed")
     d = await issue(client, office)
     await client.post(
         f"{CITATIONS}/{d['id']}/payments",

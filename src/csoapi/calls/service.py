@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -22,6 +23,7 @@ from csoapi.calls.schemas import (
     StatusBody,
     TimelineEntry,
 )
+from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events
 from csoapi.core.concurrency import check_if_match
@@ -334,9 +336,25 @@ class CallService:
             )
             for a in self.repo.activity(call.id)
         ]
+        entries.extend(self._linked_records(call.id))
         entries.sort(key=lambda e: e.at)
         audit.record(self.session, self.ctx, "call.timeline", entity_type="call", entity_id=call.id)
         return entries
+
+    def _linked_records(self, call_id: uuid.UUID) -> list[TimelineEntry]:
+        """Records of other features that name this call: citations (reports, impounds,
+        evidence and referrals join here as they are built)."""
+        rows = self.session.scalars(sa.select(Citation).where(Citation.call_id == call_id)).all()
+        return [
+            TimelineEntry(
+                at=c.issued_at,
+                kind=f"{c.kind}_issued",
+                record_type="citation",
+                record_id=c.id,
+                text=f"{c.number} {c.violation_code} {c.plate_state} {c.plate}",
+            )
+            for c in rows
+        ]
 
     # -- helpers --------------------------------------------------------------------------
     def _transition(
