@@ -30,3 +30,35 @@ async def test_fifty_concurrent_issuances(live_client, live_db, settings, postgr
     assert seqs == list(range(seqs[0], seqs[0] + 50))  # no duplicates, no gaps
     with live_db() as s:
         assert s.scalar(sa.select(sa.func.count(sa.distinct(Citation.number)))) == 50
+
+
+async def test_two_api_instances_share_one_sequence(
+    live_client, live_db, database, settings, postgres_only
+):
+    """Two app instances, each with its own engine and pool (as two processes would have),
+    issuing at once draw from the one counter in the database."""
+    import httpx
+
+    from csoapi.main import create_app
+
+    with live_db() as s:
+        schedule(s, settings)
+        officer = bearer(token_for(s, settings, create_user(s, settings, "cso")))
+    other = create_app(settings)  # its own engine on the same database
+    transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://second") as second:
+            clients = [live_client, second]
+            results = await asyncio.gather(
+                *[
+                    clients[i % 2].post(
+                        CITATIONS, json=citation_body(plate=f"P{i}"), headers=officer
+                    )
+                    for i in range(40)
+                ]
+            )
+    finally:
+        other.state.engine.dispose()
+    assert [r.status_code for r in results] == [201] * 40
+    seqs = sorted(int(r.json()["number"].split("-")[1]) for r in results)
+    assert seqs == list(range(seqs[0], seqs[0] + 40))
