@@ -75,6 +75,7 @@ def create_app(
                 "name": "calls",
                 "description": "Calls for service: intake, dispatch, status, timeline",
             },
+            {"name": "reports", "description": "Reports: drafting, review, records, release"},
             {"name": "violations", "description": "The violation schedule (admin keeps)"},
             {"name": "citations", "description": "Parking citations and warnings"},
             {"name": "payments", "description": "Payments, reversals, reconciliation"},

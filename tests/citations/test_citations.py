@@ -261,3 +261,16 @@ async def test_citations_join_their_call_timeline(client, team):
     ).json()
     linked = [e for e in timeline["items"] if e["record_type"] == "citation"]
     assert [(e["record_id"], e["kind"]) for e in linked] == [(c["id"], "citation_issued")]
+    report = (
+        await client.post(
+            "/api/v1/reports",
+            headers=team["cso"],
+            json={"kind": "incident", "call_id": call["id"], "narrative": "Owner moved the car"},
+        )
+    ).json()
+    timeline = (
+        await client.get(f"/api/v1/calls/{call['id']}/timeline", headers=team["cso"])
+    ).json()
+    assert [e["record_id"] for e in timeline["items"] if e["record_type"] == "report"] == [
+        report["id"]
+    ]

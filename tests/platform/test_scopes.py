@@ -28,6 +28,8 @@ ENDPOINTS = {
     "admin": "/api/v1/users",
     "calls:read": "/api/v1/calls",
     "citations:read": "/api/v1/citations",
+    "reports:read": "/api/v1/reports",
+    "reports:export": "/api/v1/reports/export",
     "citations:lookup": "/api/v1/citations/lookup?number=C2026-0000001",
     "audit:read": "/api/v1/audit",
     "events:read": "/api/v1/events",
@@ -53,6 +55,9 @@ WRITES = {
             "violation_code": "NONE",
         },
     ),
+    "reports:write": ("POST", "/api/v1/reports", {"kind": "activity", "narrative": "Patrol log"}),
+    "reports:review": ("POST", f"/api/v1/reports/{NO_ID}/approve", None),
+    "reports:records": ("POST", f"/api/v1/reports/{NO_ID}/process", None),
     "citations:void": ("POST", f"/api/v1/citations/{NO_ID}/void", {"reason": "x"}),
     "payments:write": (
         "POST",

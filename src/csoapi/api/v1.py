@@ -11,6 +11,7 @@ from csoapi.citations.vehicles_router import router as vehicles_router
 from csoapi.clients.router import router as clients_router
 from csoapi.codes.router import router as codes_router
 from csoapi.events.router import router as events_router
+from csoapi.reports.router import router as reports_router
 from csoapi.users.router import router as users_router
 from csoapi.violations.router import router as violations_router
 
@@ -21,6 +22,7 @@ for r in (
     clients_router,
     codes_router,
     calls_router,
+    reports_router,
     violations_router,
     citations_router,
     payments_router,

@@ -32,6 +32,7 @@ from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound,
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import next_number
 from csoapi.core.scopes import Role
+from csoapi.reports.models import Report
 from csoapi.users.repository import UserRepository
 
 S = CallStatus
@@ -342,10 +343,20 @@ class CallService:
         return entries
 
     def _linked_records(self, call_id: uuid.UUID) -> list[TimelineEntry]:
-        """Records of other features that name this call: citations (reports, impounds,
+        """Records of other features that name this call: reports and citations (impounds,
         evidence and referrals join here as they are built)."""
+        reports = self.session.scalars(sa.select(Report).where(Report.call_id == call_id)).all()
         rows = self.session.scalars(sa.select(Citation).where(Citation.call_id == call_id)).all()
         return [
+            TimelineEntry(
+                at=r.created_at,
+                kind=f"{r.kind}_report",
+                record_type="report",
+                record_id=r.id,
+                text=r.number or r.status,
+            )
+            for r in reports
+        ] + [
             TimelineEntry(
                 at=c.issued_at,
                 kind=f"{c.kind}_issued",

@@ -135,7 +135,7 @@ def lookup_citations(
 
 
 @router.post(
-    "/{citation_id}/payments",
+    "/{citation_id:uuid}/payments",
     operation_id="citations_pay",
     summary="Pay all or part of a citation's balance (Idempotency-Key required for clients)",
     status_code=201,
@@ -155,7 +155,7 @@ def pay_citation(
 
 
 @router.get(
-    "/{citation_id}",
+    "/{citation_id:uuid}",
     operation_id="citations_get",
     summary="Read a citation with its balance broken into lines",
     response_model=CitationRead,
@@ -167,7 +167,7 @@ def get_citation(citation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
 
 
 @router.post(
-    "/{citation_id}/void",
+    "/{citation_id:uuid}/void",
     operation_id="citations_void",
     summary="Void a citation (sergeant, not its issuer, before any payment)",
     response_model=CitationRead,
@@ -189,7 +189,7 @@ Adjudicator = Scoped("citations:adjudicate")
 
 
 @router.post(
-    "/{citation_id}/contest",
+    "/{citation_id:uuid}/contest",
     operation_id="citations_contest",
     summary="Record an owner's contest (records): penalties stop accruing meanwhile",
     response_model=CitationRead,
@@ -207,7 +207,7 @@ def contest_citation(
 
 
 @router.post(
-    "/{citation_id}/adjudicate",
+    "/{citation_id:uuid}/adjudicate",
     operation_id="citations_adjudicate",
     summary="Decide a contest: upheld (may restart the penalty clock), dismissed, or reduced",
     response_model=CitationRead,
@@ -225,7 +225,7 @@ def adjudicate_citation(
 
 
 @router.post(
-    "/{citation_id}/collections",
+    "/{citation_id:uuid}/collections",
     operation_id="citations_collections",
     summary="Refer an overdue citation to collections (records)",
     response_model=CitationRead,

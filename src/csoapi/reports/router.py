@@ -1,0 +1,254 @@
+"""/api/v1/reports — crime, incident, collision and activity reports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
+from csoapi.core.context import ContextDep
+from csoapi.core.db import SessionDep
+from csoapi.core.errors import error_responses
+from csoapi.core.idempotency import IdempotencyDep
+from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.responses import respond
+from csoapi.core.schemas import Timestamp
+from csoapi.core.security import Scoped
+from csoapi.reports.schemas import (
+    ContactBody,
+    ContactRead,
+    ReleaseCopy,
+    ReportCreate,
+    ReportKind,
+    ReportRead,
+    ReportStatus,
+    ReportSummary,
+    ReportUpdate,
+    ReturnBody,
+    SupplementBody,
+    SupplementRead,
+)
+from csoapi.reports.service import ReportFilters, ReportService
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+Reader = Scoped("reports:read")
+Writer = Scoped("reports:write")
+Reviewer = Scoped("reports:review")
+Records = Scoped("reports:records")
+Exporter = Scoped("reports:export")
+E = (401, 403, 422)
+W = error_responses(*E, 404, 409, 412)
+
+
+def report_service(session: SessionDep, ctx: ContextDep) -> ReportService:
+    return ReportService(session, ctx)
+
+
+Svc = Annotated[ReportService, Depends(report_service)]
+
+
+def _full(svc: ReportService, r, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]
+    return respond(svc.view(r), status_code=status_code, version=r.version, **kw)
+
+
+class ExportPage(BaseModel):
+    items: list[ReleaseCopy]
+    next_cursor: str | None
+
+
+@router.post(
+    "",
+    operation_id="reports_create",
+    summary="Start a report (a draft)",
+    status_code=201,
+    response_model=ReportRead,
+    responses=error_responses(*E),
+)
+def create_report(body: ReportCreate, _: Writer, svc: Svc, idem: IdempotencyDep) -> Response:
+    r = svc.create(body)
+    return _full(svc, r, 201, location=f"/api/v1/reports/{r.id}", idem=idem)
+
+
+@router.get(
+    "",
+    operation_id="reports_list",
+    summary="Work queues: ?status=submitted (sergeants), approved (records), "
+    "author=me&status=returned (the CSO)",
+    response_model=Page[ReportSummary],
+    responses=error_responses(*E),
+)
+def list_reports(
+    principal: Reader,
+    svc: Svc,
+    status: Annotated[ReportStatus | None, Query()] = None,
+    author: Annotated[
+        uuid.UUID | Literal["me"] | None, Query(description="A user id, or `me`")
+    ] = None,
+    kind: Annotated[ReportKind | None, Query()] = None,
+    call_id: Annotated[uuid.UUID | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[ReportSummary]:
+    filters = ReportFilters(
+        status=status.value if status else None,
+        author_id=principal.id if author == "me" else author,  # type: ignore[arg-type]
+        kind=kind.value if kind else None,
+        call_id=call_id,
+    )
+    rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
+    return Page[ReportSummary](
+        items=[ReportSummary.model_validate(r) for r in rows], next_cursor=nxt
+    )
+
+
+@router.get(
+    "/export",
+    operation_id="reports_export",
+    summary="Approved reports for RMS vendors (redacted export view), oldest approval first",
+    response_model=ExportPage,
+    responses=error_responses(*E),
+)
+def export_reports(
+    _: Exporter,
+    svc: Svc,
+    approved_since: Annotated[Timestamp | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> ExportPage:
+    items, nxt = svc.export(approved_since, limit=limit, cursor=cursor)
+    return ExportPage(items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/{report_id:uuid}",
+    operation_id="reports_get",
+    summary="Read a report (audited)",
+    response_model=ReportRead,
+    responses=error_responses(*E, 404),
+)
+def get_report(report_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
+    view = svc.read(report_id)
+    return respond(view, version=view.version)
+
+
+@router.patch(
+    "/{report_id:uuid}",
+    operation_id="reports_update",
+    summary="Edit a draft or returned report (its author; If-Match required)",
+    response_model=ReportRead,
+    responses=error_responses(*E, 404, 409, 412, 428),
+)
+def update_report(
+    report_id: uuid.UUID, body: ReportUpdate, _: Writer, svc: Svc, if_match: IfMatchRequired
+) -> Response:
+    return _full(svc, svc.update(report_id, body, if_match))
+
+
+@router.post(
+    "/{report_id:uuid}/submit",
+    operation_id="reports_submit",
+    summary="Submit for review (its author)",
+    response_model=ReportRead,
+    responses=W,
+)
+def submit_report(
+    report_id: uuid.UUID, _: Writer, svc: Svc, if_match: IfMatchHeader = None
+) -> Response:
+    return _full(svc, svc.submit(report_id, if_match))
+
+
+@router.post(
+    "/{report_id:uuid}/approve",
+    operation_id="reports_approve",
+    summary="Approve (a reviewer other than the author)",
+    response_model=ReportRead,
+    responses=W,
+)
+def approve_report(
+    report_id: uuid.UUID, _: Reviewer, svc: Svc, if_match: IfMatchHeader = None
+) -> Response:
+    return _full(svc, svc.approve(report_id, if_match))
+
+
+@router.post(
+    "/{report_id:uuid}/return",
+    operation_id="reports_return",
+    summary="Return to the author with a reason",
+    response_model=ReportRead,
+    responses=W,
+)
+def return_report(
+    report_id: uuid.UUID, body: ReturnBody, _: Reviewer, svc: Svc, if_match: IfMatchHeader = None
+) -> Response:
+    return _full(svc, svc.return_(report_id, body, if_match))
+
+
+@router.post(
+    "/{report_id:uuid}/process",
+    operation_id="reports_process",
+    summary="Process (records): assigns the report number",
+    response_model=ReportRead,
+    responses=W,
+)
+def process_report(
+    report_id: uuid.UUID, _: Records, svc: Svc, if_match: IfMatchHeader = None
+) -> Response:
+    return _full(svc, svc.process(report_id, if_match))
+
+
+@router.post(
+    "/{report_id:uuid}/supplements",
+    operation_id="reports_supplement",
+    summary="Add a supplement to an approved report (author or sergeant)",
+    status_code=201,
+    response_model=SupplementRead,
+    responses=W,
+)
+def add_supplement(
+    report_id: uuid.UUID, body: SupplementBody, _: Writer, svc: Svc, idem: IdempotencyDep
+) -> Response:
+    return respond(
+        SupplementRead.model_validate(svc.supplement(report_id, body)), status_code=201, idem=idem
+    )
+
+
+@router.post(
+    "/{report_id:uuid}/contacts",
+    operation_id="reports_add_contact",
+    summary="Record a victim follow-up contact",
+    status_code=201,
+    response_model=ContactRead,
+    responses=W,
+)
+def add_contact(
+    report_id: uuid.UUID, body: ContactBody, _: Writer, svc: Svc, idem: IdempotencyDep
+) -> Response:
+    return respond(
+        ContactRead.model_validate(svc.contact(report_id, body)), status_code=201, idem=idem
+    )
+
+
+@router.get(
+    "/{report_id:uuid}/contacts",
+    operation_id="reports_contacts",
+    summary="Victim follow-up contacts (audited)",
+    response_model=list[ContactRead],
+    responses=error_responses(*E, 404),
+)
+def list_contacts(report_id: uuid.UUID, _: Reader, svc: Svc) -> list[ContactRead]:
+    return [ContactRead.model_validate(c) for c in svc.contacts(report_id)]
+
+
+@router.get(
+    "/{report_id:uuid}/release",
+    operation_id="reports_release",
+    summary="The redacted release copy (records; audited)",
+    response_model=ReleaseCopy,
+    responses=error_responses(*E, 404, 409),
+)
+def release_report(report_id: uuid.UUID, _: Records, svc: Svc) -> ReleaseCopy:
+    return svc.release(report_id)

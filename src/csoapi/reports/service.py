@@ -1,0 +1,497 @@
+"""Reports: drafting, the review workflow, records processing (numbering), supplements,
+victim follow-up, the redacted release copy and the export for RMS vendors."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from csoapi.calls.models import Call
+from csoapi.codes.service import OFFENSES, require_active
+from csoapi.core import audit, events
+from csoapi.core.concurrency import check_if_match
+from csoapi.core.context import RequestContext
+from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from csoapi.core.models import utcnow
+from csoapi.core.numbering import next_number
+from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.scopes import Role
+from csoapi.reports.models import (
+    Report,
+    ReportContact,
+    ReportPerson,
+    ReportSupplement,
+    ReportVehicle,
+)
+from csoapi.reports.schemas import (
+    ContactBody,
+    Person,
+    PersonRead,
+    ReleaseCopy,
+    ReportCreate,
+    ReportLocation,
+    ReportRead,
+    ReportUpdate,
+    ReportVehicleIn,
+    ReturnBody,
+    SupplementBody,
+    SupplementRead,
+    VehicleOut,
+)
+
+EDITABLE = ("draft", "returned")
+TRANSITIONS = {
+    "draft": ("submitted",),
+    "submitted": ("approved", "returned"),
+    "returned": ("submitted",),
+    "approved": ("processed",),
+    "processed": (),
+}
+CLOCK_SKEW = timedelta(seconds=60)
+KEYS = (
+    SortKey(Report.created_at, "datetime", lambda r: r.created_at),
+    SortKey(Report.id, "uuid", lambda r: r.id),
+)
+EXPORT_KEYS = (
+    SortKey(Report.approved_at, "datetime", lambda r: r.approved_at),
+    SortKey(Report.id, "uuid", lambda r: r.id),
+)
+PUBLIC_EVENTS = "reports:export"  # approved/processed: for RMS vendors
+REVIEW_EVENTS = "reports:review"
+REDACTED_CONTACT_ROLES = ("victim", "witness")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilters:
+    status: str | None = None
+    author_id: uuid.UUID | None = None
+    kind: str | None = None
+    call_id: uuid.UUID | None = None
+
+
+def _check(status: str, target: str) -> None:
+    if target not in TRANSITIONS[status]:
+        allowed = list(TRANSITIONS[status])
+        raise InvalidTransition(
+            f"A {status} report cannot become {target}", current_status=status, allowed=allowed
+        )
+
+
+class ReportService:
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+
+    # -- who sees what --------------------------------------------------------------------
+    @property
+    def _supervisor(self) -> bool:
+        p = self.ctx.actor
+        return p.is_user and p.role == Role.sergeant
+
+    def _visible(self, r: Report) -> bool:
+        p = self.ctx.actor
+        return r.status != "draft" or r.author_id == p.id or self._supervisor
+
+    def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report:
+        stmt = sa.select(Report).where(Report.id == report_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        r = self.session.scalars(stmt).first()
+        if r is None or not self._visible(r):  # someone else's draft does not exist for you
+            raise NotFound("No such report", code="report_not_found")
+        return r
+
+    def read(self, report_id: uuid.UUID) -> ReportRead:
+        r = self.get(report_id)
+        audit.record(self.session, self.ctx, "report.read", entity_type="report", entity_id=r.id)
+        return self.view(r)
+
+    def page(self, f: ReportFilters, *, limit: int, cursor: str | None):
+        stmt = sa.select(Report)
+        for column, value in {
+            Report.status: f.status,
+            Report.author_id: f.author_id,
+            Report.kind: f.kind,
+            Report.call_id: f.call_id,
+        }.items():
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if not self._supervisor:
+            stmt = stmt.where(
+                sa.or_(Report.status != "draft", Report.author_id == self.ctx.actor.id)
+            )
+        rows, nxt = keyset_page(
+            self.session,
+            stmt,
+            tag="reports",
+            keys=KEYS,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+        audit.record(
+            self.session, self.ctx, "report.list", entity_type="report", detail={"count": len(rows)}
+        )
+        return rows, nxt
+
+    # -- drafting -------------------------------------------------------------------------
+    def create(self, data: ReportCreate) -> Report:
+        actor = self.ctx.actor
+        if not actor.is_user:
+            raise Forbidden("Reports are written by people", code="users_only")
+        if data.call_id is not None and self.session.get(Call, data.call_id) is None:
+            raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
+        r = Report(
+            kind=data.kind.value,
+            status="draft",
+            author_id=actor.id,
+            call_id=data.call_id,
+            hit_and_run=data.hit_and_run,
+            narrative=data.narrative or "",
+        )
+        self._apply(r, data.model_dump(exclude_unset=True), data)
+        self.session.add(r)
+        self.session.flush()
+        self._replace_parts(r, data.persons, data.vehicles)
+        audit.record(self.session, self.ctx, "report.create", entity_type="report", entity_id=r.id)
+        return r
+
+    def update(self, report_id: uuid.UUID, data: ReportUpdate, if_match: str | None) -> Report:
+        r = self.get(report_id, for_update=True)
+        check_if_match(if_match, r.version, required=True)
+        self._author_only(r)
+        if r.status not in EDITABLE:
+            raise Conflict(
+                f"A {r.status} report is not edited; add a supplement instead",
+                code="report_not_editable",
+            )
+        changes = data.model_dump(exclude_unset=True)
+        self._apply(r, changes, data)
+        if "persons" in changes or "vehicles" in changes:
+            self._replace_parts(
+                r,
+                data.persons if "persons" in changes else None,
+                data.vehicles if "vehicles" in changes else None,
+            )
+        r.touch()
+        audit.record(
+            self.session,
+            self.ctx,
+            "report.update",
+            entity_type="report",
+            entity_id=r.id,
+            detail={"fields": sorted(changes)},
+        )
+        return r
+
+    def _apply(self, r: Report, changes: dict[str, Any], data: ReportCreate | ReportUpdate) -> None:
+        if changes.get("offense_code") is not None:
+            r.offense_code = require_active(
+                self.session, OFFENSES, data.offense_code or "", "offense_code"
+            ).code
+        if changes.get("hit_and_run") is not None:
+            r.hit_and_run = bool(data.hit_and_run)
+        if changes.get("narrative") is not None:
+            r.narrative = data.narrative or ""
+        for field in ("occurred_from", "occurred_to"):
+            if field in changes:
+                value = getattr(data, field)
+                if value is not None and value > utcnow() + CLOCK_SKEW:
+                    raise Unprocessable(
+                        f"'{field}' is in the future", code="time_in_future", field=field
+                    )
+                setattr(r, field, value)
+        if r.occurred_from and r.occurred_to and r.occurred_to < r.occurred_from:
+            raise Unprocessable(
+                "occurred_to is before occurred_from", code="bad_time_window", field="occurred_to"
+            )
+        if "location" in changes:
+            r.address = data.location.address if data.location else None
+            r.beat = data.location.beat if data.location else None
+
+    def _replace_parts(
+        self, r: Report, persons: list[Person] | None, vehicles: list[ReportVehicleIn] | None
+    ) -> None:
+        if persons is not None:
+            self.session.execute(sa.delete(ReportPerson).where(ReportPerson.report_id == r.id))
+            for i, p in enumerate(persons):
+                self.session.add(ReportPerson(report_id=r.id, position=i, **p.model_dump()))
+        if vehicles is not None:
+            count = len(persons) if persons is not None else len(self._persons(r.id))
+            self.session.execute(sa.delete(ReportVehicle).where(ReportVehicle.report_id == r.id))
+            for i, v in enumerate(vehicles):
+                if v.driver is not None and v.driver >= count:
+                    raise Unprocessable(
+                        f"vehicles[{i}].driver names no person",
+                        code="bad_driver",
+                        field=f"vehicles.{i}.driver",
+                    )
+                values = v.model_dump(exclude={"driver"})
+                self.session.add(
+                    ReportVehicle(report_id=r.id, position=i, driver_index=v.driver, **values)
+                )
+        self.session.flush()
+
+    # -- workflow -------------------------------------------------------------------------
+    def submit(self, report_id: uuid.UUID, if_match: str | None) -> Report:
+        r = self.get(report_id, for_update=True)
+        check_if_match(if_match, r.version, required=False)
+        self._author_only(r)
+        _check(r.status, "submitted")
+        missing = []
+        if not r.narrative.strip():
+            missing.append("narrative")
+        if r.kind == "crime" and not r.offense_code:
+            missing.append("offense_code")
+        if r.kind == "collision" and not self._vehicles(r.id):
+            missing.append("vehicles")
+        if r.kind != "activity" and not r.address:
+            missing.append("location")
+        if missing:
+            raise Unprocessable(
+                f"A {r.kind} report needs: {', '.join(missing)}",
+                code="report_incomplete",
+                missing=missing,
+            )
+        r.status, r.submitted_at = "submitted", utcnow()
+        return self._moved(r, "report.submitted", REVIEW_EVENTS)
+
+    def approve(self, report_id: uuid.UUID, if_match: str | None) -> Report:
+        r = self._for_review(report_id, if_match)
+        _check(r.status, "approved")
+        r.status, r.approved_at, r.reviewed_by = "approved", utcnow(), self.ctx.actor.id
+        return self._moved(r, "report.approved", PUBLIC_EVENTS)
+
+    def return_(self, report_id: uuid.UUID, data: ReturnBody, if_match: str | None) -> Report:
+        r = self._for_review(report_id, if_match)
+        _check(r.status, "returned")
+        r.status, r.returned_at, r.return_reason = "returned", utcnow(), data.reason
+        r.reviewed_by = self.ctx.actor.id
+        return self._moved(r, "report.returned", REVIEW_EVENTS)
+
+    def process(self, report_id: uuid.UUID, if_match: str | None) -> Report:
+        r = self.get(report_id, for_update=True)
+        check_if_match(if_match, r.version, required=False)
+        _check(r.status, "processed")
+        now = utcnow()
+        year = now.astimezone(self.ctx.settings.tz).year
+        n = next_number(self.session, "report", str(year))
+        r.number = f"{self.ctx.settings.report_number_prefix}{year % 100:02d}-{n:06d}"
+        r.status, r.processed_at, r.processed_by = "processed", now, self.ctx.actor.id
+        return self._moved(r, "report.processed", PUBLIC_EVENTS)
+
+    def _for_review(self, report_id: uuid.UUID, if_match: str | None) -> Report:
+        r = self.get(report_id, for_update=True)
+        check_if_match(if_match, r.version, required=False)
+        if r.author_id == self.ctx.actor.id:
+            raise Forbidden("Nobody reviews their own report", code="separation_of_duties")
+        return r
+
+    def _author_only(self, r: Report) -> None:
+        if r.author_id != self.ctx.actor.id:
+            raise Forbidden("Only the author changes a report before approval", code="author_only")
+
+    def _moved(self, r: Report, event: str, scope: str) -> Report:
+        r.touch()
+        audit.record(self.session, self.ctx, event, entity_type="report", entity_id=r.id)
+        events.append(
+            self.session,
+            event,
+            entity_type="report",
+            entity_id=r.id,
+            read_scope=scope,
+            payload={
+                "id": str(r.id),
+                "number": r.number,
+                "kind": r.kind,
+                "status": r.status,
+                "offense_code": r.offense_code,
+                "version": r.version,
+            },
+        )
+        return r
+
+    # -- after approval -------------------------------------------------------------------
+    def supplement(self, report_id: uuid.UUID, data: SupplementBody) -> ReportSupplement:
+        r = self.get(report_id, for_update=True)
+        if r.status not in ("approved", "processed"):
+            raise Conflict(
+                "Supplements follow approval; edit the report until then",
+                code="report_not_approved",
+            )
+        if r.author_id != self.ctx.actor.id and not self._supervisor:
+            raise Forbidden("The author or a sergeant adds supplements", code="author_or_sergeant")
+        s = ReportSupplement(report_id=r.id, author_id=self.ctx.actor.id, narrative=data.narrative)
+        self.session.add(s)
+        r.touch()
+        self.session.flush()
+        audit.record(
+            self.session, self.ctx, "report.supplement", entity_type="report", entity_id=r.id
+        )
+        return s
+
+    def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
+        r = self.get(report_id, for_update=True)
+        if data.at > utcnow() + CLOCK_SKEW:
+            raise Unprocessable("'at' is in the future", code="time_in_future", field="at")
+        c = ReportContact(
+            report_id=r.id,
+            by_id=self.ctx.actor.id,
+            method=data.method,
+            at=data.at,
+            summary=data.summary,
+        )
+        self.session.add(c)
+        self.session.flush()
+        audit.record(self.session, self.ctx, "report.contact", entity_type="report", entity_id=r.id)
+        return c
+
+    def contacts(self, report_id: uuid.UUID) -> list[ReportContact]:
+        r = self.get(report_id)
+        audit.record(
+            self.session, self.ctx, "report.contacts.read", entity_type="report", entity_id=r.id
+        )
+        return list(
+            self.session.scalars(
+                sa.select(ReportContact)
+                .where(ReportContact.report_id == r.id)
+                .order_by(ReportContact.at)
+            ).all()
+        )
+
+    def release(self, report_id: uuid.UUID) -> ReleaseCopy:
+        r = self.get(report_id)
+        if r.status not in ("approved", "processed"):
+            raise Conflict("Only approved reports are released", code="report_not_approved")
+        audit.record(self.session, self.ctx, "report.release", entity_type="report", entity_id=r.id)
+        return self.redacted(r)
+
+    def export(self, approved_since: datetime | None, *, limit: int, cursor: str | None):
+        stmt = sa.select(Report).where(Report.status.in_(("approved", "processed")))
+        if approved_since is not None:
+            stmt = stmt.where(Report.approved_at >= approved_since)
+        rows, nxt = keyset_page(
+            self.session, stmt, tag="report-export", keys=EXPORT_KEYS, limit=limit, cursor=cursor
+        )
+        audit.record(
+            self.session,
+            self.ctx,
+            "report.export",
+            entity_type="report",
+            detail={"count": len(rows)},
+        )
+        return [self.redacted(r) for r in rows], nxt
+
+    # -- views ----------------------------------------------------------------------------
+    def _persons(self, report_id: uuid.UUID) -> list[ReportPerson]:
+        return list(
+            self.session.scalars(
+                sa.select(ReportPerson)
+                .where(ReportPerson.report_id == report_id)
+                .order_by(ReportPerson.position)
+            ).all()
+        )
+
+    def _vehicles(self, report_id: uuid.UUID) -> list[ReportVehicle]:
+        return list(
+            self.session.scalars(
+                sa.select(ReportVehicle)
+                .where(ReportVehicle.report_id == report_id)
+                .order_by(ReportVehicle.position)
+            ).all()
+        )
+
+    def _supplements(self, report_id: uuid.UUID) -> list[SupplementRead]:
+        rows = self.session.scalars(
+            sa.select(ReportSupplement)
+            .where(ReportSupplement.report_id == report_id)
+            .order_by(ReportSupplement.created_at)
+        ).all()
+        return [SupplementRead.model_validate(s) for s in rows]
+
+    def _vehicle_views(self, report_id: uuid.UUID) -> list[VehicleOut]:
+        return [
+            VehicleOut(
+                role=v.role,
+                plate=v.plate,
+                plate_state=v.plate_state,
+                vin=v.vin,
+                make=v.make,
+                model=v.model,
+                color=v.color,
+                insurance=v.insurance,
+                driver=v.driver_index,
+            )
+            for v in self._vehicles(report_id)
+        ]
+
+    @staticmethod
+    def _location(r: Report) -> ReportLocation | None:
+        return ReportLocation(address=r.address, beat=r.beat) if r.address else None
+
+    def view(self, r: Report) -> ReportRead:
+        return ReportRead(
+            **{
+                k: getattr(r, k)
+                for k in (
+                    "id",
+                    "number",
+                    "kind",
+                    "status",
+                    "author_id",
+                    "call_id",
+                    "offense_code",
+                    "hit_and_run",
+                    "narrative",
+                    "occurred_from",
+                    "occurred_to",
+                    "submitted_at",
+                    "reviewed_by",
+                    "return_reason",
+                    "approved_at",
+                    "processed_at",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+            location=self._location(r),
+            persons=[PersonRead.model_validate(p) for p in self._persons(r.id)],
+            vehicles=self._vehicle_views(r.id),
+            supplements=self._supplements(r.id),
+        )
+
+    def redacted(self, r: Report) -> ReleaseCopy:
+        persons, redactions = [], set()
+        for p in self._persons(r.id):
+            out = PersonRead.model_validate(p)
+            if p.role in REDACTED_CONTACT_ROLES and (p.phone or p.address or p.date_of_birth):
+                out = out.model_copy(update={"phone": None, "address": None, "date_of_birth": None})
+                redactions.add("victim and witness contact data")
+            if p.juvenile:
+                out = out.model_copy(update={"name": None, "date_of_birth": None})
+                redactions.add("juvenile names")
+            persons.append(out)
+        return ReleaseCopy(
+            id=r.id,
+            number=r.number,
+            kind=r.kind,
+            status=r.status,
+            offense_code=r.offense_code,
+            hit_and_run=r.hit_and_run,
+            narrative=r.narrative,
+            occurred_from=r.occurred_from,
+            occurred_to=r.occurred_to,
+            location=self._location(r),
+            persons=persons,
+            vehicles=self._vehicle_views(r.id),
+            supplements=self._supplements(r.id),
+            approved_at=r.approved_at,
+            processed_at=r.processed_at,
+            redactions=sorted(redactions),
+        )
