@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint openapi bench install dev clean
+.PHONY: run test lint openapi install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -43,9 +43,6 @@ lint: dev
 ## make openapi: regenerate the committed contract after changing routes or schemas
 openapi: install
 	$(BIN)/csoapi export-openapi --output openapi/openapi.json
-
-bench: dev
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from csoapi.core.errors import Unprocessable
 from csoapi.core.models import created_field, id_field, utc_column, utcnow
 
 KEY_MAX = 255
+PURGE_ONE_IN = 100  # about one keyed request in a hundred also sheds expired keys
+PURGE_BATCH = 500
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -44,6 +47,18 @@ class IdempotencyRecord(SQLModel, table=True):
     response_headers: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = created_field()
     expires_at: datetime = utc_column(index=True)
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    """Delete up to PURGE_BATCH keys past their lifetime (they no longer replay anything)."""
+    doomed = (
+        sa.select(IdempotencyRecord.id)
+        .where(IdempotencyRecord.expires_at < now)
+        .limit(PURGE_BATCH)
+        .scalar_subquery()
+    )
+    result = session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(doomed)))
+    return int(result.rowcount or 0)
 
 
 class IdempotentReplay(Exception):
@@ -98,6 +113,8 @@ class Idempotency:
         if self.key is None:
             return
         now = utcnow()
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            purge_expired(self.session, now)
         record = self._existing()
         if record is not None:
             if record.expires_at > now:

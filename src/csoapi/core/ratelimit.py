@@ -6,7 +6,7 @@ one busy client do not all queue on a single row."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +16,7 @@ from csoapi.core.errors import TooManyRequests
 from csoapi.core.models import UTCDateTime, utcnow
 
 SHARDS = 8
+PURGE_ONE_IN = 100  # about one request in a hundred also drops finished windows
 
 
 class RateCounter(SQLModel, table=True):
@@ -31,6 +32,8 @@ def hit(session: Session, key: str, limit_per_minute: int) -> None:
     """Count one request for ``key``; past the limit, 429 with Retry-After."""
     now = utcnow()
     window = now.replace(second=0, microsecond=0)
+    if secrets.randbelow(PURGE_ONE_IN) == 0:
+        purge_before(session, window - timedelta(minutes=2))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = RateCounter.__table__  # type: ignore[attr-defined]
     session.execute(
