@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.calls.eido import to_eido
@@ -26,8 +26,7 @@ from csoapi.calls.schemas import (
 )
 from csoapi.calls.service import CallService
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -42,11 +41,7 @@ Dispatcher = Scoped("calls:dispatch")
 E = (401, 403, 422)
 
 
-def call_service(session: SessionDep, ctx: ContextDep) -> CallService:
-    return CallService(session, ctx)
-
-
-CallServiceDep = Annotated[CallService, Depends(call_service)]
+CallServiceDep = Annotated[CallService, provide(CallService)]
 
 
 def _full(call, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]

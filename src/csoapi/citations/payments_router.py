@@ -7,13 +7,12 @@ import io
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from csoapi.citations.payments import PaymentService, PaymentWindow
 from csoapi.citations.schemas import PaymentPage, PaymentRead, ReverseBody
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -39,11 +38,7 @@ CSV_FIELDS = [
 ]
 
 
-def payment_service(session: SessionDep, ctx: ContextDep) -> PaymentService:
-    return PaymentService(session, ctx)
-
-
-Svc = Annotated[PaymentService, Depends(payment_service)]
+Svc = Annotated[PaymentService, provide(PaymentService)]
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.citations.adjudication import AdjudicationService
@@ -26,8 +26,7 @@ from csoapi.citations.schemas import (
 )
 from csoapi.citations.service import CitationFilters, CitationService
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -42,11 +41,7 @@ Voider = Scoped("citations:void")
 E = (401, 403, 422)
 
 
-def citation_service(session: SessionDep, ctx: ContextDep) -> CitationService:
-    return CitationService(session, ctx)
-
-
-Svc = Annotated[CitationService, Depends(citation_service)]
+Svc = Annotated[CitationService, provide(CitationService)]
 
 
 @router.post(
@@ -108,11 +103,7 @@ def list_citations(
     return Page[CitationSummary](items=items, next_cursor=nxt)
 
 
-def payment_service(session: SessionDep, ctx: ContextDep) -> PaymentService:
-    return PaymentService(session, ctx)
-
-
-PaySvc = Annotated[PaymentService, Depends(payment_service)]
+PaySvc = Annotated[PaymentService, provide(PaymentService)]
 Portal = Scoped("citations:lookup")
 Payer = Scoped("payments:write")
 
@@ -180,11 +171,7 @@ def void_citation(
     return respond(svc.officer_view(c), version=c.version)
 
 
-def adjudication_service(session: SessionDep, ctx: ContextDep) -> AdjudicationService:
-    return AdjudicationService(session, ctx)
-
-
-AdjSvc = Annotated[AdjudicationService, Depends(adjudication_service)]
+AdjSvc = Annotated[AdjudicationService, provide(AdjudicationService)]
 Adjudicator = Scoped("citations:adjudicate")
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from csoapi.citations.schemas import Plate, PlateState, ScofflawList, VehicleRecord
 from csoapi.citations.vehicles import VehicleService
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.security import Scoped
 
@@ -18,11 +17,7 @@ Reader = Scoped("citations:read")
 Records = Scoped("citations:adjudicate")
 
 
-def vehicle_service(session: SessionDep, ctx: ContextDep) -> VehicleService:
-    return VehicleService(session, ctx)
-
-
-Svc = Annotated[VehicleService, Depends(vehicle_service)]
+Svc = Annotated[VehicleService, provide(VehicleService)]
 
 
 @router.get(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.clients.service import ClientService
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from csoapi.core.responses import respond
@@ -25,11 +24,7 @@ ERRORS = (401, 403, 422)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def client_service(session: SessionDep, ctx: ContextDep) -> ClientService:
-    return ClientService(session, ctx)
-
-
-ClientServiceDep = Annotated[ClientService, Depends(client_service)]
+ClientServiceDep = Annotated[ClientService, provide(ClientService)]
 
 
 # Creation and rotation take no Idempotency-Key on purpose: a replayable response would

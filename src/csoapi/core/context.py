@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
 from csoapi.core.config import Settings
+from csoapi.core.db import SessionDep
 from csoapi.core.security import Principal, authenticate
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +60,13 @@ def authenticated_context(
 
 ContextDep = Annotated[RequestContext, Depends(authenticated_context)]
 AnonymousContextDep = Annotated[RequestContext, Depends(anonymous_context)]
+
+
+def provide(service: Callable[[Any, RequestContext], S]) -> Any:
+    """``Depends`` that builds ``service(session, ctx)`` for one request (no singletons):
+    ``CallServiceDep = Annotated[CallService, provide(CallService)]``."""
+
+    def dependency(session: SessionDep, ctx: ContextDep) -> S:
+        return service(session, ctx)
+
+    return Depends(dependency)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -44,11 +43,7 @@ E = (401, 403, 422)
 W = error_responses(*E, 404, 409, 412)
 
 
-def report_service(session: SessionDep, ctx: ContextDep) -> ReportService:
-    return ReportService(session, ctx)
-
-
-Svc = Annotated[ReportService, Depends(report_service)]
+Svc = Annotated[ReportService, provide(ReportService)]
 
 
 def _full(svc: ReportService, r, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -25,11 +24,7 @@ Admin = Scoped("admin")
 ERRORS = (401, 403, 422)
 
 
-def user_service(session: SessionDep, ctx: ContextDep) -> UserService:
-    return UserService(session, ctx)
-
-
-UserServiceDep = Annotated[UserService, Depends(user_service)]
+UserServiceDep = Annotated[UserService, provide(UserService)]
 
 
 def _one(user, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]

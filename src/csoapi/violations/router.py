@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.core.concurrency import IfMatchRequired
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -25,11 +24,7 @@ Admin = Scoped("admin")
 Reader = Scoped()
 
 
-def violation_service(session: SessionDep, ctx: ContextDep) -> ViolationService:
-    return ViolationService(session, ctx)
-
-
-Svc = Annotated[ViolationService, Depends(violation_service)]
+Svc = Annotated[ViolationService, provide(ViolationService)]
 
 
 @router.get(
