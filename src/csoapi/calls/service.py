@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from csoapi.calls.schemas import (
 from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events
+from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -56,7 +57,6 @@ STAMP = {
     S.cancelled: "cancelled_at",
     S.escalated: "escalated_at",
 }
-CLOCK_SKEW = timedelta(seconds=60)
 READ_SCOPE = "calls:read"
 
 
@@ -84,8 +84,7 @@ def event_time(at: datetime | None, not_before: datetime, now: datetime) -> date
     """When a transition happened: not in the future, not before what came before it."""
     if at is None:
         return max(now, not_before)
-    if at > now + CLOCK_SKEW:
-        raise Unprocessable("'at' is in the future", code="time_in_future", field="at")
+    refuse_future(at, "at", now)
     if at < not_before:
         raise Unprocessable(
             f"'at' is before the call's previous event ({not_before.isoformat()})",
@@ -123,11 +122,7 @@ class CallService:
         call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
         if data.external_id is not None:
             self._refuse_duplicate(data.source.value, data.external_id)
-        received_at = data.received_at or now
-        if received_at > now + CLOCK_SKEW:
-            raise Unprocessable(
-                "'received_at' is in the future", code="time_in_future", field="received_at"
-            )
+        received_at = refuse_future(data.received_at or now, "received_at", now)
         actor = self.ctx.actor
         call = Call(
             number=self._number(received_at),

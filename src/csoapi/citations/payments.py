@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from csoapi.citations.models import Citation, Payment
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
-from csoapi.citations.service import CLOCK_SKEW, CitationService
+from csoapi.citations.service import CitationService
 from csoapi.core import audit, events, ratelimit
+from csoapi.core.clock import refuse_future
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.pagination import SortKey, keyset_page
@@ -88,11 +89,7 @@ class PaymentService(CitationService):
                 f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
             )
         now = utcnow()
-        paid_at = data.paid_at or now
-        if paid_at > now + CLOCK_SKEW:
-            raise Unprocessable(
-                "'paid_at' is in the future", code="time_in_future", field="paid_at"
-            )
+        paid_at = refuse_future(data.paid_at or now, "paid_at", now)
         balance = self.breakdown(c).balance_cents
         if data.amount_cents > balance:
             raise Unprocessable(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from csoapi.citations.schemas import (
     VoidBody,
 )
 from csoapi.core import audit, events
+from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -33,7 +34,6 @@ from csoapi.core.numbering import next_number
 from csoapi.core.pagination import SortKey, encode_cursor, keyset_page
 from csoapi.violations.service import in_force
 
-CLOCK_SKEW = timedelta(seconds=60)
 DEFAULT_DUE_DAYS = 21
 EVENT_SCOPE = "citations:lookup"  # the portals follow citations; payloads carry no plate
 KEYS = (
@@ -290,11 +290,7 @@ class CitationService:
     # -- issue / void ---------------------------------------------------------------------
     def issue(self, data: CitationCreate) -> Citation:
         now = utcnow()
-        issued_at = data.issued_at or now
-        if issued_at > now + CLOCK_SKEW:
-            raise Unprocessable(
-                "'issued_at' is in the future", code="time_in_future", field="issued_at"
-            )
+        issued_at = refuse_future(data.issued_at or now, "issued_at", now)
         issued_on = issued_at.astimezone(self.tz).date()
         violation = in_force(self.session, data.violation_code, issued_on)
         if violation is None:

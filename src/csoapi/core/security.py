@@ -25,6 +25,7 @@ from fastapi.security import OAuth2, SecurityScopes
 from jose import jwt
 from jose.exceptions import JOSEError
 
+from csoapi.core.clock import CLOCK_SKEW
 from csoapi.core.config import Settings
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import Forbidden, Unauthorized
@@ -35,7 +36,6 @@ ALGORITHM = "HS256"
 ALGORITHMS = [ALGORITHM]
 MAX_TOKEN_BYTES = 4096
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "aud", "iss", "sid", "kind", "role", "scope")
-CLOCK_SKEW = timedelta(seconds=60)
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 
 PrincipalKind = Literal["user", "client"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from sqlmodel import Session
 from csoapi.calls.models import Call
 from csoapi.codes.service import OFFENSES, require_active
 from csoapi.core import audit, events
+from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -52,7 +53,6 @@ TRANSITIONS = {
     "approved": ("processed",),
     "processed": (),
 }
-CLOCK_SKEW = timedelta(seconds=60)
 KEYS = (
     SortKey(Report.created_at, "datetime", lambda r: r.created_at),
     SortKey(Report.id, "uuid", lambda r: r.id),
@@ -201,10 +201,8 @@ class ReportService:
         for field in ("occurred_from", "occurred_to"):
             if field in changes:
                 value = getattr(data, field)
-                if value is not None and value > utcnow() + CLOCK_SKEW:
-                    raise Unprocessable(
-                        f"'{field}' is in the future", code="time_in_future", field=field
-                    )
+                if value is not None:
+                    refuse_future(value, field)
                 setattr(r, field, value)
         if r.occurred_from and r.occurred_to and r.occurred_to < r.occurred_from:
             raise Unprocessable(
@@ -337,8 +335,7 @@ class ReportService:
 
     def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
         r = self.get(report_id, for_update=True)
-        if data.at > utcnow() + CLOCK_SKEW:
-            raise Unprocessable("'at' is in the future", code="time_in_future", field="at")
+        refuse_future(data.at, "at")
         c = ReportContact(
             report_id=r.id,
             by_id=self.ctx.actor.id,
