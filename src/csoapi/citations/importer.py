@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,13 +22,20 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from csoapi.citations import money
 from csoapi.citations.models import Citation
 from csoapi.citations.schemas import Plate, PlateState
-from csoapi.citations.service import DEFAULT_DUE_DAYS
+from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
-from csoapi.core.imports import ImportReport, load_mapping, read_rows, reason_of
+from csoapi.core.imports import (
+    ImportReport,
+    dollars_to_cents,
+    load_mapping,
+    read_rows,
+    reason_of,
+)
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import reserve
 from csoapi.violations.models import Violation
@@ -56,16 +63,6 @@ def placeholder_plate(ticket: str) -> str:
         if n == 0:
             break
     return ("Z" + out)[-8:]
-
-
-def _cents(raw: str) -> int | None:
-    text = raw.replace("$", "").replace(",", "").strip()
-    if not text:
-        return None
-    if not re.fullmatch(r"\d+(\.\d{1,2})?", text):
-        raise ValueError(f"unreadable fine '{raw[:20]}'")
-    whole, _, frac = text.partition(".")
-    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
 
 
 class _Rows:
@@ -112,7 +109,7 @@ class _Rows:
             "location": location[:200],
             "violation_code": _CODE.validate_python(self.get(row, "violation_code")),
             "violation_description": self.get(row, "violation_description")[:200],
-            "fine_cents": _cents(self.get(row, "fine_dollars")),
+            "fine_cents": dollars_to_cents(self.get(row, "fine_dollars")),
             "issued_at": issued_at,
             "issued_on": day,
         }
@@ -259,7 +256,10 @@ def _store(
                         "violation_description": r["violation_description"] or version.description,
                         "fine_cents": version.fine_cents if fine is None else fine,
                         "penalty_tiers": list(version.penalties),
-                        "due_date": r["issued_on"] + _first_due(version),
+                        "due_date": money.due_on(
+                            money.Terms(0, tiers_of(version.penalties), r["issued_on"]),
+                            DEFAULT_DUE_DAYS,
+                        ),
                         "issued_by": None,
                         "call_id": None,
                         "notes": None,
@@ -274,8 +274,3 @@ def _store(
         session.execute(sa.insert(Citation), values)
         session.commit()
         report.stored += len(values)
-
-
-def _first_due(version: Violation) -> timedelta:
-    days = min((t["after_days"] for t in version.penalties), default=DEFAULT_DUE_DAYS)
-    return timedelta(days=days)

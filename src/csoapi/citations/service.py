@@ -57,10 +57,15 @@ SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
 
 
+def tiers_of(penalties: list[dict[str, Any]]) -> tuple[money.Tier, ...]:
+    """Stored penalty tiers (JSON) as the money function reads them."""
+    return tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in penalties)
+
+
 def terms_of(c: Citation, payments: list[Payment]) -> money.Terms:
     return money.Terms(
         fine_cents=c.fine_cents,
-        tiers=tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in c.penalty_tiers),
+        tiers=tiers_of(c.penalty_tiers),
         issued_on=c.issued_on,
         payments=tuple(
             money.Payment(p.paid_on, p.amount_cents if p.kind == "payment" else -p.amount_cents)

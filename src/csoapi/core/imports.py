@@ -73,3 +73,17 @@ def reason_of(exc: Exception) -> str:
         err = exc.errors()[0]
         return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
     return str(exc)
+
+
+_DOLLARS = re.compile(r"\d+(\.\d{1,2})?")
+
+
+def dollars_to_cents(raw: str) -> int | None:
+    """'$1,234.5' → 123450 exactly (no floats); blank → None; anything else is refused."""
+    text = raw.replace("$", "").replace(",", "").strip()
+    if not text:
+        return None
+    if not _DOLLARS.fullmatch(text):
+        raise ValueError(f"unreadable fine amount '{raw[:20]}'")
+    whole, _, frac = text.partition(".")
+    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)

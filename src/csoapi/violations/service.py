@@ -17,6 +17,7 @@ from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, NotFound, Unprocessable
+from csoapi.core.imports import dollars_to_cents
 from csoapi.core.pagination import SortKey, keyset_page
 from csoapi.violations.models import Violation
 from csoapi.violations.schemas import ViolationCreate, ViolationUpdate
@@ -128,16 +129,6 @@ class ScheduleImport:
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def _dollars_to_cents(raw: str) -> int:
-    text = raw.strip().replace("$", "").replace(",", "")
-    if not text:
-        raise ValueError("no fine amount")
-    whole, _, frac = text.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-        raise ValueError(f"unreadable fine amount '{raw[:20]}'")
-    return int(whole) * 100 + int((frac or "0").ljust(2, "0"))
-
-
 def import_schedule(
     session: Session,
     ctx: RequestContext,
@@ -163,7 +154,9 @@ def import_schedule(
             report.rows += 1
             code = row[code_column].strip() if len(row) > code_column else ""
             try:
-                fine = _dollars_to_cents(row[fine_column] if len(row) > fine_column else "")
+                fine = dollars_to_cents(row[fine_column] if len(row) > fine_column else "")
+                if fine is None:
+                    raise ValueError("no fine amount")
                 data = ViolationCreate(
                     code=code,
                     description=row[description_column],
