@@ -361,3 +361,31 @@ async def test_concurrent_processing_numbers_without_gaps(
     assert sorted(x.status_code for x in race) == [200, 409, 409, 409]
     winner = next(x for x in race if x.status_code == 200).json()
     assert int(winner["number"].split("-")[1]) == seqs[-1] + 1  # no number burned by the losers
+
+
+async def test_export_queries_do_not_grow_with_the_page(client, database, staff):
+    async def approved():
+        r = await new_report(client, staff)
+        await step(client, staff["author"], r, "submit")
+        await step(client, staff["sergeant"], r, "approve")
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    async def export_statements() -> int:
+        statements.clear()
+        sa.event.listen(database.engine, "before_cursor_execute", count)
+        try:
+            r = await client.get(f"{URL}/export", params={"limit": 500}, headers=staff["cad"])
+            assert r.status_code == 200
+        finally:
+            sa.event.remove(database.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    await approved()
+    one = await export_statements()
+    for _ in range(5):
+        await approved()
+    assert await export_statements() == one  # persons, vehicles, supplements: one query each

@@ -67,6 +67,13 @@ REDACTED_CONTACT_ROLES = ("victim", "witness")
 
 
 @dataclass(frozen=True, slots=True)
+class Parts:
+    persons: list[ReportPerson]
+    vehicles: list[VehicleOut]
+    supplements: list[SupplementRead]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportFilters:
     status: str | None = None
     author_id: uuid.UUID | None = None
@@ -220,7 +227,7 @@ class ReportService:
             for i, p in enumerate(persons):
                 self.session.add(ReportPerson(report_id=r.id, position=i, **p.model_dump()))
         if vehicles is not None:
-            count = len(persons) if persons is not None else len(self._persons(r.id))
+            count = len(persons) if persons is not None else len(self._parts([r.id])[r.id].persons)
             self.session.execute(sa.delete(ReportVehicle).where(ReportVehicle.report_id == r.id))
             for i, v in enumerate(vehicles):
                 if v.driver is not None and v.driver >= count:
@@ -246,7 +253,7 @@ class ReportService:
             missing.append("narrative")
         if r.kind == "crime" and not r.offense_code:
             missing.append("offense_code")
-        if r.kind == "collision" and not self._vehicles(r.id):
+        if r.kind == "collision" and not self._parts([r.id])[r.id].vehicles:
             missing.append("vehicles")
         if r.kind != "activity" and not r.address:
             missing.append("location")
@@ -382,56 +389,53 @@ class ReportService:
             entity_type="report",
             detail={"count": len(rows)},
         )
-        return [self.redacted(r) for r in rows], nxt
+        parts = self._parts([r.id for r in rows])
+        return [self.redacted(r, parts[r.id]) for r in rows], nxt
 
     # -- views ----------------------------------------------------------------------------
-    def _persons(self, report_id: uuid.UUID) -> list[ReportPerson]:
-        return list(
-            self.session.scalars(
-                sa.select(ReportPerson)
-                .where(ReportPerson.report_id == report_id)
-                .order_by(ReportPerson.position)
-            ).all()
-        )
-
-    def _vehicles(self, report_id: uuid.UUID) -> list[ReportVehicle]:
-        return list(
-            self.session.scalars(
-                sa.select(ReportVehicle)
-                .where(ReportVehicle.report_id == report_id)
-                .order_by(ReportVehicle.position)
-            ).all()
-        )
-
-    def _supplements(self, report_id: uuid.UUID) -> list[SupplementRead]:
-        rows = self.session.scalars(
-            sa.select(ReportSupplement)
-            .where(ReportSupplement.report_id == report_id)
-            .order_by(ReportSupplement.created_at)
-        ).all()
-        return [SupplementRead.model_validate(s) for s in rows]
-
-    def _vehicle_views(self, report_id: uuid.UUID) -> list[VehicleOut]:
-        return [
-            VehicleOut(
-                role=v.role,
-                plate=v.plate,
-                plate_state=v.plate_state,
-                vin=v.vin,
-                make=v.make,
-                model=v.model,
-                color=v.color,
-                insurance=v.insurance,
-                driver=v.driver_index,
+    def _parts(self, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, Parts]:
+        """Persons, vehicles and supplements of many reports in three queries (no N+1)."""
+        parts = {rid: Parts([], [], []) for rid in report_ids}
+        if not report_ids:
+            return parts
+        for p in self.session.scalars(
+            sa.select(ReportPerson)
+            .where(ReportPerson.report_id.in_(report_ids))
+            .order_by(ReportPerson.position)
+        ):
+            parts[p.report_id].persons.append(p)
+        for v in self.session.scalars(
+            sa.select(ReportVehicle)
+            .where(ReportVehicle.report_id.in_(report_ids))
+            .order_by(ReportVehicle.position)
+        ):
+            parts[v.report_id].vehicles.append(
+                VehicleOut(
+                    role=v.role,
+                    plate=v.plate,
+                    plate_state=v.plate_state,
+                    vin=v.vin,
+                    make=v.make,
+                    model=v.model,
+                    color=v.color,
+                    insurance=v.insurance,
+                    driver=v.driver_index,
+                )
             )
-            for v in self._vehicles(report_id)
-        ]
+        for sup in self.session.scalars(
+            sa.select(ReportSupplement)
+            .where(ReportSupplement.report_id.in_(report_ids))
+            .order_by(ReportSupplement.created_at)
+        ):
+            parts[sup.report_id].supplements.append(SupplementRead.model_validate(sup))
+        return parts
 
     @staticmethod
     def _location(r: Report) -> ReportLocation | None:
         return ReportLocation(address=r.address, beat=r.beat) if r.address else None
 
     def view(self, r: Report) -> ReportRead:
+        parts = self._parts([r.id])[r.id]
         return ReportRead(
             **{
                 k: getattr(r, k)
@@ -458,14 +462,15 @@ class ReportService:
                 )
             },
             location=self._location(r),
-            persons=[PersonRead.model_validate(p) for p in self._persons(r.id)],
-            vehicles=self._vehicle_views(r.id),
-            supplements=self._supplements(r.id),
+            persons=[PersonRead.model_validate(p) for p in parts.persons],
+            vehicles=parts.vehicles,
+            supplements=parts.supplements,
         )
 
-    def redacted(self, r: Report) -> ReleaseCopy:
+    def redacted(self, r: Report, parts: Parts | None = None) -> ReleaseCopy:
+        parts = parts or self._parts([r.id])[r.id]
         persons, redactions = [], set()
-        for p in self._persons(r.id):
+        for p in parts.persons:
             out = PersonRead.model_validate(p)
             if p.role in REDACTED_CONTACT_ROLES and (p.phone or p.address or p.date_of_birth):
                 out = out.model_copy(update={"phone": None, "address": None, "date_of_birth": None})
@@ -486,8 +491,8 @@ class ReportService:
             occurred_to=r.occurred_to,
             location=self._location(r),
             persons=persons,
-            vehicles=self._vehicle_views(r.id),
-            supplements=self._supplements(r.id),
+            vehicles=parts.vehicles,
+            supplements=parts.supplements,
             approved_at=r.approved_at,
             processed_at=r.processed_at,
             redactions=sorted(redactions),
