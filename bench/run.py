@@ -1,0 +1,272 @@
+"""The benchmark: load, serve, drive, compare with the references, write RESULTS.md.
+
+Run with ``make bench`` (or ``python -m bench``); ``--quick`` loads a tenth of the rows and
+runs each scenario briefly, to try the harness itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench import load, report
+from bench.harness import OUT, ROOT, Result, Server, ensure_wrk, uvicorn_argv, wrk
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/csoapi_bench"
+PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102}
+LIST_PATH = "/api/v1/calls?status=cleared&priority=2&limit=50"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the rows, short runs")
+    parser.add_argument("--seconds", type=int, default=15, help="measured time per scenario")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up time per scenario")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
+    parser.add_argument("--import-rows", type=int, default=250_000)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.import_rows = min(args.seconds, 5), 2, 50_000
+    ensure_wrk()
+    url = os.environ.get("CSOAPI_BENCH_DATABASE_URL", DEFAULT_URL)
+    small_url = url + "_small"
+    scale = 10 if args.quick else 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+
+    print(f"loading {url} ...", flush=True)
+    big = load.build(
+        url, citations=1_000_000 // scale, plates=300_000 // scale, calls=500_000 // scale
+    )
+    print(f"  {big.citations:,} citations, {big.calls:,} calls: {_fmt(big.seconds)}", flush=True)
+    small = load.build(small_url, citations=10_000, plates=3_000, calls=10_000)
+    print(f"  small: {small.citations:,} citations: {_fmt(small.seconds)}", flush=True)
+    load.write_plates(OUT / "plates.lua", big.plates, 20_000)
+    load.write_plates(OUT / "plates_small.lua", small.plates, 3_000)
+
+    results: list[Result] = []
+    run_id = f"{int(time.time())}"
+    common = {"seconds": args.seconds, "warmup": args.warmup}
+    secret = secrets.token_urlsafe(48)
+    for workers in [int(w) for w in args.workers.split(",")]:
+        print(f"\n== {workers} worker(s)", flush=True)
+        for name, db in (("csoapi", big), ("csoapi-small", small)):
+            with Server(
+                f"{name}-w{workers}",
+                [str(Path(sys.executable).parent / "csoapi"), "serve", "--port",
+                 str(PORTS["csoapi"]), "--workers", str(workers)],
+                _api_env(db.url, secret),
+                PORTS["csoapi"],
+                workers,
+            ) as srv:  # fmt: skip
+                tokens = _tokens(srv.base, db)
+                if name == "csoapi-small":
+                    results.append(
+                        wrk(srv, "lookup (10k rows)", "lookup.lua", connections=32,
+                            env={"BENCH_TOKEN": tokens["portal"],
+                                 "BENCH_PLATES": str(OUT / "plates_small.lua")}, **common)
+                    )  # fmt: skip
+                    continue
+                results += _api_scenarios(srv, db, tokens, run_id, common)
+        with Server(
+            f"bare-w{workers}", uvicorn_argv("bench.refs:bare", PORTS["bare"], workers), {},
+            PORTS["bare"], workers,
+        ) as srv:  # fmt: skip
+            results.append(
+                wrk(srv, "lookup", "lookup.lua", connections=32,
+                    env={"BENCH_PLATES": str(OUT / "plates.lua")}, **common)
+            )  # fmt: skip
+        with Server(
+            f"asyncpg-w{workers}",
+            uvicorn_argv("bench.refs:minimal", PORTS["asyncpg"], workers),
+            {"BENCH_REF_DSN": url},
+            PORTS["asyncpg"],
+            workers,
+        ) as srv:
+            results.append(
+                wrk(srv, "lookup", "lookup.lua", connections=32,
+                    env={"BENCH_PLATES": str(OUT / "plates.lua")}, **common)
+            )  # fmt: skip
+
+    print("\n== import", flush=True)
+    imported = _import(url, args.import_rows)
+    data = {
+        "started": started.isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "machine": report.machine(),
+        "scale": {"citations": big.citations, "plates": len(big.plates), "calls": big.calls},
+        "load_seconds": big.seconds,
+        "results": [r.as_dict() for r in results],
+        "import": imported,
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "quick": args.quick,
+    }
+    (OUT / "results.json").write_text(json.dumps(data, indent=2))
+    verdicts = report.write(data, ROOT / "bench")
+    print("\n" + "\n".join(verdicts))
+    return 0
+
+
+def _fmt(seconds: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+
+
+def _api_env(url: str, secret: str) -> dict[str, str]:
+    return {
+        "CSOAPI_DATABASE_URL": url,
+        "CSOAPI_ENV": "production",
+        "CSOAPI_JWT_SECRET": secret,
+        # One portal client drives the whole load: its per-minute budget (120 by default)
+        # would turn the run into a test of 429s.
+        "CSOAPI_LOOKUP_RATE_PER_MINUTE": "100000000",
+        "CSOAPI_LOG_LEVEL": "WARNING",
+    }
+
+
+def _tokens(base: str, db: load.Loaded) -> dict[str, str]:
+    def grant(data: dict[str, str]) -> str:
+        r = httpx.post(f"{base}/api/v1/auth/token", data=data, timeout=30)
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+    out = {"cso": grant({"grant_type": "password", "username": db.username,
+                         "password": load.PASSWORD})}  # fmt: skip
+    for kind, key in (("payment_portal", "portal"), ("cad", "cad")):
+        client_id, secret = db.client_secrets[kind]
+        out[key] = grant(
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        )
+    return out
+
+
+def _api_scenarios(
+    srv: Server, db: load.Loaded, tokens: dict[str, str], run_id: str, common: dict[str, Any]
+) -> list[Result]:
+    plates = str(OUT / "plates.lua")
+    out = [
+        wrk(srv, "lookup", "lookup.lua", connections=32,
+            env={"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": plates}, **common),
+    ]  # fmt: skip
+    before, t0 = _counters(db.url, "citation"), datetime.now(UTC)
+    issued = wrk(srv, "issue citation", "issue.lua", connections=16, url_path="/",
+                 env={"BENCH_TOKEN": tokens["cso"], "BENCH_PLATES": plates,
+                      "BENCH_CODES": ",".join(db.violation_codes)}, **common)  # fmt: skip
+    issued.note = _numbering_check(db.url, before, t0)
+    out.append(issued)
+    out.append(
+        wrk(srv, "create call (CAD)", "call.lua", connections=16,
+            env={"BENCH_TOKEN": tokens["cad"], "BENCH_RUN": f"{run_id}w{srv.workers}",
+                 "BENCH_CALL_TYPES": ",".join(db.call_types)}, **common)
+    )  # fmt: skip
+    deep, depth = _deep_page(srv.base, tokens["cso"], 1000)
+    out.append(
+        wrk(srv, "calls list page 1", "get.lua", connections=16,
+            env={"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": LIST_PATH}, **common)
+    )  # fmt: skip
+    out.append(
+        wrk(srv, f"calls list page {depth}", "get.lua", connections=16,
+            env={"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": deep}, **common)
+    )  # fmt: skip
+    return out
+
+
+def _counters(url: str, name: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT period, value FROM number_counter WHERE name = %s", (name,)
+        ).fetchall()
+    return {p: int(v) for p, v in rows}
+
+
+def _numbering_check(url: str, before: dict[str, int], since: datetime) -> str:
+    """Every number handed out during the run is there once, with no gap."""
+    after = _counters(url, "citation")
+    for _ in range(30):  # requests wrk gave up on may still be finishing on the server
+        time.sleep(0.5)
+        now = _counters(url, "citation")
+        if now == after:
+            break
+        after = now
+    with psycopg.connect(url) as conn:
+        numbers = [
+            n for (n,) in conn.execute(
+                "SELECT number FROM citation WHERE created_at >= %s", (since,)
+            ).fetchall()
+        ]  # fmt: skip
+    by_period: dict[str, list[int]] = {}
+    for n in numbers:
+        period, _, seq = n[1:].partition("-")
+        by_period.setdefault(period, []).append(int(seq))
+    ok = True
+    for period, seqs in by_period.items():
+        expected = list(range(before.get(period, 0) + 1, after[period] + 1))
+        ok = ok and sorted(seqs) == expected
+    verdict = "consecutive, no duplicates" if ok else "GAPS OR DUPLICATES"
+    return f"{len(numbers)} numbers issued: {verdict}"
+
+
+def _deep_page(base: str, token: str, page: int) -> tuple[str, int]:
+    """The path of page ``page`` of the list (or the deepest page there is)."""
+    path, depth = LIST_PATH, 1
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        while depth < page:
+            r = client.get(path, timeout=30)
+            r.raise_for_status()
+            cursor = r.json()["next_cursor"]
+            if not cursor:
+                break
+            path, depth = f"{LIST_PATH}&cursor={cursor}", depth + 1
+    return path, depth
+
+
+def _import(url: str, rows: int) -> dict[str, Any]:
+    csv_path = OUT / f"san_diego_x{rows}.csv"
+    written = load.san_diego_repeated(csv_path, rows)
+    env = {**os.environ, "CSOAPI_DATABASE_URL": url, "CSOAPI_LOG_LEVEL": "WARNING"}
+    cli = str(Path(sys.executable).parent / "csoapi")
+    t = time.perf_counter()
+    proc = subprocess.run(  # noqa: S603
+        [cli, "import", "calls", str(csv_path), "--mapping", "san_diego"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t
+    summary = proc.stdout.strip().splitlines()
+    out = {
+        "rows": written,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(written / seconds, 1),
+        "report": summary[:8],
+    }
+    print(f"  {written:,} rows in {seconds:.1f} s = {written / seconds:,.0f} rows/s", flush=True)
+    for line in summary[:8]:
+        print(f"    {line}")
+    return out
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(  # noqa: S603
+            ["git", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,  # noqa: S607
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
