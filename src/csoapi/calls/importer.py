@@ -10,8 +10,11 @@ each committed, so a re-run (or a run after an interruption) skips what is alrea
 from __future__ import annotations
 
 import re
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +22,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from csoapi.calls.models import Call, CallActivity
 from csoapi.calls.schemas import CallSource, CallStatus, ExternalId, Location
 from csoapi.codes.models import CallType, Disposition
 from csoapi.core import audit
+from csoapi.core.bulk import insert_rows
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of
@@ -33,6 +38,10 @@ from csoapi.core.models import utcnow
 from csoapi.core.numbering import reserve
 
 BATCH = 2000
+WRITERS = 2
+_REPORT_LOCK = threading.Lock()
+_ISO_SPACE = "%Y-%m-%d %H:%M:%S"
+_ISO_SPACE_RX = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 STAMP = {"cleared": "cleared_at", "cancelled": "cancelled_at"}
 
 
@@ -84,11 +93,10 @@ class _RowMapper:
             raise ValueError(f"invalid incident number '{external_id[:40]}'") from None
         raw_time = self._get(row, "received_at") or ""
         try:
-            naive = (
-                datetime.strptime(raw_time, self.fmt)
-                if self.fmt
-                else datetime.fromisoformat(raw_time)
-            )
+            if self.fmt and not (self.fmt == _ISO_SPACE and _ISO_SPACE_RX.fullmatch(raw_time)):
+                naive = datetime.strptime(raw_time, self.fmt)
+            else:  # the common CAD form parsed ~10x faster; same result as strptime
+                naive = datetime.fromisoformat(raw_time)
         except ValueError:
             raise ValueError(f"unreadable received time '{raw_time}'") from None
         received_at = naive if naive.tzinfo else naive.replace(tzinfo=self.tz)
@@ -140,32 +148,54 @@ def import_calls(
     mapper = _RowMapper(mapping, call_types, dispositions)
     seen: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
-    for line, row in read_rows(path):
-        report.rows += 1
-        try:
-            values = mapper.map(row)
-        except (ValueError, ValidationError) as exc:
-            report.rejected.append(
-                (line, row.get(mapping["columns"]["external_id"], ""), reason_of(exc))
-            )
-            continue
-        first = seen.get(values["external_id"])
-        if first is not None:
-            report.rejected.append(
-                (line, values["external_id"], f"repeats the incident number of line {first}")
-            )
-            continue
-        seen[values["external_id"]] = line
-        batch.append(values)
-        if len(batch) >= BATCH:
-            _store(factory, settings, source, batch, report)
-            if on_progress:
-                on_progress(len(batch))
-            batch = []
-    if batch:
-        _store(factory, settings, source, batch, report)
-        if on_progress:
-            on_progress(len(batch))
+    # A pipeline: this thread validates rows; one thread drops the rows already stored and
+    # numbers the rest, batch by batch in file order; two writer threads store numbered
+    # batches. The database's share of the work (index upkeep, foreign-key checks) runs on
+    # two server processes and overlaps the parsing instead of following it.
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-numberer") as numberer,
+        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="import-writer") as writers,
+    ):
+        pending: deque[tuple[Future[Future[None]], int]] = deque()
+
+        def number_then_write(rows: list[dict[str, Any]]) -> Future[None]:
+            prepared = _prepare(factory, settings, source, rows, report)
+            return writers.submit(_write, factory, prepared, report)
+
+        def settle(keep: int) -> None:
+            while len(pending) > keep:
+                future, size = pending.popleft()
+                future.result().result()  # re-raises a numberer's or writer's error here
+                if on_progress:
+                    on_progress(size)
+
+        def flush(rows: list[dict[str, Any]]) -> None:
+            settle(WRITERS + 1)  # bounds the batches held in memory
+            pending.append((numberer.submit(number_then_write, rows), len(rows)))
+
+        for line, row in read_rows(path):
+            report.rows += 1
+            try:
+                values = mapper.map(row)
+            except (ValueError, ValidationError) as exc:
+                report.rejected.append(
+                    (line, row.get(mapping["columns"]["external_id"], ""), reason_of(exc))
+                )
+                continue
+            first = seen.get(values["external_id"])
+            if first is not None:
+                report.rejected.append(
+                    (line, values["external_id"], f"repeats the incident number of line {first}")
+                )
+                continue
+            seen[values["external_id"]] = line
+            batch.append(values)
+            if len(batch) >= BATCH:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+        settle(0)
     with factory() as session:
         ctx = RequestContext(
             principal=None,
@@ -184,86 +214,82 @@ def import_calls(
     return report
 
 
-def _store(
+def _prepare(
     factory: sessionmaker[Session],
     settings: Settings,
     source: str,
     batch: list[dict[str, Any]],
     report: ImportReport,
-) -> None:
+) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Drop rows whose incident number is already stored; give the rest their ids, columns
+    and numbers (per year of receipt). The numbers are taken, in file order, in a short
+    transaction of their own so that writers can store batches side by side; a batch that
+    then fails to store leaves its numbers unused. Call numbers are unique, not gap-free
+    (citation numbers are gap-free, and their import takes them in the storing
+    transaction)."""
+    ids = [v["external_id"] for v in batch]
     with factory() as session:
+        if session.get_bind().dialect.name == "postgresql":  # one array parameter, not 2,000
+            known = Call.external_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.String)))
+        else:
+            known = Call.external_id.in_(ids)
         existing = set(
-            session.scalars(
-                sa.select(Call.external_id).where(
-                    Call.source == source, Call.external_id.in_([v["external_id"] for v in batch])
-                )
-            ).all()
+            session.scalars(sa.select(Call.external_id).where(Call.source == source, known)).all()
         )
-        fresh = [v for v in batch if v["external_id"] not in existing]
-        report.already_present += len(batch) - len(fresh)
-        if not fresh:
-            return
-        now = utcnow()
-        by_year: dict[int, list[dict[str, Any]]] = {}
-        for values in fresh:
-            by_year.setdefault(values["received_at"].astimezone(settings.tz).year, []).append(
-                values
-            )
-        calls: list[dict[str, Any]] = []
-        activity: list[dict[str, Any]] = []
-        for year, rows in by_year.items():
-            numbers = reserve(session, "call", str(year), len(rows))
-            for n, values in zip(numbers, rows, strict=True):
-                call_id = uuid.uuid4()
-                stamps = {
-                    a: None
-                    for a in (
-                        "dispatched_at",
-                        "en_route_at",
-                        "on_scene_at",
-                        "cleared_at",
-                        "cancelled_at",
-                        "escalated_at",
-                    )
-                }
-                calls.append(
-                    values
-                    | stamps
-                    | {
-                        "id": call_id,
-                        "number": f"{settings.call_number_prefix}{year % 100:02d}-{n:06d}",
-                        "source": source,
-                        "lat": None,
-                        "lon": None,
-                        "caller_name": None,
-                        "caller_phone": None,
-                        "description": None,
-                        "assigned_to": None,
-                        "escalation_reason": None,
-                        "created_by": "import",
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                activity.append(
-                    {
-                        "call_id": call_id,
-                        "kind": "imported",
-                        "at": values["received_at"],
-                        "actor_id": None,
-                        "actor_name": "import",
-                        "from_status": None,
-                        "to_status": values["status"],
-                        "assigned_to": None,
-                        "text": None,
-                        "detail": None,
-                    }
-                )
-        session.execute(sa.insert(Call), calls)
-        session.execute(sa.insert(CallActivity), activity)
+    fresh = [v for v in batch if v["external_id"] not in existing]
+    report.already_present += len(batch) - len(fresh)
+    now = utcnow()
+    by_year: dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for values in fresh:
+        call_id = uuid.uuid4()
+        calls, activity = by_year.setdefault(
+            values["received_at"].astimezone(settings.tz).year, ([], [])
+        )
+        calls.append(
+            values
+            | {
+                "id": call_id,
+                "source": source,
+                "created_by": "import",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        activity.append(
+            {
+                "call_id": call_id,
+                "kind": "imported",
+                "at": values["received_at"],
+                "actor_name": "import",
+                "to_status": values["status"],
+            }
+        )
+    if by_year:
+        with factory() as session:
+            for year, (calls, _) in by_year.items():
+                numbers = reserve(session, "call", str(year), len(calls))
+                for n, call in zip(numbers, calls, strict=True):
+                    call["number"] = f"{settings.call_number_prefix}{year % 100:02d}-{n:06d}"
+            session.commit()
+    return list(by_year.values())
+
+
+def _write(
+    factory: sessionmaker[Session],
+    batch: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+    report: ImportReport,
+) -> None:
+    """Store one numbered batch (calls, then their activity) in one transaction."""
+    if not batch:
+        return
+    with factory() as session:
+        for calls, activity in batch:
+            insert_rows(session, Call.__table__, calls)  # type: ignore[attr-defined]
+            insert_rows(session, CallActivity.__table__, activity)  # type: ignore[attr-defined]
         session.commit()
-        report.stored += len(fresh)
+    with _REPORT_LOCK:
+        report.stored += sum(len(calls) for calls, _ in batch)
 
 
 def import_call_types(

@@ -27,6 +27,7 @@ from csoapi.citations.models import Citation
 from csoapi.citations.schemas import Plate, PlateState
 from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
+from csoapi.core.bulk import insert_rows
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import (
@@ -271,6 +272,6 @@ def _store(
                         "updated_at": now,
                     }
                 )
-        session.execute(sa.insert(Citation), values)
+        insert_rows(session, Citation.__table__, values)  # type: ignore[attr-defined]
         session.commit()
         report.stored += len(values)

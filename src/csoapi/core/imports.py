@@ -57,15 +57,25 @@ class ImportReport:
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row with trimmed values); a UTF-8 BOM is dropped."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
             raise MappingError(f"{path} has no header row")
-        for row in reader:
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+        width = len(header)
+        for cells in reader:
+            if not cells:
+                continue  # a blank line, as csv.DictReader skips it
+            if len(cells) < width:
+                cells += [""] * (width - len(cells))
+            # cells beyond the header have no name and are dropped
+            yield reader.line_num, {k: v.strip() for k, v in zip(header, cells, strict=False)}
 
 
 def count_rows(path: Path) -> int:
-    return sum(1 for _ in read_rows(path))
+    """Data rows (not lines: quoted cells may hold line breaks), as read_rows yields them."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = sum(1 for cells in csv.reader(fh) if cells)
+    return max(rows - 1, 0)  # less the header
 
 
 def reason_of(exc: Exception) -> str:
