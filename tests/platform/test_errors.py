@@ -133,3 +133,62 @@ async def test_500_says_nothing_internal(crashing_app):
             assert "hunter2" not in r.text and "no_such_table" not in r.text
             assert r.headers["x-request-id"] == "trace-me"
             assert "trace-me" not in body["detail"]
+
+
+async def test_503_when_every_connection_stays_busy(database, tmp_path):
+    """A pool that stays exhausted for its whole timeout is a busy server (503 with
+    Retry-After), not a crash; the connection comes back and requests succeed again."""
+    from csoapi.core.db import make_engine
+
+    engine = make_engine(database.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    app = create_app(make_settings(database.url), engine=engine)
+    held = engine.connect()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            r = await c.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "x", "password": "y"},
+            )
+            assert_problem(r, 503, "server_busy")
+            assert r.headers["retry-after"] == "1"
+            held.close()
+            r = await c.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "x", "password": "y"},
+            )
+            assert r.status_code == 401
+    finally:
+        held.close()
+        engine.dispose()
+
+
+async def test_a_connection_lost_while_pooled_fails_one_request(database, postgres_only):
+    """Without pre-ping, a pooled connection the server dropped (a restart, a failover)
+    fails the request that finds it with 503 + Retry-After, and the pool is renewed."""
+    import sqlalchemy as sa
+
+    from csoapi.core.db import make_engine
+
+    settings = make_settings(database.url)
+    assert settings.database_pool_pre_ping is False
+    engine = make_engine(database.url, settings)
+    app = create_app(settings, engine=engine)
+    form = {"grant_type": "password", "username": "nobody", "password": "wrong-password"}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            assert (await c.post("/api/v1/auth/token", data=form)).status_code == 401
+            with engine.connect() as conn:
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with database.engine.connect() as admin:
+                admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            first = await c.post("/api/v1/auth/token", data=form)
+            assert_problem(first, 503, "database_unavailable")
+            assert first.headers["retry-after"] == "1"
+            for _ in range(2):
+                assert (await c.post("/api/v1/auth/token", data=form)).status_code == 401
+    finally:
+        engine.dispose()

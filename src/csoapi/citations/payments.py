@@ -38,36 +38,37 @@ class PaymentService(CitationService):
         self, *, number: str | None, plate: str | None, plate_state: str | None
     ) -> list[PortalCitation]:
         actor = self.ctx.actor
-        ratelimit.hit(
-            self.session,
-            f"lookup:{actor.kind}:{actor.id}",
-            self.ctx.settings.lookup_rate_per_minute,
-        )
-        stmt = sa.select(Citation).where(
-            Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
-        )
-        if number is not None:
-            stmt = stmt.where(Citation.number == number)
-        elif plate is not None and plate_state is not None:
-            stmt = stmt.where(Citation.plate == plate, Citation.plate_state == plate_state)
-        else:
+        if number is None and (plate is None or plate_state is None):
             raise Unprocessable(
                 "Look up by number, or by plate and plate_state", code="lookup_needs_key"
             )
-        rows = list(self.session.scalars(stmt.order_by(Citation.issued_at).limit(200)).all())
-        paid = self.payments([c.id for c in rows])
-        views = []
-        for c in rows:
-            b = self.breakdown(c, paid[c.id])
-            if b.balance_cents > 0:
-                views.append(self.portal_view(c, b))
-        audit.record(
+        with ratelimit.limited(
             self.session,
-            self.ctx,
-            "citation.lookup",
-            entity_type="citation",
-            detail={"by": "number" if number else "plate", "found": len(views)},
-        )
+            f"lookup:{actor.kind}:{actor.id}",
+            self.ctx.settings.lookup_rate_per_minute,
+        ):
+            stmt = sa.select(Citation).where(
+                Citation.kind == "citation",
+                Citation.state.in_(("open", "contested", "collections")),
+            )
+            if number is not None:
+                stmt = stmt.where(Citation.number == number)
+            else:
+                stmt = stmt.where(Citation.plate == plate, Citation.plate_state == plate_state)
+            rows = list(self.session.scalars(stmt.order_by(Citation.issued_at).limit(200)).all())
+            paid = self.payments([c.id for c in rows])
+            views = []
+            for c in rows:
+                b = self.breakdown(c, paid[c.id])
+                if b.balance_cents > 0:
+                    views.append(self.portal_view(c, b))
+            audit.record(
+                self.session,
+                self.ctx,
+                "citation.lookup",
+                entity_type="citation",
+                detail={"by": "number" if number else "plate", "found": len(views)},
+            )
         return views
 
     def _visible_to(self, c: Citation) -> bool:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./csoapi.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=20, ge=0, le=400)
+    # A round trip before every checkout; off, a connection lost while pooled (a database
+    # restart) fails one request with 503, and the pool then replaces all its connections.
+    database_pool_pre_ping: bool = False
 
     jwt_secret: SecretStr | None = None
     jwt_issuer: str = "csoapi"

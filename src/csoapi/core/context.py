@@ -38,7 +38,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def anonymous_context(request: Request) -> RequestContext:
+async def anonymous_context(request: Request) -> RequestContext:
     return RequestContext(
         principal=getattr(request.state, "principal", None),
         request_id=request_id_of(request),
@@ -47,7 +47,7 @@ def anonymous_context(request: Request) -> RequestContext:
     )
 
 
-def authenticated_context(
+async def authenticated_context(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> RequestContext:
     return RequestContext(
@@ -66,7 +66,8 @@ def provide(service: Callable[[Any, RequestContext], S]) -> Any:
     """``Depends`` that builds ``service(session, ctx)`` for one request (no singletons):
     ``CallServiceDep = Annotated[CallService, provide(CallService)]``."""
 
-    def dependency(session: SessionDep, ctx: ContextDep) -> S:
+    async def dependency(session: SessionDep, ctx: ContextDep) -> S:
+        # async: building a service does no I/O, so it need not take a worker thread
         return service(session, ctx)
 
     return Depends(dependency)

@@ -55,7 +55,7 @@ def make_engine(url: str, settings: Settings | None = None, **overrides: Any) ->
         "pool_size": pool_size,
         "max_overflow": max_overflow,
         "pool_recycle": 1800,
-        "pool_pre_ping": True,
+        "pool_pre_ping": settings.database_pool_pre_ping if settings else False,
     }
     if overrides.get("poolclass") is sa.pool.NullPool:
         kwargs = {"pool_pre_ping": False}

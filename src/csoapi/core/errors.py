@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -284,6 +285,18 @@ async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     return internal_error_response(request)
 
 
+async def _pool_handler(request: Request, exc: PoolTimeout) -> JSONResponse:
+    """Every database connection of this process stayed busy for the pool's whole timeout."""
+    log.error("database_pool_exhausted")
+    return problem_response(
+        request,
+        503,
+        "server_busy",
+        "The server is at capacity; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _replay_handler(request: Request, exc: Exception) -> Response:
     headers = dict(getattr(exc, "headers", {}))
     headers["Idempotent-Replayed"] = "true"
@@ -305,6 +318,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, _integrity_handler)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _db_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _pool_handler)  # type: ignore[arg-type]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

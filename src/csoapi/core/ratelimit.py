@@ -1,11 +1,14 @@
 """Rate limits kept in the database (fixed one-minute windows), so every API process of an
 installation counts against the same budget. Each window's count is spread over a few shard
 rows: an increment locks one shard until its transaction ends, so concurrent requests of
-one busy client do not all queue on a single row."""
+one busy client do not all queue on a single row; and the increment is the request's last
+statement, so that lock is held only while the transaction commits."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,14 +31,34 @@ class RateCounter(SQLModel, table=True):
     count: int = Field(default=0)
 
 
-def hit(session: Session, key: str, limit_per_minute: int) -> None:
-    """Count one request for ``key``; past the limit, 429 with Retry-After."""
+@contextmanager
+def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]:
+    """Refuse (429 with Retry-After) once ``key`` has used its budget this minute; otherwise
+    run the block and count it.
+
+    The budget is read up front without a lock; the count is added after the block, so the
+    shard row stays locked only from that upsert to the commit, not for the whole request.
+    Requests that were already running when the budget ran out may finish: the limit can be
+    exceeded by the number of requests in flight, never by more. A refused or failed request
+    is not counted (its transaction rolls back)."""
     now = utcnow()
     window = now.replace(second=0, microsecond=0)
+    table = RateCounter.__table__  # type: ignore[attr-defined]
+    used = session.scalar(
+        sa.select(sa.func.sum(table.c.count)).where(
+            table.c.key == key, table.c.window_start == window
+        )
+    )
+    if (used or 0) >= limit_per_minute:
+        retry = 60 - now.second
+        raise TooManyRequests(
+            f"More than {limit_per_minute} requests a minute; retry in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )
+    yield
     if secrets.randbelow(PURGE_ONE_IN) == 0:
         purge_before(session, window - timedelta(minutes=2))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = RateCounter.__table__  # type: ignore[attr-defined]
     session.execute(
         insert(table)
         .values(key=key, window_start=window, shard=secrets.randbelow(SHARDS), count=1)
@@ -44,20 +67,6 @@ def hit(session: Session, key: str, limit_per_minute: int) -> None:
             set_={"count": table.c.count + 1},
         )
     )
-    count = int(
-        session.scalar(
-            sa.select(sa.func.sum(table.c.count)).where(
-                table.c.key == key, table.c.window_start == window
-            )
-        )
-        or 0
-    )
-    if count > limit_per_minute:
-        retry = 60 - now.second
-        raise TooManyRequests(
-            f"More than {limit_per_minute} requests a minute; retry in {retry} s",
-            headers={"Retry-After": str(retry)},
-        )
 
 
 def purge_before(session: Session, moment: datetime) -> int:

@@ -233,7 +233,7 @@ def _insufficient(missing: list[str]) -> str:
     return f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'
 
 
-def require_scopes(
+async def require_scopes(
     security_scopes: SecurityScopes,
     principal: Annotated[Principal, Depends(authenticate)],
     _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
