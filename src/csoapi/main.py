@@ -19,7 +19,7 @@ from csoapi.core.config import Settings, get_settings
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.errors import install_error_handlers
 from csoapi.core.logging import configure_logging
-from csoapi.core.middleware import RequestContextMiddleware
+from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
 from csoapi.core.migrate import head_revisions
 from csoapi.health import router as health_router
 
@@ -110,6 +110,11 @@ def create_app(
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.in_flight_limit,
+        wait_seconds=settings.admission_wait_seconds,
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(api_router)

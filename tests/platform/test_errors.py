@@ -192,3 +192,64 @@ async def test_a_connection_lost_while_pooled_fails_one_request(database, postgr
                 assert (await c.post("/api/v1/auth/token", data=form)).status_code == 401
     finally:
         engine.dispose()
+
+
+async def test_a_burst_larger_than_the_pool_queues_instead_of_stalling(live_db, database):
+    """100 signed-in requests at once against a 2-connection pool. A request takes its
+    connection in one worker-thread step (authentication) and needs another step later; with
+    every thread waiting for a connection held by a request that waits for a thread, nothing
+    moves until the pool timeout, then 503s. Admitted two at a time, all finish."""
+    import asyncio
+
+    from csoapi.core.db import make_engine
+
+    settings = make_settings(database.url).model_copy(
+        update={"database_pool_size": 2, "database_max_overflow": 0}
+    )
+    with live_db() as s:
+        auth = headers_for(s, settings, "cso")
+    engine = make_engine(database.url, pool_size=2, max_overflow=0, pool_timeout=3)
+    app = create_app(settings, engine=engine)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            responses = await asyncio.gather(
+                *(c.get("/api/v1/auth/me", headers=auth) for _ in range(100))
+            )
+        assert [r.status_code for r in responses] == [200] * 100
+    finally:
+        engine.dispose()
+
+
+async def test_admission_gives_up_with_503_after_its_wait(database):
+    import asyncio
+
+    settings = make_settings(database.url).model_copy(
+        update={"max_in_flight": 1, "admission_wait_seconds": 0.2}
+    )
+    app = create_app(settings)
+    slow = APIRouter()
+    release = asyncio.Event()
+
+    @slow.get("/slow")
+    async def hold() -> dict[str, str]:
+        await release.wait()
+        return {"ok": "yes"}
+
+    app.include_router(slow)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            first = asyncio.create_task(c.get("/slow"))
+            await asyncio.sleep(0.05)
+            r = await c.get("/readyz")  # waits behind /slow, then gives up
+            assert_problem(r, 503, "server_busy")
+            assert r.headers["retry-after"] == "1" and "x-request-id" in r.headers
+            assert (await c.get("/healthz")).status_code == 200  # liveness is never held back
+            release.set()
+            assert (await first).status_code == 200
+            assert (await c.get("/readyz")).status_code == 200
+    finally:
+        app.state.engine.dispose()

@@ -42,10 +42,18 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, settings: Settings | None = None, **overrides: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        pool: dict[str, Any] = {}
+        database = sa.engine.make_url(url).database
+        if settings and database not in (None, "", ":memory:") and "mode=memory" not in url:
+            # a file database gets the same pool bound as PostgreSQL (memory ones: one conn)
+            pool = {
+                "pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow,
+            }
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            **overrides,
+            **(pool | overrides),
         )
         _sqlite_setup(engine)
         return engine

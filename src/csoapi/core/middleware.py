@@ -1,8 +1,9 @@
 """Pure ASGI middleware: request id in and out, the 1 MiB body limit, one access-log line,
-and the last-resort 500 (a problem body that says nothing internal)."""
+the last-resort 500 (a problem body that says nothing internal), and admission control."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -119,3 +120,45 @@ def _route_path(scope: Scope) -> str:
 
 async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+class AdmissionMiddleware:
+    """At most ``limit`` requests of this process are inside the application at once; the
+    rest wait here, holding nothing, for up to ``wait_seconds`` (then 503 + Retry-After).
+
+    Each request holds one pooled database connection from its first statement to its
+    commit, and runs its blocking steps on worker threads between which it waits for a free
+    thread while keeping that connection. Without a bound, a burst larger than the pool
+    leaves every worker thread waiting for a connection held by a request that is waiting
+    for a thread: nothing moves until the pool timeout. With ``limit`` no larger than the
+    pool, a connection is always free for an admitted request. ``/healthz`` (no database)
+    is never held back, so a busy process still reports itself alive."""
+
+    def __init__(self, app: ASGIApp, limit: int, wait_seconds: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._slots: asyncio.Semaphore | None = None  # made on the serving event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
+        except TimeoutError:
+            response = problem_response(
+                Request(scope),
+                503,
+                "server_busy",
+                "The server is at capacity; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._slots.release()

@@ -1,0 +1,56 @@
+"""The benchmark's own pure parts: target verdicts, the repeated import file, the plate list.
+(The benchmark itself is `make bench`; its numbers never become test assertions.)"""
+
+from __future__ import annotations
+
+import csv
+
+from bench import load, report
+
+
+def _r(scenario, server, rps, p99=10.0, workers=1, errors=0, note="", rss=(120.0,)):
+    return {"scenario": scenario, "server": server, "workers": workers, "rps": rps,
+            "p99_ms": p99, "errors": errors, "note": note, "rss_mb": list(rss)}  # fmt: skip
+
+
+def test_verdicts_follow_the_issue_targets():
+    data = {
+        "results": [
+            _r("lookup", "csoapi", 1600, p99=40),
+            _r("lookup", "asyncpg", 1000),
+            _r("lookup", "bare", 6000),
+            _r("lookup (10k rows)", "csoapi", 2200),
+            _r("issue citation", "csoapi", 650, note="900 numbers issued: GAPS OR DUPLICATES"),
+            _r("calls list page 1", "csoapi", 1000),
+            _r("calls list page 1000", "csoapi", 900, rss=(250.0,)),
+        ],
+        "import": {"rows_per_second": 9_999.0},
+    }
+    got = {target: met for target, _, met in report.verdicts(data)}
+    assert got == {
+        "lookup ≥ 1.5× asyncpg (1w)": True,  # 1.6×
+        "lookup ≥ 30% of bare (1w)": False,  # 1600/6000 = 27%
+        "lookup p99 ≤ 50 ms (1w)": True,
+        "lookup 0 errors (1w)": True,
+        "lookup at 1M ≤ 1.3× cost at 10k (1w)": False,  # 2200/1600 = 1.375
+        "issuance ≥ 600/s, no gaps (1w)": False,  # fast enough, but numbers are not clean
+        "page 1000 ≤ 1.2× page 1 (1w)": True,  # 1.11×
+        "RSS ≤ 200 MB per worker": False,
+        "import ≥ 10,000 calls/s": False,
+    }
+
+
+def test_the_repeated_san_diego_file_has_unique_incident_numbers(shared_data, tmp_path):
+    out = tmp_path / "sd.csv"
+    assert load.san_diego_repeated(out, 30_000) == 30_000
+    with out.open(newline="") as fh:
+        ids = [row["incident_num"] for row in csv.DictReader(fh)]
+    assert len(ids) == 30_000 and len(set(ids)) == len(ids)
+    assert ids[0] == "E23010000001" and ids[26_595] == "E23010000001-R1"
+
+
+def test_plates_are_written_as_a_lua_table(tmp_path):
+    path = tmp_path / "p.lua"
+    load.write_plates(path, [("ABC123", "CA"), ("XYZ9", "NV"), ("Q1", "TX")], 2)
+    text = path.read_text()
+    assert text.startswith("return {") and text.count('{"') == 2
