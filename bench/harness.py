@@ -89,9 +89,10 @@ class Server:
             return [self.proc.pid]
         path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         try:
-            return [int(p) for p in path.read_text().split()]
+            children = [int(p) for p in path.read_text().split()]
         except OSError:
             return []
+        return [pid for pid in children if not _is_helper(pid)]
 
     def rss_mb(self) -> list[float]:
         sizes = []
@@ -103,6 +104,14 @@ class Server:
             except OSError:
                 continue
         return sizes
+
+
+def _is_helper(pid: int) -> bool:
+    """multiprocessing's resource tracker is a child of the supervisor, not a worker."""
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
 
 
 def uvicorn_argv(target: str, port: int, workers: int) -> list[str]:

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.import_rows = min(args.seconds, 5), 2, 50_000
+    if not load.SHARED.is_dir():
+        print(f"the benchmark shapes its data on the real extracts in {load.SHARED}: absent")
+        return 2
     ensure_wrk()
     url = os.environ.get("CSOAPI_BENCH_DATABASE_URL", DEFAULT_URL)
     small_url = url + "_small"
