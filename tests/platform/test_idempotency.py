@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from csoapi.core.idempotency import IdempotencyRecord
+from csoapi.core.models import utcnow
 from csoapi.users.models import User
 from tests.factories import assert_problem, bearer, create_user, headers_for, token_for
 
@@ -54,6 +57,25 @@ async def test_failed_request_does_not_burn_the_key(client, db, settings):
     # (had the key been kept, another body would be 422 idempotency_key_reused).
     r = await client.post("/api/v1/users", json=NEW | {"username": "fixed.name"}, headers=admin)
     assert r.status_code == 201, r.text
+
+
+async def test_an_expired_key_is_claimed_afresh(client, db, settings):
+    admin = headers_for(db, settings, "admin") | {"Idempotency-Key": "old-key"}
+    assert (await client.post("/api/v1/users", json=NEW, headers=admin)).status_code == 201
+    db.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.key == "old-key")
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    db.commit()
+    # Past its lifetime the key replays nothing: another body is a new request, not a 422.
+    r = await client.post("/api/v1/users", json=NEW | {"username": "later.cso"}, headers=admin)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    keys = db.scalars(sa.select(IdempotencyRecord).where(IdempotencyRecord.key == "old-key"))
+    assert [k.status_code for k in keys] == [201]
+    again = await client.post("/api/v1/users", json=NEW | {"username": "later.cso"}, headers=admin)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["username"] == "later.cso"
 
 
 async def test_bad_keys_are_422(client, db, settings):

@@ -25,6 +25,23 @@ PAYMENT_KEYS = (
 )
 PAYMENT_EVENT_SCOPE = "payments:read"
 
+# The portal's two lookups, built once (the hot path binds parameters, builds nothing).
+_PAYABLE = sa.select(Citation).where(
+    Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
+)
+_BY_NUMBER = (
+    _PAYABLE.where(Citation.number == sa.bindparam("number"))
+    .order_by(Citation.issued_at)
+    .limit(200)
+)
+_BY_PLATE = (
+    _PAYABLE.where(
+        Citation.plate == sa.bindparam("plate"), Citation.plate_state == sa.bindparam("state")
+    )
+    .order_by(Citation.issued_at)
+    .limit(200)
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentWindow:
@@ -47,15 +64,11 @@ class PaymentService(CitationService):
             f"lookup:{actor.kind}:{actor.id}",
             self.ctx.settings.lookup_rate_per_minute,
         ):
-            stmt = sa.select(Citation).where(
-                Citation.kind == "citation",
-                Citation.state.in_(("open", "contested", "collections")),
-            )
             if number is not None:
-                stmt = stmt.where(Citation.number == number)
+                found = self.session.scalars(_BY_NUMBER, {"number": number})
             else:
-                stmt = stmt.where(Citation.plate == plate, Citation.plate_state == plate_state)
-            rows = list(self.session.scalars(stmt.order_by(Citation.issued_at).limit(200)).all())
+                found = self.session.scalars(_BY_PLATE, {"plate": plate, "state": plate_state})
+            rows = list(found.all())
             paid = self.payments([c.id for c in rows])
             views = []
             for c in rows:

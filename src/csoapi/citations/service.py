@@ -107,6 +107,13 @@ def street_level(address: str) -> str:
     return " ".join(parts)
 
 
+_PAYMENTS_OF = (
+    sa.select(Payment)
+    .where(Payment.citation_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(Payment.posted_at)
+)
+
+
 class CitationService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
@@ -129,11 +136,7 @@ class CitationService:
     def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Payment]]:
         out: dict[uuid.UUID, list[Payment]] = {cid: [] for cid in citation_ids}
         if citation_ids:
-            rows = self.session.scalars(
-                sa.select(Payment)
-                .where(Payment.citation_id.in_(citation_ids))
-                .order_by(Payment.posted_at)
-            ).all()
+            rows = self.session.scalars(_PAYMENTS_OF, {"ids": citation_ids}).all()
             for p in rows:
                 out[p.citation_id].append(p)
         return out

@@ -60,22 +60,28 @@ def record(
 ) -> None:
     """Append one audit row in the caller's transaction. The only writer of this table."""
     p = ctx.principal
-    session.execute(
-        sa.insert(AuditEvent).values(
-            at=utcnow(),
-            actor_kind=p.kind if p else None,
-            actor_id=str(p.id) if p else None,
-            actor_name=p.name if p else None,
-            role=p.role if p else None,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id) if entity_id is not None else None,
-            request_id=ctx.request_id or None,
-            source_ip=ctx.source_ip,
-            outcome=outcome,
-            detail=detail,
-        )
+    _append(
+        session,
+        actor_kind=p.kind if p else None,
+        actor_id=str(p.id) if p else None,
+        actor_name=p.name if p else None,
+        role=p.role if p else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id) if entity_id is not None else None,
+        request_id=ctx.request_id or None,
+        source_ip=ctx.source_ip,
+        outcome=outcome,
+        detail=detail,
     )
+
+
+# Built once; every row binds the same columns, so the compiled form is reused as well.
+_INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+
+
+def _append(session: Session, **values: Any) -> None:
+    session.connection().execute(_INSERT, {"at": utcnow(), **values})
 
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -91,21 +97,19 @@ def record_refusal(session: Session, request: Request, exc: DomainError) -> None
         return
     route = request.scope.get("route")
     params = request.scope.get("path_params") or {}
-    session.execute(
-        sa.insert(AuditEvent).values(
-            at=utcnow(),
-            actor_kind=principal.kind,
-            actor_id=str(principal.id),
-            actor_name=principal.name,
-            role=principal.role,
-            action=f"{request.method} {getattr(route, 'path', request.url.path)}"[:64],
-            entity_type=None,
-            entity_id=str(next(iter(params.values())))[:64] if params else None,
-            request_id=str(request.scope.get("state", {}).get("request_id", "")) or None,
-            source_ip=request.client.host if request.client else None,
-            outcome="denied" if exc.status in (401, 403, 404) else "rejected",
-            detail={"status": exc.status, "code": exc.code},
-        )
+    _append(
+        session,
+        actor_kind=principal.kind,
+        actor_id=str(principal.id),
+        actor_name=principal.name,
+        role=principal.role,
+        action=f"{request.method} {getattr(route, 'path', request.url.path)}"[:64],
+        entity_type=None,
+        entity_id=str(next(iter(params.values())))[:64] if params else None,
+        request_id=str(request.scope.get("state", {}).get("request_id", "")) or None,
+        source_ip=request.client.host if request.client else None,
+        outcome="denied" if exc.status in (401, 403, 404) else "rejected",
+        detail={"status": exc.status, "code": exc.code},
     )
     session.commit()
 

@@ -37,10 +37,17 @@ class OutboxEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_type=sa.JSON)
 
 
-def _txid_expr(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
-    return 0
+def _appender(txid: Any) -> sa.Insert:
+    table = OutboxEvent.__table__  # type: ignore[attr-defined]
+    return sa.insert(table).values(txid=txid)
+
+
+# Built once per dialect; each event binds its own values. On PostgreSQL the row carries the
+# writing transaction's id (the feed's ordering key); SQLite serializes writers and uses 0.
+_APPEND = {
+    "postgresql": _appender(sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)),
+    "sqlite": _appender(0),
+}
 
 
 def append(
@@ -54,17 +61,18 @@ def append(
 ) -> None:
     """Append one event in the caller's transaction. ``payload`` holds ids and the fields a
     holder of ``read_scope`` may see (never referral personal data)."""
-    session.execute(
-        sa.insert(OutboxEvent).values(
-            txid=_txid_expr(session),
-            event_id=uuid.uuid4(),
-            type=type,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            occurred_at=utcnow(),
-            read_scope=read_scope,
-            payload=payload,
-        )
+    conn = session.connection()
+    conn.execute(
+        _APPEND[conn.dialect.name],
+        {
+            "event_id": uuid.uuid4(),
+            "type": type,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "occurred_at": utcnow(),
+            "read_scope": read_scope,
+            "payload": payload,
+        },
     )
 
 

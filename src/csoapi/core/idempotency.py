@@ -19,12 +19,12 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 from csoapi.core.context import ContextDep, RequestContext
 from csoapi.core.db import SessionDep
-from csoapi.core.errors import Unprocessable
+from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.models import created_field, id_field, utc_column, utcnow
 
 KEY_MAX = 255
@@ -59,6 +59,16 @@ def purge_expired(session: Session, now: datetime) -> int:
     )
     result = session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(doomed)))
     return int(result.rowcount or 0)
+
+
+def _claimer(insert: Callable[..., Any]) -> Any:
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+# Built once: the key claim (insert unless taken) and the removal of an expired key.
+_CLAIM = {"postgresql": _claimer(postgresql.insert), "sqlite": _claimer(sqlite.insert)}
+_DROP = sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == sa.bindparam("id"))
 
 
 class IdempotentReplay(Exception):
@@ -115,30 +125,36 @@ class Idempotency:
         now = utcnow()
         if secrets.randbelow(PURGE_ONE_IN) == 0:
             purge_expired(self.session, now)
-        record = self._existing()
-        if record is not None:
-            if record.expires_at > now:
-                self._replay_or_reject(record)
-            self.session.delete(record)
-            self.session.flush()
-        record = IdempotencyRecord(
-            principal=self._principal,
-            key=self.key,
-            method=self.method,
-            path=self.path[:512],
-            fingerprint=self.fingerprint,
-            expires_at=now + timedelta(hours=self.ctx.settings.idempotency_ttl_hours),
+        conn = self.session.connection()
+        claim = _CLAIM[conn.dialect.name]
+        row = {
+            "principal": self._principal,
+            "key": self.key,
+            "method": self.method,
+            "path": self.path[:512],
+            "fingerprint": self.fingerprint,
+            "created_at": now,
+            "expires_at": now + timedelta(hours=self.ctx.settings.idempotency_ttl_hours),
+        }
+        # Claim the key in one statement. If another transaction holds it uncommitted,
+        # PostgreSQL waits here until that one ends, so the loser sees the winner's
+        # finished response. A key past its lifetime is dropped and claimed afresh.
+        for _ in range(3):
+            record_id = uuid.uuid4()
+            if conn.execute(claim, row | {"id": record_id}).first() is not None:
+                self._record_id = record_id
+                return
+            existing = self._existing()
+            if existing is None:  # it expired and was purged meanwhile: claim again
+                continue
+            if existing.expires_at > now:
+                self._replay_or_reject(existing)
+            conn.execute(_DROP, {"id": existing.id})
+            self.session.expunge(existing)
+        raise Conflict(  # pragma: no cover - three lost races on one key
+            "This Idempotency-Key is being used by another request; retry",
+            code="idempotency_key_busy",
         )
-        try:
-            with self.session.begin_nested():
-                self.session.add(record)
-        except IntegrityError:
-            # A concurrent request with this key committed first: answer as it did.
-            winner = self._existing()
-            if winner is None:  # pragma: no cover - the unique index said it exists
-                raise
-            self._replay_or_reject(winner)
-        self._record_id = record.id
 
     def complete(self, status_code: int, body: str, headers: dict[str, str]) -> None:
         if self._record_id is None:

@@ -21,23 +21,27 @@ class NumberCounter(SQLModel, table=True):
     value: int = Field(sa_type=sa.BigInteger, default=0)
 
 
+_TABLE = NumberCounter.__table__  # type: ignore[attr-defined]
+# Built once per dialect and run with bound parameters.
+_RESERVE = {
+    name: insert(_TABLE)
+    .values(name=sa.bindparam("name"), period=sa.bindparam("period"), value=sa.bindparam("n"))
+    .on_conflict_do_update(
+        index_elements=[_TABLE.c.name, _TABLE.c.period],
+        set_={"value": _TABLE.c.value + sa.bindparam("n")},
+    )
+    .returning(_TABLE.c.value)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def reserve(session: Session, name: str, period: str, count: int = 1) -> range:
     """Take the next ``count`` numbers of (name, period); returns them in order."""
     if count < 1:
         raise ValueError("count must be positive")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NumberCounter.__table__  # type: ignore[attr-defined]
-    stmt = (
-        insert(table)
-        .values(name=name, period=period, value=count)
-        .on_conflict_do_update(
-            index_elements=[table.c.name, table.c.period],
-            set_={"value": table.c.value + count},
-        )
-        .returning(table.c.value)
-    )
-    last = int(session.execute(stmt).scalar_one())
+    conn = session.connection()
+    stmt = _RESERVE[conn.dialect.name]
+    last = int(conn.execute(stmt, {"name": name, "period": period, "n": count}).scalar_one())
     return range(last - count + 1, last + 1)
 
 

@@ -31,6 +31,27 @@ class RateCounter(SQLModel, table=True):
     count: int = Field(default=0)
 
 
+_TABLE = RateCounter.__table__  # type: ignore[attr-defined]
+# Built once and run with bound parameters (the request path pays no statement building).
+_USED = sa.select(sa.func.sum(_TABLE.c.count)).where(
+    _TABLE.c.key == sa.bindparam("key"), _TABLE.c.window_start == sa.bindparam("window")
+)
+_COUNT = {
+    name: insert(_TABLE)
+    .values(
+        key=sa.bindparam("key"),
+        window_start=sa.bindparam("window"),
+        shard=sa.bindparam("shard"),
+        count=1,
+    )
+    .on_conflict_do_update(
+        index_elements=[_TABLE.c.key, _TABLE.c.window_start, _TABLE.c.shard],
+        set_={"count": _TABLE.c.count + 1},
+    )
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 @contextmanager
 def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]:
     """Refuse (429 with Retry-After) once ``key`` has used its budget this minute; otherwise
@@ -43,12 +64,8 @@ def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]
     is not counted (its transaction rolls back)."""
     now = utcnow()
     window = now.replace(second=0, microsecond=0)
-    table = RateCounter.__table__  # type: ignore[attr-defined]
-    used = session.scalar(
-        sa.select(sa.func.sum(table.c.count)).where(
-            table.c.key == key, table.c.window_start == window
-        )
-    )
+    conn = session.connection()
+    used = conn.execute(_USED, {"key": key, "window": window}).scalar()
     if (used or 0) >= limit_per_minute:
         retry = 60 - now.second
         raise TooManyRequests(
@@ -58,14 +75,9 @@ def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]
     yield
     if secrets.randbelow(PURGE_ONE_IN) == 0:
         purge_before(session, window - timedelta(minutes=2))
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(table)
-        .values(key=key, window_start=window, shard=secrets.randbelow(SHARDS), count=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.key, table.c.window_start, table.c.shard],
-            set_={"count": table.c.count + 1},
-        )
+    conn.execute(
+        _COUNT[conn.dialect.name],
+        {"key": key, "window": window, "shard": secrets.randbelow(SHARDS)},
     )
 
 
