@@ -7,8 +7,8 @@ import asyncio
 import sqlalchemy as sa
 
 from csoapi.calls.models import CallActivity
-from tests.calls.helpers import create_call
-from tests.factories import bearer, create_client, create_user, token_for
+from tests.calls.helpers import call_body, create_call
+from tests.factories import assert_problem, bearer, create_client, create_user, token_for
 
 
 async def _setup(live_db, settings):
@@ -67,3 +67,30 @@ async def test_simultaneous_reassignments_with_one_etag(
         ]
     )
     assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
+
+
+async def test_simultaneous_creates_with_one_external_id(
+    live_client, live_db, settings, postgres_only
+):
+    """A CAD bridge replaying one incident on several connections: one call, the rest are
+    409s naming it, and the numbers the losers took are given back (no gap)."""
+    _, _, cad = await _setup(live_db, settings)
+    results = await asyncio.gather(
+        *[
+            live_client.post(
+                "/api/v1/calls",
+                json=call_body(source="cad", external_id="E-RACE-1"),
+                headers=cad,
+            )
+            for _ in range(6)
+        ]
+    )
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201] + [409] * 5, [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 201).json()
+    for r in results:
+        if r.status_code == 409:
+            body = assert_problem(r, 409, "duplicate_external_id")
+            assert body["existing_id"] == winner["id"]
+    following = await create_call(live_client, cad, source="cad", external_id="E-RACE-2")
+    assert int(following["number"][-6:]) == int(winner["number"][-6:]) + 1

@@ -151,9 +151,12 @@ class CallService:
             call.status = S.on_scene.value
             call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
         try:
-            with self.session.begin_nested():
-                self.repo.add(call)
+            self.repo.add(call)
         except IntegrityError:
+            # A concurrent create with this external_id committed first (PostgreSQL made
+            # this insert wait for it). The request fails either way: drop its transaction
+            # (and the number it took) and name the call that won.
+            self.session.rollback()
             if data.external_id is not None:
                 self._refuse_duplicate(data.source.value, data.external_id)
             raise

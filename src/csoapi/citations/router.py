@@ -55,7 +55,7 @@ Svc = Annotated[CitationService, provide(CitationService)]
 def issue_citation(body: CitationCreate, _: Issuer, svc: Svc, idem: IdempotencyDep) -> Response:
     c = svc.issue(body)
     return respond(
-        svc.officer_view(c),
+        svc.officer_view_from(c, []),  # just issued: nothing paid yet
         status_code=201,
         version=c.version,
         location=f"/api/v1/citations/{c.id}",
