@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 import structlog
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -26,6 +27,15 @@ from csoapi.core.config import Settings
 from csoapi.core.errors import DomainError
 
 log = structlog.get_logger("csoapi.db")
+
+T = TypeVar("T")
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def per_dialect(build: Callable[[Callable[..., Any]], T]) -> dict[str, T]:
+    """A statement built once for each supported database from that database's ``insert``
+    construct (the one that knows ON CONFLICT); run ``stmts[conn.dialect.name]``."""
+    return {name: build(insert) for name, insert in _INSERTS.items()}
 
 
 def normalize_url(url: str) -> str:

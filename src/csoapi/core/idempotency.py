@@ -19,11 +19,10 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 from csoapi.core.context import ContextDep, RequestContext
-from csoapi.core.db import SessionDep
+from csoapi.core.db import SessionDep, per_dialect
 from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.models import created_field, id_field, utc_column, utcnow
 
@@ -61,13 +60,9 @@ def purge_expired(session: Session, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def _claimer(insert: Callable[..., Any]) -> Any:
-    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
-
-
+_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 # Built once: the key claim (insert unless taken) and the removal of an expired key.
-_CLAIM = {"postgresql": _claimer(postgresql.insert), "sqlite": _claimer(sqlite.insert)}
+_CLAIM = per_dialect(lambda insert: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id))
 _DROP = sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == sa.bindparam("id"))
 
 

@@ -9,8 +9,9 @@ On SQLite every writing transaction holds the database write lock, with the same
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
+
+from csoapi.core.db import per_dialect
 
 
 class NumberCounter(SQLModel, table=True):
@@ -23,16 +24,17 @@ class NumberCounter(SQLModel, table=True):
 
 _TABLE = NumberCounter.__table__  # type: ignore[attr-defined]
 # Built once per dialect and run with bound parameters.
-_RESERVE = {
-    name: insert(_TABLE)
-    .values(name=sa.bindparam("name"), period=sa.bindparam("period"), value=sa.bindparam("n"))
-    .on_conflict_do_update(
-        index_elements=[_TABLE.c.name, _TABLE.c.period],
-        set_={"value": _TABLE.c.value + sa.bindparam("n")},
+_RESERVE = per_dialect(
+    lambda insert: (
+        insert(_TABLE)
+        .values(name=sa.bindparam("name"), period=sa.bindparam("period"), value=sa.bindparam("n"))
+        .on_conflict_do_update(
+            index_elements=[_TABLE.c.name, _TABLE.c.period],
+            set_={"value": _TABLE.c.value + sa.bindparam("n")},
+        )
+        .returning(_TABLE.c.value)
     )
-    .returning(_TABLE.c.value)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+)
 
 
 def reserve(session: Session, name: str, period: str, count: int = 1) -> range:

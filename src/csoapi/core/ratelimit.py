@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
+from csoapi.core.db import per_dialect
 from csoapi.core.errors import TooManyRequests
 from csoapi.core.models import UTCDateTime, utcnow
 
@@ -36,20 +36,21 @@ _TABLE = RateCounter.__table__  # type: ignore[attr-defined]
 _USED = sa.select(sa.func.sum(_TABLE.c.count)).where(
     _TABLE.c.key == sa.bindparam("key"), _TABLE.c.window_start == sa.bindparam("window")
 )
-_COUNT = {
-    name: insert(_TABLE)
-    .values(
-        key=sa.bindparam("key"),
-        window_start=sa.bindparam("window"),
-        shard=sa.bindparam("shard"),
-        count=1,
+_COUNT = per_dialect(
+    lambda insert: (
+        insert(_TABLE)
+        .values(
+            key=sa.bindparam("key"),
+            window_start=sa.bindparam("window"),
+            shard=sa.bindparam("shard"),
+            count=1,
+        )
+        .on_conflict_do_update(
+            index_elements=[_TABLE.c.key, _TABLE.c.window_start, _TABLE.c.shard],
+            set_={"count": _TABLE.c.count + 1},
+        )
     )
-    .on_conflict_do_update(
-        index_elements=[_TABLE.c.key, _TABLE.c.window_start, _TABLE.c.shard],
-        set_={"count": _TABLE.c.count + 1},
-    )
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+)
 
 
 @contextmanager
