@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -135,6 +136,60 @@ def ensure_wrk() -> str:
     return found
 
 
+def _drive(
+    server: Server,
+    script: str,
+    *,
+    connections: int,
+    duration: int,
+    env: dict[str, str],
+    url_path: str = "/",
+) -> dict[str, Any]:
+    """One wrk run; the Lua script prints one summary line, returned as a dict."""
+    full_env = {**os.environ, "BENCH_LUA": str(LUA), **env}
+    proc = subprocess.run(  # noqa: S603
+        [ensure_wrk(), "-t", str(min(2, connections)), "-c", str(connections),
+         "-d", f"{duration}s", "--timeout", "10s", "-s", str(LUA / script),
+         server.base + url_path],
+        env=full_env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return dict(json.loads(line[6:]))
+    raise RuntimeError(f"wrk printed no summary:\n{proc.stdout}\n{proc.stderr}")
+
+
+def summarize(
+    server: Server, scenario: str, connections: int, runs: list[dict[str, Any]], note: str = ""
+) -> Result:
+    """One result from one or more measured runs: requests over their summed time, and the
+    median of the runs' p50 and p99 (with one run, its own)."""
+    duration = sum(s["duration_us"] for s in runs) / 1e6
+    requests = sum(s["requests"] for s in runs)
+    errors = sum(s["connect"] + s["read"] + s["write"] + s["status"] + s["timeout"] for s in runs)
+    result = Result(
+        scenario=scenario,
+        server=server.name.split("-")[0],
+        workers=server.workers,
+        connections=connections,
+        requests=requests,
+        seconds=round(duration, 2),
+        rps=round(requests / duration, 1),
+        p50_ms=round(statistics.median(s["p50_us"] for s in runs) / 1000, 2),
+        p99_ms=round(statistics.median(s["p99_us"] for s in runs) / 1000, 2),
+        errors=errors,
+        rss_mb=server.rss_mb(),
+        note=note,
+    )
+    print(
+        f"  {scenario:<28} {result.server:<8} w={result.workers} c={connections:<3} "
+        f"{result.rps:>9.1f} req/s  p50 {result.p50_ms:>7.2f} ms  p99 {result.p99_ms:>7.2f} ms  "
+        f"errors {errors}  rss {result.rss_mb} MB {note}",
+        flush=True,
+    )
+    return result
+
+
 def wrk(
     server: Server,
     scenario: str,
@@ -147,45 +202,36 @@ def wrk(
     url_path: str = "/",
     note: str = "",
 ) -> Result:
-    """Warm up, then measure for ``seconds``; the Lua script prints one summary line."""
-    binary = ensure_wrk()
-    full_env = {**os.environ, "BENCH_LUA": str(LUA), **env}
-    threads = str(min(2, connections))
-
-    def run(duration: int) -> dict[str, Any]:
-        proc = subprocess.run(  # noqa: S603
-            [binary, "-t", threads, "-c", str(connections), "-d", f"{duration}s",
-             "--timeout", "10s", "-s", str(LUA / script), server.base + url_path],
-            env=full_env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        for line in proc.stdout.splitlines():
-            if line.startswith("BENCH "):
-                return json.loads(line[6:])
-        raise RuntimeError(f"wrk printed no summary:\n{proc.stdout}\n{proc.stderr}")
-
+    """Warm up, then measure for ``seconds``."""
+    drive = {"connections": connections, "env": env, "url_path": url_path}
     if warmup:
-        run(warmup)
-    s = run(seconds)
-    duration = s["duration_us"] / 1e6
-    errors = s["connect"] + s["read"] + s["write"] + s["status"] + s["timeout"]
-    result = Result(
-        scenario=scenario,
-        server=server.name.split("-")[0],
-        workers=server.workers,
-        connections=connections,
-        requests=s["requests"],
-        seconds=round(duration, 2),
-        rps=round(s["requests"] / duration, 1),
-        p50_ms=round(s["p50_us"] / 1000, 2),
-        p99_ms=round(s["p99_us"] / 1000, 2),
-        errors=errors,
-        rss_mb=server.rss_mb(),
-        note=note,
+        _drive(server, script, duration=warmup, **drive)
+    return summarize(
+        server, scenario, connections, [_drive(server, script, duration=seconds, **drive)], note
     )
-    print(
-        f"  {scenario:<28} {result.server:<8} w={result.workers} c={connections:<3} "
-        f"{result.rps:>9.1f} req/s  p50 {result.p50_ms:>7.2f} ms  p99 {result.p99_ms:>7.2f} ms  "
-        f"errors {errors}  rss {result.rss_mb} MB {note}",
-        flush=True,
-    )
-    return result
+
+
+def alternated(
+    legs: list[tuple[Server, str, dict[str, str]]],
+    script: str,
+    *,
+    connections: int,
+    seconds: int,
+    warmup: int,
+    rounds: int = 3,
+) -> list[Result]:
+    """Compare servers fairly on a noisy machine: each leg (server, scenario, env) is warmed
+    up, then the legs take turns for ``rounds`` rounds of ``seconds / rounds`` each, so that
+    drift in the machine's speed falls on all of them alike."""
+    each = max(1, round(seconds / rounds))
+    for server, _, env in legs:
+        if warmup:
+            _drive(server, script, connections=connections, duration=warmup, env=env)
+    runs: list[list[dict[str, Any]]] = [[] for _ in legs]
+    for _ in range(rounds):
+        for i, (server, _, env) in enumerate(legs):
+            runs[i].append(_drive(server, script, connections=connections, duration=each, env=env))
+    return [
+        summarize(server, scenario, connections, legs_runs)
+        for (server, scenario, _), legs_runs in zip(legs, runs, strict=True)
+    ]

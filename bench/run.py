@@ -21,10 +21,19 @@ import httpx
 import psycopg
 
 from bench import load, report
-from bench.harness import OUT, ROOT, Result, Server, ensure_wrk, uvicorn_argv, wrk
+from bench.harness import (
+    OUT,
+    ROOT,
+    Result,
+    Server,
+    alternated,
+    ensure_wrk,
+    uvicorn_argv,
+    wrk,
+)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/csoapi_bench"
-PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102}
+PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102, "small": 8103}
 LIST_PATH = "/api/v1/calls?status=cleared&priority=2&limit=50"
 
 
@@ -64,24 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     secret = secrets.token_urlsafe(48)
     for workers in [int(w) for w in args.workers.split(",")]:
         print(f"\n== {workers} worker(s)", flush=True)
-        for name, db in (("csoapi", big), ("csoapi-small", small)):
-            with Server(
-                f"{name}-w{workers}",
-                [str(Path(sys.executable).parent / "csoapi"), "serve", "--port",
-                 str(PORTS["csoapi"]), "--workers", str(workers)],
-                _api_env(db.url, secret),
-                PORTS["csoapi"],
-                workers,
-            ) as srv:  # fmt: skip
-                tokens = _tokens(srv.base, db)
-                if name == "csoapi-small":
-                    results.append(
-                        wrk(srv, "lookup (10k rows)", "lookup.lua", connections=32,
-                            env={"BENCH_TOKEN": tokens["portal"],
-                                 "BENCH_PLATES": str(OUT / "plates_small.lua")}, **common)
-                    )  # fmt: skip
-                    continue
-                results += _api_scenarios(srv, db, tokens, run_id, common)
+        with _api_server("csoapi", big, PORTS["csoapi"], workers, secret) as srv:
+            tokens = _tokens(srv.base, big)
+            results += _api_scenarios(srv, big, tokens, run_id, common)
+            # Lookup cost by table size: both servers up, driven in turns (see alternated).
+            with _api_server("csoapi-small", small, PORTS["small"], workers, secret) as sm:
+                results += alternated(
+                    [(srv, "lookup (all rows)",
+                      {"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": str(OUT / "plates.lua")}),
+                     (sm, "lookup (10k rows)",
+                      {"BENCH_TOKEN": _tokens(sm.base, small)["portal"],
+                       "BENCH_PLATES": str(OUT / "plates_small.lua")})],
+                    "lookup.lua", connections=32, **common,
+                )  # fmt: skip
         with Server(
             f"bare-w{workers}", uvicorn_argv("bench.refs:bare", PORTS["bare"], workers), {},
             PORTS["bare"], workers,
@@ -124,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fmt(seconds: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+
+
+def _api_server(name: str, db: load.Loaded, port: int, workers: int, secret: str) -> Server:
+    argv = [str(Path(sys.executable).parent / "csoapi"), "serve", "--port", str(port),
+            "--workers", str(workers)]  # fmt: skip
+    return Server(f"{name}-w{workers}", argv, _api_env(db.url, secret), port, workers)
 
 
 def _api_env(url: str, secret: str) -> dict[str, str]:
