@@ -220,9 +220,9 @@ def alternated(
     warmup: int,
     rounds: int = 3,
 ) -> list[Result]:
-    """Compare servers fairly on a noisy machine: each leg (server, scenario, env) is warmed
-    up, then the legs take turns for ``rounds`` rounds of ``seconds / rounds`` each, so that
-    drift in the machine's speed falls on all of them alike."""
+    """Compare fairly on a noisy machine: each leg (server, scenario, env: two servers, or
+    two requests to one) is warmed up, then the legs take turns for ``rounds`` rounds of
+    ``seconds / rounds`` each, so that drift in the machine's speed falls on all alike."""
     each = max(1, round(seconds / rounds))
     for server, _, env in legs:
         if warmup:

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         with _api_server("csoapi", big, PORTS["csoapi"], workers, secret) as srv:
             tokens = _tokens(srv.base, big)
             results += _api_scenarios(srv, big, tokens, run_id, common)
-            # Lookup cost by table size: both servers up, driven in turns (see alternated).
+            # Lookup cost by table size: both servers up, driven in turns.
             with _api_server("csoapi-small", small, PORTS["small"], workers, secret) as sm:
                 results += alternated(
                     [(srv, "lookup (all rows)",
@@ -184,13 +184,10 @@ def _api_scenarios(
                  "BENCH_CALL_TYPES": ",".join(db.call_types)}, **common)
     )  # fmt: skip
     deep, depth = _deep_page(srv.base, tokens["cso"], 1000)
-    out.append(
-        wrk(srv, "calls list page 1", "get.lua", connections=16,
-            env={"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": LIST_PATH}, **common)
-    )  # fmt: skip
-    out.append(
-        wrk(srv, f"calls list page {depth}", "get.lua", connections=16,
-            env={"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": deep}, **common)
+    out += alternated(
+        [(srv, "calls list page 1", {"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": LIST_PATH}),
+         (srv, f"calls list page {depth}", {"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": deep})],
+        "get.lua", connections=16, **common,
     )  # fmt: skip
     return out
 
