@@ -97,7 +97,9 @@ def write(data: dict[str, Any], folder: Path) -> list[str]:
         f"plates, {data['scale']['calls']:,} calls (PostgreSQL, loaded by COPY); the 10k-row "
         "database has 10,000 citations over 3,000 plates.",
         f"- Each scenario: {data['warmup']} s warm-up, then {data['seconds']} s measured with "
-        "wrk (2 threads) on the same machine as the server and PostgreSQL.",
+        "wrk (2 threads) on the same machine as the server and PostgreSQL. The pairs compared "
+        "with each other (lookup at 10k vs all rows; page 1 vs the deep page) take turns: "
+        "3 rounds of a third of that time each, p50/p99 the median of the rounds.",
         "",
         "## Targets",
         "",
