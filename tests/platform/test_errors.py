@@ -222,6 +222,30 @@ async def test_a_burst_larger_than_the_pool_queues_instead_of_stalling(live_db, 
         engine.dispose()
 
 
+def test_admission_serves_an_app_driven_from_one_loop_then_another(database):
+    """A waiting request binds an asyncio semaphore to its loop; the app must still admit
+    requests when a later loop drives it (it answered 500 'bound to a different event
+    loop')."""
+    import asyncio
+
+    settings = make_settings(database.url).model_copy(update={"max_in_flight": 1})
+    app = create_app(settings)
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            return [
+                r.status_code for r in await asyncio.gather(*(c.get("/readyz") for _ in range(5)))
+            ]
+
+    try:
+        assert asyncio.run(burst()) == [200] * 5
+        assert asyncio.run(burst()) == [200] * 5
+    finally:
+        app.state.engine.dispose()
+
+
 async def test_admission_gives_up_with_503_after_its_wait(database):
     import asyncio
 

@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 import uuid
+import weakref
 from typing import Any
 
 import structlog
@@ -138,16 +139,21 @@ class AdmissionMiddleware:
         self.app = app
         self.limit = limit
         self.wait_seconds = wait_seconds
-        self._slots: asyncio.Semaphore | None = None  # made on the serving event loop
+        # An asyncio semaphore belongs to the loop it first waits on: one per serving loop
+        # (a server has one; an app driven from several loops in turn must not share one).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._slots = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == "/healthz":
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limit)
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.limit)
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
+            await asyncio.wait_for(slots.acquire(), self.wait_seconds)
         except TimeoutError:
             response = problem_response(
                 Request(scope),
@@ -161,4 +167,4 @@ class AdmissionMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            slots.release()
