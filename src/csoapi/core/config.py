@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     # A round trip before every checkout; off, a connection lost while pooled (a database
     # restart) fails one request with 503, and the pool then replaces all its connections.
     database_pool_pre_ping: bool = False
-    # Requests inside the app at once per process (the rest queue); None: the pool's size.
-    max_in_flight: int | None = Field(default=None, ge=1, le=600)
+    # Requests inside the app at once per process (the rest queue on the event loop). Kept
+    # small: requests past a handful only contend for the interpreter lock across worker
+    # threads (measured: 8 instead of 30 gave more throughput and half the p99).
+    max_in_flight: int = Field(default=8, ge=1, le=600)
     admission_wait_seconds: float = Field(default=10.0, gt=0, le=300)
 
     jwt_secret: SecretStr | None = None
@@ -76,7 +78,7 @@ class Settings(BaseSettings):
     def in_flight_limit(self) -> int:
         """Never more requests at once than the connection pool can serve."""
         pool = self.database_pool_size + self.database_max_overflow
-        return min(self.max_in_flight or pool, pool)
+        return min(self.max_in_flight, pool)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
