@@ -67,3 +67,26 @@ def test_plates_are_written_as_a_lua_table(tmp_path):
     load.write_plates(path, [("ABC123", "CA"), ("XYZ9", "NV"), ("Q1", "TX")], 2)
     text = path.read_text()
     assert text.startswith("return {") and text.count('{"') == 2
+
+
+def test_runs_in_turns_sum_their_requests_and_take_the_median_latency():
+    import os
+    from types import SimpleNamespace
+
+    from bench.harness import Server, summarize
+
+    srv = Server("csoapi-w1", [], {}, 0, 1)
+    srv.proc = SimpleNamespace(pid=os.getpid())  # type: ignore[assignment]
+    zero = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+    runs = [
+        {**zero, "requests": 100, "duration_us": 1_000_000, "p50_us": 9_000, "p99_us": 90_000,
+         "status": 1},
+        {**zero, "requests": 300, "duration_us": 1_000_000, "p50_us": 5_000, "p99_us": 30_000,
+         "status": 0},
+        {**zero, "requests": 200, "duration_us": 2_000_000, "p50_us": 7_000, "p99_us": 70_000,
+         "status": 2},
+    ]  # fmt: skip
+    r = summarize(srv, "lookup (10k rows)", 32, runs)
+    assert (r.requests, r.seconds, r.rps) == (600, 4.0, 150.0)
+    assert (r.p50_ms, r.p99_ms, r.errors) == (7.0, 70.0, 3)
+    assert r.server == "csoapi" and r.workers == 1 and r.rss_mb and r.rss_mb[0] > 0
