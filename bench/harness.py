@@ -143,14 +143,13 @@ def _drive(
     connections: int,
     duration: int,
     env: dict[str, str],
-    url_path: str = "/",
 ) -> dict[str, Any]:
     """One wrk run; the Lua script prints one summary line, returned as a dict."""
     full_env = {**os.environ, "BENCH_LUA": str(LUA), **env}
     proc = subprocess.run(  # noqa: S603
         [ensure_wrk(), "-t", str(min(2, connections)), "-c", str(connections),
          "-d", f"{duration}s", "--timeout", "10s", "-s", str(LUA / script),
-         server.base + url_path],
+         server.base + "/"],
         env=full_env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     for line in proc.stdout.splitlines():
@@ -160,7 +159,7 @@ def _drive(
 
 
 def summarize(
-    server: Server, scenario: str, connections: int, runs: list[dict[str, Any]], note: str = ""
+    server: Server, scenario: str, connections: int, runs: list[dict[str, Any]]
 ) -> Result:
     """One result from one or more measured runs: requests over their summed time, and the
     median of the runs' p50 and p99 (with one run, its own)."""
@@ -179,12 +178,11 @@ def summarize(
         p99_ms=round(statistics.median(s["p99_us"] for s in runs) / 1000, 2),
         errors=errors,
         rss_mb=server.rss_mb(),
-        note=note,
     )
     print(
         f"  {scenario:<28} {result.server:<8} w={result.workers} c={connections:<3} "
         f"{result.rps:>9.1f} req/s  p50 {result.p50_ms:>7.2f} ms  p99 {result.p99_ms:>7.2f} ms  "
-        f"errors {errors}  rss {result.rss_mb} MB {note}",
+        f"errors {errors}  rss {result.rss_mb} MB",
         flush=True,
     )
     return result
@@ -199,16 +197,12 @@ def wrk(
     seconds: int,
     warmup: int,
     env: dict[str, str],
-    url_path: str = "/",
-    note: str = "",
 ) -> Result:
-    """Warm up, then measure for ``seconds``."""
-    drive = {"connections": connections, "env": env, "url_path": url_path}
-    if warmup:
-        _drive(server, script, duration=warmup, **drive)
-    return summarize(
-        server, scenario, connections, [_drive(server, script, duration=seconds, **drive)], note
-    )
+    """Warm up, then measure for ``seconds`` in one run."""
+    legs = [(server, scenario, env)]
+    return alternated(
+        legs, script, connections=connections, seconds=seconds, warmup=warmup, rounds=1
+    )[0]
 
 
 def alternated(

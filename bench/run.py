@@ -173,7 +173,7 @@ def _api_scenarios(
             env={"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": plates}, **common),
     ]  # fmt: skip
     before, t0 = _counters(db.url, "citation"), datetime.now(UTC)
-    issued = wrk(srv, "issue citation", "issue.lua", connections=16, url_path="/",
+    issued = wrk(srv, "issue citation", "issue.lua", connections=16,
                  env={"BENCH_TOKEN": tokens["cso"], "BENCH_PLATES": plates,
                       "BENCH_CODES": ",".join(db.violation_codes)}, **common)  # fmt: skip
     issued.note = _numbering_check(db.url, before, t0)
