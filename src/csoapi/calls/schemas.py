@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from csoapi.codes.schemas import Priority
-from csoapi.core.schemas import Code, Input, Name, Output, ShortText, Text, Timestamp, Words
+from csoapi.core.schemas import Code, Input, Name, Output, ShortText, Text, Timestamp, Token, Words
 
 
 class CallSource(StrEnum):
@@ -28,18 +28,9 @@ class CallStatus(StrEnum):
     escalated = "escalated"
 
 
-ExternalId = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
-    ),
-]
-Phone = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-. x]+$"
-    ),
-]
+ExternalId = Token(r"^[\x21-\x7e]+$", max_length=64)
+# Digits and the usual separators; inner spaces allowed, none at either end.
+Phone = Token(r"^[0-9+().x\-]([0-9+()\-. x]*[0-9+().x\-])?$", min_length=3, max_length=32)
 Beat = Words(16)
 
 

@@ -3,36 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool
 
 from csoapi.calls.schemas import Beat
-from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp, Words
+from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp, Token, Words
 from csoapi.violations.schemas import ViolationCode
 
-Plate = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_upper=True, min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$"
-    ),
-]
-PlateState = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_upper=True, min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$"
-    ),
-]
-Vin = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_upper=True,
-        min_length=17,
-        max_length=17,
-        pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
-    ),
-]
+Plate = Token(r"^[A-Za-z0-9]+$", max_length=8, case="upper")
+PlateState = Token(r"^[A-Za-z]{2}$", min_length=2, max_length=2, case="upper")
+Vin = Token(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", min_length=17, max_length=17, case="upper")
 VehicleWord = Words(32)
 
 
@@ -176,12 +157,8 @@ class PaymentMethod(StrEnum):
     other = "other"
 
 
-Reference = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\x20-\x7e]+$"
-    ),
-]
+# Printable ASCII, inner spaces allowed, none at either end.
+Reference = Token(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", max_length=128)
 
 
 class PaymentCreate(Input):

@@ -3,16 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import Field, StrictBool
 
-from csoapi.core.schemas import Code, Input, Name, Output
+from csoapi.core.schemas import Code, Input, Name, Output, Token
 
-CommonCode = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$"
-    ),
-]
+CommonCode = Token(r"^[A-Za-z0-9]+$", max_length=16)
 Priority = Annotated[int, Field(ge=1, le=4, description="1 highest … 4 lowest")]
 CrimeAgainst = Literal["Person", "Property", "Society"]
 

@@ -1,15 +1,16 @@
 """Base classes for request and response models.
 
-Inputs reject unknown fields, trim strings and accept only aware datetimes (use
-``AwareDatetime``); every string field declares a bound. Responses are plain models built
-from table rows (``from_attributes``): a table model is never returned as-is.
+Inputs reject unknown fields, trim text and accept only aware datetimes (use
+``AwareDatetime``); every string field declares a bound. Code-like values (``Token``) are
+not trimmed: they are checked exactly against their published pattern. Responses are plain
+models built from table rows (``from_attributes``): a table model is never returned as-is.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -47,12 +48,33 @@ def Words(max_length: int) -> Any:  # noqa: N802 - reads as a type in signatures
 Text = Words(10_000)
 Name = Words(200)
 ShortText = Words(500)
-Code = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$"
-    ),
-]
+
+
+def Token(  # noqa: N802 - reads as a type in signatures
+    pattern: str,
+    *,
+    max_length: int,
+    min_length: int = 1,
+    case: Literal["upper", "lower"] | None = None,
+) -> Any:
+    """A code-like value (identifier, code, plate, phone number), checked exactly as sent:
+    never trimmed, so the published pattern and lengths are the whole rule and a padded
+    value is the 422 the schema promises. ``pattern`` must not let the value begin or end
+    with a space. ``case`` normalizes what is stored (plates in upper case, say)."""
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=False,
+            to_upper=case == "upper",
+            to_lower=case == "lower",
+            min_length=min_length,
+            max_length=max_length,
+            pattern=pattern,
+        ),
+    ]
+
+
+Code = Token(r"^[A-Za-z0-9_.\-]+$", max_length=32)
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$"

@@ -7,20 +7,11 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
-from csoapi.core.schemas import Input, Name, Output, Words
+from csoapi.core.schemas import Input, Name, Output, Token, Words
 from csoapi.core.scopes import Role
 
 # Sign-in names are case-insensitive: accepted in any case, stored in lower case.
-Username = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
-    ),
-]
+Username = Token(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$", max_length=64, case="lower")
 # Passwords are taken exactly as typed: never trimmed.
 Password = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)

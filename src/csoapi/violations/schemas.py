@@ -4,16 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import Field, StrictBool, field_validator
 
-from csoapi.core.schemas import Day, Input, Name, Output, Words
+from csoapi.core.schemas import Day, Input, Name, Output, Token, Words
 
-ViolationCode = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9.+\-/]+$"
-    ),
-]
+ViolationCode = Token(r"^[A-Za-z0-9.+\-/]+$", max_length=16)
 Ordinance = Words(64)
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 
