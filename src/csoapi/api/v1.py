@@ -16,17 +16,20 @@ from csoapi.users.router import router as users_router
 from csoapi.violations.router import router as violations_router
 
 api_router = APIRouter(prefix="/api/v1")
+# Routes are matched in order, one by one (a few microseconds each), so the hot paths come
+# first: the portals' lookups and payments, CAD's calls, officers' citations. No two routers
+# share a prefix, so the order changes nothing else.
 for r in (
+    citations_router,
+    calls_router,
+    payments_router,
+    vehicles_router,
     auth_router,
     users_router,
     clients_router,
     codes_router,
-    calls_router,
     reports_router,
     violations_router,
-    citations_router,
-    payments_router,
-    vehicles_router,
     audit_router,
     events_router,
 ):

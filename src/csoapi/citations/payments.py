@@ -25,20 +25,26 @@ PAYMENT_KEYS = (
 )
 PAYMENT_EVENT_SCOPE = "payments:read"
 
-# The portal's two lookups, built once (the hot path binds parameters, builds nothing).
-_PAYABLE = sa.select(Citation).where(
-    Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
+# The portal's two lookups, built once (the hot path binds parameters, builds nothing). They
+# read plain rows, not ORM objects: the balance and the portal view only read attributes, and
+# a lookup changes nothing, so identity-map bookkeeping would be work for no one. A row has
+# the same attribute names as a Citation.
+_CITATIONS = Citation.__table__  # type: ignore[attr-defined]
+_PAYABLE = sa.select(_CITATIONS).where(
+    _CITATIONS.c.kind == "citation",
+    _CITATIONS.c.state.in_(("open", "contested", "collections")),
 )
 _BY_NUMBER = (
-    _PAYABLE.where(Citation.number == sa.bindparam("number"))
-    .order_by(Citation.issued_at)
+    _PAYABLE.where(_CITATIONS.c.number == sa.bindparam("number"))
+    .order_by(_CITATIONS.c.issued_at)
     .limit(200)
 )
 _BY_PLATE = (
     _PAYABLE.where(
-        Citation.plate == sa.bindparam("plate"), Citation.plate_state == sa.bindparam("state")
+        _CITATIONS.c.plate == sa.bindparam("plate"),
+        _CITATIONS.c.plate_state == sa.bindparam("state"),
     )
-    .order_by(Citation.issued_at)
+    .order_by(_CITATIONS.c.issued_at)
     .limit(200)
 )
 
@@ -64,11 +70,11 @@ class PaymentService(CitationService):
             f"lookup:{actor.kind}:{actor.id}",
             self.ctx.settings.lookup_rate_per_minute,
         ):
+            conn = self.session.connection()
             if number is not None:
-                found = self.session.scalars(_BY_NUMBER, {"number": number})
+                rows = conn.execute(_BY_NUMBER, {"number": number}).all()
             else:
-                found = self.session.scalars(_BY_PLATE, {"plate": plate, "state": plate_state})
-            rows = list(found.all())
+                rows = conn.execute(_BY_PLATE, {"plate": plate, "state": plate_state}).all()
             paid = self.payments([c.id for c in rows])
             views = []
             for c in rows:

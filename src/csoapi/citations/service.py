@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -57,12 +57,23 @@ SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
 
 
+class PaymentLine(Protocol):
+    """What a balance reads of a payment: a row of ``_PAYMENTS_OF`` (or a ``Payment``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def paid_on(self) -> date: ...
+    @property
+    def amount_cents(self) -> int: ...
+
+
 def tiers_of(penalties: list[dict[str, Any]]) -> tuple[money.Tier, ...]:
     """Stored penalty tiers (JSON) as the money function reads them."""
     return tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in penalties)
 
 
-def terms_of(c: Citation, payments: list[Payment]) -> money.Terms:
+def terms_of(c: Citation, payments: list[PaymentLine]) -> money.Terms:
     return money.Terms(
         fine_cents=c.fine_cents,
         tiers=tiers_of(c.penalty_tiers),
@@ -107,10 +118,15 @@ def street_level(address: str) -> str:
     return " ".join(parts)
 
 
+_PAYMENTS = Payment.__table__  # type: ignore[attr-defined]
+# What the balance needs of each payment, as plain rows: balances are read far more often
+# than payments are written, and rows skip the ORM's identity-map work.
 _PAYMENTS_OF = (
-    sa.select(Payment)
-    .where(Payment.citation_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(Payment.posted_at)
+    sa.select(
+        _PAYMENTS.c.citation_id, _PAYMENTS.c.kind, _PAYMENTS.c.paid_on, _PAYMENTS.c.amount_cents
+    )
+    .where(_PAYMENTS.c.citation_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_PAYMENTS.c.posted_at)
 )
 
 
@@ -133,15 +149,15 @@ class CitationService:
             raise NotFound("No such citation", code="citation_not_found")
         return row
 
-    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Payment]]:
-        out: dict[uuid.UUID, list[Payment]] = {cid: [] for cid in citation_ids}
+    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentLine]]:
+        out: dict[uuid.UUID, list[PaymentLine]] = {cid: [] for cid in citation_ids}
         if citation_ids:
-            rows = self.session.scalars(_PAYMENTS_OF, {"ids": citation_ids}).all()
+            rows = self.session.connection().execute(_PAYMENTS_OF, {"ids": citation_ids})
             for p in rows:
                 out[p.citation_id].append(p)
         return out
 
-    def breakdown(self, c: Citation, payments: list[Payment] | None = None) -> money.Breakdown:
+    def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
         if payments is None:
             payments = self.payments([c.id])[c.id]
         return money.amount_due(terms_of(c, payments), self.today())
@@ -149,7 +165,7 @@ class CitationService:
     def officer_view(self, c: Citation) -> CitationRead:
         return self.officer_view_from(c, self.payments([c.id])[c.id])
 
-    def officer_view_from(self, c: Citation, payments: list[Payment]) -> CitationRead:
+    def officer_view_from(self, c: Citation, payments: list[PaymentLine]) -> CitationRead:
         b = self.breakdown(c, payments)
         adjudication = (
             Adjudication(

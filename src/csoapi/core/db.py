@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 import structlog
 from fastapi import Depends, Request
@@ -106,31 +108,53 @@ def make_session_factory(engine_or_conn: Any, **kwargs: Any) -> sessionmaker[Ses
     )
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session, one transaction per request: commit on success, roll back on any error.
 
     Declared with ``scope="function"`` so the commit happens before the response is sent:
     a failed commit becomes an error response, never a 2xx for lost work.
+
+    An async dependency on purpose: opening a session does no I/O (the connection is taken
+    on first use, inside the endpoint's worker thread), so only the ending needs a thread,
+    and it takes one, shielded from cancellation so that a dropped client can never leave
+    a transaction open or a connection checked out.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
+    session = factory()
+    try:
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_end_failed, session, request, exc)
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end_ok, session)
+
+
+def _end_ok(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _end_failed(session: Session, request: Request, exc: BaseException) -> None:
+    try:
+        if isinstance(exc, DomainError) and exc.persist:
             session.commit()
-        except DomainError as exc:
-            if exc.persist:
-                session.commit()
-                raise
-            session.rollback()
+            return
+        session.rollback()
+        if isinstance(exc, DomainError):
             try:
                 record_refusal(session, request, exc)
             except SQLAlchemyError:
                 session.rollback()
                 log.warning("refusal_audit_failed", code=exc.code)
-            raise
-        except BaseException:
-            session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
