@@ -119,6 +119,8 @@ def street_level(address: str) -> str:
 
 
 _PAYMENTS = Payment.__table__  # type: ignore[attr-defined]
+_COLUMNS = tuple(Citation.__table__.columns)  # type: ignore[attr-defined]
+_INSERT_CITATION = sa.insert(Citation.__table__)  # type: ignore[attr-defined]
 # What the balance needs of each payment, as plain rows: balances are read far more often
 # than payments are written, and rows skip the ORM's identity-map work.
 _PAYMENTS_OF = (
@@ -352,8 +354,10 @@ class CitationService:
         )
         if not warning:
             citation.due_date = money.due_on(terms_of(citation, []), DEFAULT_DUE_DAYS)
-        self.session.add(citation)
-        self.session.flush()
+        # Written with one prebuilt INSERT: the new row is only read after this (the response,
+        # the audit row, the event), so the unit of work would be bookkeeping for nothing.
+        conn = self.session.connection()
+        conn.execute(_INSERT_CITATION, {c.name: getattr(citation, c.name) for c in _COLUMNS})
         audit.record(
             self.session,
             self.ctx,

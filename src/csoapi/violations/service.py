@@ -28,14 +28,22 @@ KEYS = (
 )
 
 
+# Built once: every citation issued runs it, with bound parameters only.
+_IN_FORCE = (
+    sa.select(Violation)
+    .where(
+        Violation.code == sa.bindparam("code"),
+        Violation.active,
+        Violation.effective_from <= sa.bindparam("on"),
+    )
+    .order_by(Violation.effective_from.desc())
+    .limit(1)
+)
+
+
 def in_force(session: Session, code: str, on: date) -> Violation | None:
     """The active version of ``code`` in force on ``on`` (the latest one effective by then)."""
-    return session.scalars(
-        sa.select(Violation)
-        .where(Violation.code == code, Violation.active, Violation.effective_from <= on)
-        .order_by(Violation.effective_from.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_IN_FORCE, {"code": code, "on": on}).first()
 
 
 class ViolationService:
