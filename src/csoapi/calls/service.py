@@ -125,7 +125,7 @@ class CallService:
         received_at = refuse_future(data.received_at or now, "received_at", now)
         actor = self.ctx.actor
         call = Call(
-            number=self._number(received_at),
+            number="",  # reserved last, below
             source=data.source.value,
             external_id=data.external_id,
             call_type=call_type.code,
@@ -150,6 +150,9 @@ class CallService:
             call.assigned_to = actor.id
             call.status = S.on_scene.value
             call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
+        # Reserved just before the insert: the counter row stays locked until commit and
+        # every other intake waits for it, so the work that can come first comes first.
+        call.number = self._number(received_at)
         try:
             self.repo.add(call)
         except IntegrityError:
