@@ -115,9 +115,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     a failed commit becomes an error response, never a 2xx for lost work.
 
     An async dependency on purpose: opening a session does no I/O (the connection is taken
-    on first use, inside the endpoint's worker thread), so only the ending needs a thread,
-    and it takes one, shielded from cancellation so that a dropped client can never leave
-    a transaction open or a connection checked out.
+    on first use, by authentication or the endpoint on their worker threads), so only the
+    ending needs a thread of its own; it takes one, shielded from cancellation so that a
+    dropped client can never leave a transaction open or a connection checked out.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
