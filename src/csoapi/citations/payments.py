@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from csoapi.citations.models import Citation, Payment
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
-from csoapi.citations.service import CitationService
+from csoapi.citations.service import PAYABLE_STATES, CitationService
 from csoapi.core import audit, events, ratelimit
 from csoapi.core.clock import refuse_future
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -32,7 +32,7 @@ PAYMENT_EVENT_SCOPE = "payments:read"
 _CITATIONS = Citation.__table__  # type: ignore[attr-defined]
 _PAYABLE = sa.select(_CITATIONS).where(
     _CITATIONS.c.kind == "citation",
-    _CITATIONS.c.state.in_(("open", "contested", "collections")),
+    _CITATIONS.c.state.in_(PAYABLE_STATES),
 )
 _BY_NUMBER = (
     _PAYABLE.where(_CITATIONS.c.number == sa.bindparam("number"))
@@ -93,9 +93,7 @@ class PaymentService(CitationService):
     def _visible_to(self, c: Citation) -> bool:
         """A portal only ever sees (and pays) citations its lookup would show."""
         actor = self.ctx.actor
-        return actor.is_user or (
-            c.kind == "citation" and c.state in ("open", "contested", "collections")
-        )
+        return actor.is_user or (c.kind == "citation" and c.state in PAYABLE_STATES)
 
     # -- payments -------------------------------------------------------------------------
     def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:

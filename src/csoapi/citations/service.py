@@ -53,6 +53,9 @@ class CitationFilters:
     min_balance_cents: int | None = None
 
 
+# The states in which a citation can still owe money: what a portal sees and may pay, and
+# what the balance filter scans.
+PAYABLE_STATES = ("open", "contested", "collections")
 SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
 
@@ -273,9 +276,7 @@ class CitationService:
         """The balance includes penalties that depend on the day, so it is computed, not
         stored: scan in keyset order, keep rows that owe at least ``minimum``. At most
         SCAN_CAP rows per request; the cursor resumes exactly where the scan stopped."""
-        stmt = stmt.where(
-            Citation.kind == "citation", Citation.state.in_(("open", "contested", "collections"))
-        )
+        stmt = stmt.where(Citation.kind == "citation", Citation.state.in_(PAYABLE_STATES))
         found: list[Citation] = []
         scanned = 0
         while True:
