@@ -7,7 +7,8 @@
 - ``client``: the real app over httpx/ASGI; each test runs inside an outer transaction that
   is rolled back at the end (requests commit to savepoints), so tests never see each other.
 - ``live_client``: the real app on its real engine (requests really commit), for
-  concurrency tests; the tables are emptied afterwards.
+  concurrency tests and, on PostgreSQL, the hot routes' asyncio units of work (``run_unit``);
+  the tables are emptied afterwards.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from csoapi.core.config import Environment, Settings
-from csoapi.core.db import make_engine, make_session_factory, normalize_url
+from csoapi.core.db import (
+    make_async_engine,
+    make_engine,
+    make_session_factory,
+    make_unit_factory,
+    normalize_url,
+)
 from csoapi.core.migrate import upgrade
 from csoapi.main import create_app
 from csoapi.registry import metadata
@@ -181,15 +188,19 @@ def empty_tables(engine: sa.Engine) -> None:
 
 @pytest.fixture
 def live_db(database: Database, app) -> Iterator[sessionmaker[Session]]:
-    """Real commits on the real engine; tables emptied afterwards."""
+    """Real commits on the real engine; tables emptied afterwards. On PostgreSQL the hot
+    routes' units of work run on the asyncio driver, as in production (unpooled: each test
+    has its own event loop, and a pooled asyncio connection belongs to the loop it opened on)."""
     empty_tables(database.engine)
     factory = make_session_factory(database.engine)
-    original = app.state.session_factory
+    original = app.state.session_factory, app.state.unit_factory
     app.state.session_factory = factory
+    units = make_async_engine(database.url, poolclass=sa.pool.NullPool)
+    app.state.unit_factory = make_unit_factory(units) if units else None
     try:
         yield factory
     finally:
-        app.state.session_factory = original
+        app.state.session_factory, app.state.unit_factory = original
         empty_tables(database.engine)
 
 

@@ -16,7 +16,12 @@ import csoapi.registry  # noqa: F401  (every table on the metadata)
 from csoapi import __version__
 from csoapi.api.v1 import api_router
 from csoapi.core.config import Settings, get_settings
-from csoapi.core.db import make_engine, make_session_factory
+from csoapi.core.db import (
+    make_async_engine,
+    make_engine,
+    make_session_factory,
+    make_unit_factory,
+)
 from csoapi.core.errors import install_error_handlers
 from csoapi.core.logging import configure_logging
 from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
@@ -48,10 +53,14 @@ def create_app(
     engine: Engine | None = None,
     session_factory: sessionmaker[Any] | None = None,
 ) -> FastAPI:
+    """The app on ``settings``' database, or on ``engine`` when given (tests). A PostgreSQL
+    app that owns its engine also gets an asyncio engine for the hot routes' units of work
+    (``run_unit``); otherwise they run on worker threads (``app.state.unit_factory`` None)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url, settings)
+    async_engine = make_async_engine(settings.database_url, settings) if owns_engine else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +68,8 @@ def create_app(
         yield
         if owns_engine:
             engine.dispose()
+        if async_engine is not None:
+            await async_engine.dispose()
 
     app = FastAPI(
         title="csoapi",
@@ -91,6 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.unit_factory = make_unit_factory(async_engine) if async_engine else None
     app.state.schema_heads = head_revisions(settings.database_url)
 
     install_error_handlers(app)

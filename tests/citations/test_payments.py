@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from csoapi.citations.models import Payment
 from csoapi.core.audit import AuditEvent
+from csoapi.core.ratelimit import RateCounter
 from tests.citations.helpers import CITATIONS, citation_body, schedule
 from tests.factories import (
     assert_problem,
@@ -120,6 +121,43 @@ async def test_lookup_is_rate_limited_per_client(client, app, db, settings, desk
         assert other.status_code == 200  # budgets are per client
     finally:
         app.state.settings = settings
+
+
+async def test_lookup_commits_or_refuses_as_one_unit_on_the_asyncio_driver(
+    live_client, live_db, app, settings, postgres_only
+):
+    """On PostgreSQL the lookup's whole work (principal, rate budget, reads, audit row, rate
+    count) runs on the event loop over psycopg's asyncio mode: many at once all commit, each
+    counted and audited once; one refused inside the unit leaves only its refusal's trace."""
+    assert app.state.unit_factory is not None  # the asyncio path, not the worker thread
+    with live_db() as s:
+        schedule(s, settings)
+        portal_client, _ = create_client(s, settings, "payment_portal")
+        portal = bearer(token_for(s, settings, portal_client))
+        cso_user = create_user(s, settings, "cso")
+        cso = bearer(token_for(s, settings, cso_user))
+    c = (await live_client.post(CITATIONS, json=citation_body(plate="5UNIT55"), headers=cso)).json()
+    url = f"{CITATIONS}/lookup"
+    by_plate = {"plate": "5unit55", "plate_state": "CA"}
+    results = await asyncio.gather(
+        *[live_client.get(url, params=by_plate, headers=portal) for _ in range(12)]
+    )
+    assert [r.status_code for r in results] == [200] * 12, [r.text for r in results]
+    assert all([i["number"] for i in r.json()["items"]] == [c["number"]] for r in results)
+    assert_problem(
+        await live_client.get(url, params=by_plate, headers=cso), 403, "insufficient_scope"
+    )
+    assert_problem(await live_client.get(url, params={"plate": "X1"}, headers=portal), 422)
+    with live_db() as s:
+        audits = s.exec(sa.select(AuditEvent.actor_id, AuditEvent.outcome)).all()
+        counted = s.scalar(
+            sa.select(sa.func.sum(RateCounter.count)).where(
+                RateCounter.key == f"lookup:client:{portal_client.id}"
+            )
+        )
+    lookups = [a for a in audits if a.actor_id == str(portal_client.id)]
+    assert (len(lookups), counted) == (12, 12)  # the refused 422 is neither audited nor counted
+    assert [a.outcome for a in audits if a.actor_id == str(cso_user.id)].count("denied") == 1
 
 
 async def test_payments_partial_full_overpay_replay_and_state(client, db, desk):

@@ -26,7 +26,7 @@ from csoapi.citations.schemas import (
 )
 from csoapi.citations.service import CitationFilters, CitationService
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.context import provide
+from csoapi.core.context import Gated, provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
@@ -104,7 +104,7 @@ def list_citations(
 
 
 PaySvc = Annotated[PaymentService, provide(PaymentService)]
-Portal = Scoped("citations:lookup")
+Portal = Gated("citations:lookup")
 Payer = Scoped("payments:write")
 
 
@@ -115,14 +115,17 @@ Payer = Scoped("payments:write")
     response_model=PortalLookup,
     responses=error_responses(*E, 429),
 )
-def lookup_citations(
-    _: Portal,
-    svc: PaySvc,
+async def lookup_citations(
+    gate: Portal,
     number: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9\-]+$")] = None,
     plate: Annotated[Plate | None, Query()] = None,
     plate_state: Annotated[PlateState | None, Query()] = None,
 ) -> PortalLookup:
-    return PortalLookup(items=svc.lookup(number=number, plate=plate, plate_state=plate_state))
+    # The portal's hot path: one unit of work (see run_unit), no worker threads on PostgreSQL.
+    items = await gate.run(
+        PaymentService, lambda svc: svc.lookup(number=number, plate=plate, plate_state=plate_state)
+    )
+    return PortalLookup(items=items)
 
 
 @router.post(

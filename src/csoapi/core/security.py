@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -225,28 +226,33 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-def authenticate(request: Request, session: SessionDep) -> Principal:
-    """The caller, checked once per request (cached by FastAPI across dependencies)."""
+def token_claims(request: Request) -> dict[str, Any]:
+    """The bearer token's verified claims (no database): any fault is a 401."""
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("Bearer token required")
-    settings: Settings = request.app.state.settings
-    claims = decode_access_token(token, settings)
+    return decode_access_token(token, request.app.state.settings)
+
+
+def principal_for(request: Request, session: Any, claims: dict[str, Any]) -> Principal:
+    """The caller the verified claims name, as the database has them now."""
     principal = _load_principal(session, claims)
     request.state.principal = principal
     return principal
+
+
+def authenticate(request: Request, session: SessionDep) -> Principal:
+    """The caller, checked once per request (cached by FastAPI across dependencies)."""
+    return principal_for(request, session, token_claims(request))
 
 
 def _insufficient(missing: list[str]) -> str:
     return f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'
 
 
-async def require_scopes(
-    security_scopes: SecurityScopes,
-    principal: Annotated[Principal, Depends(authenticate)],
-    _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
-) -> Principal:
-    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+def check_scopes(principal: Principal, scopes: Sequence[str]) -> Principal:
+    """403 ``insufficient_scope`` unless the principal holds every scope named."""
+    missing = [s for s in scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(
             f"This operation needs the scope(s): {' '.join(missing)}",
@@ -254,6 +260,14 @@ async def require_scopes(
             headers={"WWW-Authenticate": _insufficient(missing)},
         )
     return principal
+
+
+async def require_scopes(
+    security_scopes: SecurityScopes,
+    principal: Annotated[Principal, Depends(authenticate)],
+    _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
+) -> Principal:
+    return check_scopes(principal, security_scopes.scopes)
 
 
 def Scoped(*scopes: str) -> Any:  # noqa: N802 - reads as a type in signatures
