@@ -102,6 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.async_engine = async_engine
     app.state.unit_factory = make_unit_factory(async_engine) if async_engine else None
     app.state.schema_heads = head_revisions(settings.database_url)
 

@@ -6,7 +6,7 @@ import asyncio
 
 import sqlalchemy as sa
 
-from csoapi.calls.models import CallActivity
+from csoapi.calls.models import Call, CallActivity
 from tests.calls.helpers import call_body, create_call
 from tests.factories import assert_problem, bearer, create_client, create_user, token_for
 
@@ -94,3 +94,29 @@ async def test_simultaneous_creates_with_one_external_id(
             assert body["existing_id"] == winner["id"]
     following = await create_call(live_client, cad, source="cad", external_id="E-RACE-2")
     assert int(following["number"][-6:]) == int(winner["number"][-6:]) + 1
+
+
+async def test_a_cad_retrying_one_call_at_once_creates_it_once(
+    live_client, live_db, settings, postgres_only
+):
+    """Call intake runs as one unit on the asyncio driver: eight copies of one keyed request
+    at once wait on the key's unique index, and seven replay the first one's response."""
+    _, _, cad = await _setup(live_db, settings)
+    keyed = cad | {"Idempotency-Key": "cad-incident-2041"}
+    body = call_body(external_id="INC-2041")
+    results = await asyncio.gather(
+        *[live_client.post("/api/v1/calls", json=body, headers=keyed) for _ in range(8)]
+    )
+    assert [r.status_code for r in results] == [201] * 8, [r.text for r in results]
+    assert len({r.json()["id"] for r in results}) == 1
+    assert len({r.json()["number"] for r in results}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in results) == 7
+    assert_problem(
+        await live_client.post("/api/v1/calls", json=call_body(description="other"), headers=keyed),
+        422,
+        "idempotency_key_reused",
+    )
+    with live_db() as s:
+        created = s.scalar(sa.select(sa.func.count()).where(Call.external_id == "INC-2041"))
+        numbered = s.scalar(sa.select(sa.func.count()).select_from(Call))
+    assert (created, numbered) == (1, 1)

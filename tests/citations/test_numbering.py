@@ -59,6 +59,7 @@ async def test_two_api_instances_share_one_sequence(
             )
     finally:
         other.state.engine.dispose()
+        await other.state.async_engine.dispose()
     assert [r.status_code for r in results] == [201] * 40
     seqs = sorted(int(r.json()["number"].split("-")[1]) for r in results)
     assert seqs == list(range(seqs[0], seqs[0] + 40))

@@ -28,14 +28,14 @@ from csoapi.citations.service import CitationFilters, CitationService
 from csoapi.core.concurrency import IfMatchHeader
 from csoapi.core.context import Gated, provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyDep
+from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyKey
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
 from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/citations", tags=["citations"])
-Issuer = Scoped("citations:issue")
+Issuer = Gated("citations:issue")
 Reader = Scoped("citations:read")
 Voider = Scoped("citations:void")
 E = (401, 403, 422)
@@ -52,15 +52,20 @@ Svc = Annotated[CitationService, provide(CitationService)]
     response_model=CitationRead,
     responses=error_responses(*E),
 )
-def issue_citation(body: CitationCreate, _: Issuer, svc: Svc, idem: IdempotencyDep) -> Response:
-    c = svc.issue(body)
-    return respond(
-        svc.officer_view_from(c, []),  # just issued: nothing paid yet
-        status_code=201,
-        version=c.version,
-        location=f"/api/v1/citations/{c.id}",
-        idem=idem,
-    )
+async def issue_citation(body: CitationCreate, gate: Issuer, key: IdempotencyKey) -> Response:
+    # A hot path (CAD and handheld writes): one unit of work, see run_unit.
+    def work(svc: CitationService) -> Response:
+        idem = key.begin(svc.session, svc.ctx)
+        c = svc.issue(body)
+        return respond(
+            svc.officer_view_from(c, []),  # just issued: nothing paid yet
+            status_code=201,
+            version=c.version,
+            location=f"/api/v1/citations/{c.id}",
+            idem=idem,
+        )
+
+    return await gate.run(CitationService, work)
 
 
 @router.get(

@@ -14,6 +14,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -189,24 +190,48 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _dependency(*, required_for_clients: bool) -> Callable[..., Idempotency]:
-    """The Idempotency-Key dependency; for payments, machine clients must send a key."""
+@dataclass(frozen=True, slots=True)
+class IdempotencyRequest:
+    """What a request brings to idempotency (its key, if any, and its body's fingerprint);
+    ``begin`` claims the key in the request's transaction."""
 
-    def dependency(
-        request: Request,
-        session: SessionDep,
-        ctx: ContextDep,
-        key: IdempotencyKeyHeader = None,
-        fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+    key: str | None
+    fingerprint: str
+    method: str
+    path: str
+
+    def begin(
+        self, session: Session, ctx: RequestContext, *, required_for_clients: bool = False
     ) -> Idempotency:
-        if key is None and required_for_clients and ctx.actor.kind == "client":
+        """Claim the key (or raise the replay of its first response); for payments, machine
+        clients must send a key."""
+        if self.key is None and required_for_clients and ctx.actor.kind == "client":
             raise Unprocessable(
                 "Machine clients must send an Idempotency-Key with this request",
                 code="idempotency_key_required",
             )
-        idem = Idempotency(session, ctx, key, fingerprint, request.method, request.url.path)
+        idem = Idempotency(session, ctx, self.key, self.fingerprint, self.method, self.path)
         idem.begin()
         return idem
+
+
+async def idempotency_request(
+    request: Request,
+    key: IdempotencyKeyHeader = None,
+    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+) -> IdempotencyRequest:
+    return IdempotencyRequest(key, fingerprint, request.method, request.url.path)
+
+
+IdempotencyKey = Annotated[IdempotencyRequest, Depends(idempotency_request)]
+
+
+def _dependency(*, required_for_clients: bool) -> Callable[..., Idempotency]:
+    """The Idempotency-Key dependency of routes on worker threads (get_session); a route
+    running as one unit (run_unit) takes ``IdempotencyKey`` and calls ``begin`` itself."""
+
+    def dependency(session: SessionDep, ctx: ContextDep, req: IdempotencyKey) -> Idempotency:
+        return req.begin(session, ctx, required_for_clients=required_for_clients)
 
     return dependency
 
