@@ -30,7 +30,7 @@ from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
-from csoapi.core.models import utcnow
+from csoapi.core.models import new_row, utcnow
 from csoapi.core.numbering import next_number
 from csoapi.core.scopes import Role
 from csoapi.reports.models import Report
@@ -124,7 +124,8 @@ class CallService:
             self._refuse_duplicate(data.source.value, data.external_id)
         received_at = refuse_future(data.received_at or now, "received_at", now)
         actor = self.ctx.actor
-        call = Call(
+        call = new_row(
+            Call,
             number="",  # reserved last, below
             source=data.source.value,
             external_id=data.external_id,

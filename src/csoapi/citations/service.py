@@ -29,7 +29,7 @@ from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from csoapi.core.models import utcnow
+from csoapi.core.models import new_row, utcnow
 from csoapi.core.numbering import next_number
 from csoapi.core.pagination import SortKey, encode_cursor, keyset_page
 from csoapi.violations.service import in_force
@@ -330,7 +330,8 @@ class CitationService:
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
         warning = data.kind == "warning"
         tiers = [] if warning else list(violation.penalties)
-        citation = Citation(
+        citation = new_row(
+            Citation,
             number="",  # reserved last, below
             kind=data.kind,
             plate=data.plate,

@@ -216,10 +216,10 @@ class IdempotencyRequest:
 
 
 async def idempotency_request(
-    request: Request,
-    key: IdempotencyKeyHeader = None,
-    fingerprint: Annotated[str, Depends(request_fingerprint)] = "",
+    request: Request, key: IdempotencyKeyHeader = None
 ) -> IdempotencyRequest:
+    # The body is fingerprinted only when there is a key to hold it against.
+    fingerprint = "" if key is None else await request_fingerprint(request)
     return IdempotencyRequest(key, fingerprint, request.method, request.url.path)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +52,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+@functools.cache
+def _factories(model: type[SQLModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    fields = model.model_fields.items()
+    return tuple((name, f.default_factory) for name, f in fields if f.default_factory)  # type: ignore[misc]
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """``model(**values)``, with the fields' default factories called here. SQLModel's
+    constructor asks pydantic for each missing default, and pydantic inspects the factory's
+    signature on every such call (about 0.2 ms of each citation issued); rows made on hot
+    paths are made with this."""
+    for name, factory in _factories(model):
+        if name not in values:
+            values[name] = factory()
+    return model(**values)
 
 
 def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
