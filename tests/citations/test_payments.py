@@ -127,7 +127,7 @@ async def test_lookup_commits_or_refuses_as_one_unit_on_the_asyncio_driver(
     live_client, live_db, app, settings, postgres_only
 ):
     """On PostgreSQL the lookup's whole work (principal, rate budget, reads, audit row, rate
-    count) runs on the event loop over psycopg's asyncio mode: many at once all commit, each
+    count) runs on the event loop over asyncpg: many at once all commit, each
     counted and audited once; one refused inside the unit leaves only its refusal's trace."""
     assert app.state.unit_factory is not None  # the asyncio path, not the worker thread
     with live_db() as s:

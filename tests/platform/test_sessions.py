@@ -10,7 +10,7 @@ import httpx
 import sqlalchemy as sa
 from fastapi import APIRouter
 
-from csoapi.core.db import SessionDep, make_engine
+from csoapi.core.db import SessionDep, make_async_engine, make_engine
 from csoapi.core.errors import Conflict
 from csoapi.core.ratelimit import RateCounter
 from csoapi.main import create_app
@@ -59,3 +59,18 @@ async def test_commit_only_on_success_and_every_connection_returned(database):
             conn.commit()
     finally:
         engine.dispose()
+
+
+async def test_the_asyncpg_engine_takes_the_operators_libpq_style_url(database, postgres_only):
+    """The hot routes' engine opens connections from the same CSOAPI_DATABASE_URL as the
+    threaded one, libpq parameters included (asyncpg parses them, SQLAlchemy would not)."""
+    url = database.url + "?sslmode=disable&application_name=csoapi-units"
+    engine = make_async_engine(url, poolclass=sa.pool.NullPool)
+    assert engine is not None
+    try:
+        async with engine.connect() as conn:
+            name = await conn.scalar(sa.text("SELECT current_setting('application_name')"))
+    finally:
+        await engine.dispose()
+    assert name == "csoapi-units"
+    assert make_async_engine("sqlite:///somewhere.db") is None  # SQLite: worker threads
