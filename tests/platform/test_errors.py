@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import APIRouter
+from sqlalchemy.exc import DBAPIError
 
-from csoapi.core.db import SessionDep
+from csoapi.core.db import SessionDep, make_async_engine, make_unit_factory
+from csoapi.core.errors import transient
 from csoapi.main import create_app
 from tests.conftest import make_settings
-from tests.factories import assert_problem, headers_for
+from tests.factories import assert_problem, bearer, create_client, headers_for, token_for
 
 
 async def test_404_unknown_path_and_405(client):
@@ -277,3 +280,80 @@ async def test_admission_gives_up_with_503_after_its_wait(database):
             assert (await c.get("/readyz")).status_code == 200
     finally:
         app.state.engine.dispose()
+
+
+async def test_hot_routes_answer_503_when_the_database_is_unreachable(
+    client, app, db, settings, postgres_only
+):
+    """The hot routes' asyncpg engine: a database it cannot reach is a 503 with Retry-After,
+    as on the routes on worker threads (asyncpg's own connect errors would be a 500)."""
+    portal = headers_for(db, settings, "payment_portal")
+    nowhere = make_async_engine(
+        "postgresql://postgres@127.0.0.1:1/nowhere", poolclass=sa.pool.NullPool
+    )
+    assert nowhere is not None
+    original = app.state.unit_factory
+    app.state.unit_factory = make_unit_factory(nowhere)
+    try:
+        r = await client.get("/api/v1/citations/lookup", params={"number": "C1"}, headers=portal)
+    finally:
+        app.state.unit_factory = original
+    assert_problem(r, 503, "database_unavailable")
+    assert r.headers["retry-after"] == "1"
+
+
+class _Orig(Exception):
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__("server said no")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "retry"),
+    [
+        ("40P01", True),  # deadlock
+        ("40001", True),  # serialization failure
+        ("55P03", True),  # lock not available
+        ("57P01", True),  # admin shutdown
+        ("08006", True),  # connection failure
+        ("53300", True),  # too many connections
+        ("23505", False),  # unique violation: the request's own fault
+        ("42P01", False),  # undefined table: a bug
+        (None, False),
+    ],
+)
+def test_database_errors_worth_a_retry_by_sqlstate(sqlstate, retry):
+    """asyncpg's errors reach the mapper as generic DBAPIErrors: their SQLSTATE decides."""
+    assert transient(DBAPIError("SELECT 1", None, _Orig(sqlstate))) is retry
+
+
+async def test_a_hot_route_connection_lost_while_pooled_fails_one_request(
+    live_client, live_db, app, database, settings, postgres_only
+):
+    """The asyncpg pool, as the threaded one: a pooled connection the server dropped (a
+    restart, a failover) fails the request that finds it with 503, and the pool recovers."""
+    with live_db() as s:
+        portal = bearer(token_for(s, settings, create_client(s, settings, "payment_portal")[0]))
+    engine = make_async_engine(
+        database.url + "?application_name=csoapi-hot-route", pool_size=1, max_overflow=0
+    )
+    assert engine is not None
+    app.state.unit_factory = make_unit_factory(engine)  # live_db puts its own back afterwards
+    url, params = "/api/v1/citations/lookup", {"number": "C1"}
+    try:
+        assert (await live_client.get(url, params=params, headers=portal)).status_code == 200
+        with database.engine.connect() as admin:
+            dropped = admin.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = 'csoapi-hot-route'"
+                )
+            ).scalar_one()
+        assert dropped == 1
+        first = await live_client.get(url, params=params, headers=portal)
+        assert_problem(first, 503, "database_unavailable")
+        assert first.headers["retry-after"] == "1"
+        for _ in range(2):
+            assert (await live_client.get(url, params=params, headers=portal)).status_code == 200
+    finally:
+        await engine.dispose()

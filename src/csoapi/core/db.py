@@ -27,7 +27,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -101,9 +101,19 @@ def make_async_engine(
     dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     return create_async_engine(
         "postgresql+asyncpg://",
-        async_creator=functools.partial(asyncpg.connect, dsn),
+        async_creator=functools.partial(_connect, dsn),
         **_pool_args(settings, overrides),
     )
+
+
+async def _connect(dsn: str) -> asyncpg.Connection:
+    """``asyncpg.connect``, a failure to connect raised as the ``OperationalError`` psycopg's
+    would be (SQLAlchemy passes asyncpg's own through as they are), so that a database that
+    is down is a 503 ``database_unavailable`` on every route, not a 500 on the hot ones."""
+    try:
+        return await asyncpg.connect(dsn)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise OperationalError("connect", None, exc, connection_invalidated=True) from exc
 
 
 def _pool_args(settings: Settings | None, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -259,20 +259,30 @@ async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONRespo
     )
 
 
-def _transient(exc: DBAPIError) -> bool:
+# SQLSTATEs worth a retry: connection exceptions (08), serialization failure and deadlock
+# (40), insufficient resources such as too many connections (53), lock not available
+# (55P03), and the server shutting down or starting up (57P01-57P03).
+TRANSIENT_SQLSTATES = ("08", "40", "53", "55P03", "57P")
+
+
+def transient(exc: DBAPIError) -> bool:
     """Worth a retry: lost connection, lock timeout, deadlock, serialization failure, busy."""
     if exc.connection_invalidated:
         return True
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("psycopg"):
+        return True
+    # asyncpg's errors reach here as SQLAlchemy's generic DBAPIError, with their SQLSTATE.
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(TRANSIENT_SQLSTATES):
+        return True
     if not isinstance(exc, OperationalError):
         return False
-    if type(exc.orig).__module__.startswith("psycopg"):
-        return True
     message = str(exc.orig).lower()
     return "locked" in message or "busy" in message
 
 
 async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
-    if _transient(exc):
+    if transient(exc):
         log.error("database_unavailable", error=type(exc.orig).__name__)
         return problem_response(
             request,
