@@ -1,7 +1,9 @@
-"""/healthz (process up) and /readyz (database reachable and schema at Alembic head)."""
+"""/healthz (process up) and /readyz (database reachable, by both drivers where there are
+two, and schema at Alembic head)."""
 
 from __future__ import annotations
 
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -38,12 +40,15 @@ def healthz() -> Health:
     response_model=Ready,
     responses=error_responses(503),
 )
-def readyz(request: Request) -> Ready:
+async def readyz(request: Request) -> Ready:
     engine: sa.Engine = request.app.state.engine
     heads: frozenset[str] = request.app.state.schema_heads
     try:
-        with read_only_connection(engine) as conn:
-            current = current_revisions(conn)
+        current = await anyio.to_thread.run_sync(_revisions, engine)
+        units = request.app.state.unit_factory
+        if units is not None:  # the hot routes' driver must reach the database too
+            async with units() as session:
+                await session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:
         raise ServiceUnavailable(
             "The database is unreachable", code="database_unreachable"
@@ -56,3 +61,8 @@ def readyz(request: Request) -> Ready:
     return Ready(
         status="ok", database=engine.dialect.name, schema_revision=",".join(sorted(current))
     )
+
+
+def _revisions(engine: sa.Engine) -> frozenset[str]:
+    with read_only_connection(engine) as conn:
+        return current_revisions(conn)

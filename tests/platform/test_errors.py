@@ -231,8 +231,12 @@ def test_admission_serves_an_app_driven_from_one_loop_then_another(database):
     loop')."""
     import asyncio
 
+    from csoapi.core.db import make_engine
+
     settings = make_settings(database.url).model_copy(update={"max_in_flight": 1})
-    app = create_app(settings)
+    # Given its engine, the app has no asyncpg pool: a pooled asyncio connection belongs to
+    # the loop that opened it (a server has one loop; this test is about admission).
+    app = create_app(settings, engine=make_engine(database.url))
 
     async def burst() -> list[int]:
         async with httpx.AsyncClient(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy.pool import NullPool
 
+from csoapi.core.db import make_async_engine, make_unit_factory
 from csoapi.core.migrate import downgrade, upgrade
 from csoapi.main import create_app
 from tests.conftest import make_settings
@@ -35,3 +37,17 @@ async def test_readyz_is_503_when_schema_is_behind(tmp_path):
         r = await c.get("/readyz")
     assert_problem(r, 503, "schema_not_at_head")
     app.state.engine.dispose()
+
+
+async def test_readyz_asks_the_hot_routes_driver_too(client, app, database, postgres_only):
+    original = app.state.unit_factory
+    try:
+        for url, status in ((database.url, 200), ("postgresql://postgres@127.0.0.1:1/x", 503)):
+            engine = make_async_engine(url, poolclass=NullPool)
+            assert engine is not None
+            app.state.unit_factory = make_unit_factory(engine)
+            r = await client.get("/readyz")
+            assert r.status_code == status, r.text
+    finally:
+        app.state.unit_factory = original
+    assert_problem(r, 503, "database_unreachable")

@@ -64,7 +64,9 @@ async def test_commit_only_on_success_and_every_connection_returned(database):
 async def test_the_asyncpg_engine_takes_the_operators_libpq_style_url(database, postgres_only):
     """The hot routes' engine opens connections from the same CSOAPI_DATABASE_URL as the
     threaded one, libpq parameters included (asyncpg parses them, SQLAlchemy would not)."""
-    url = database.url + "?sslmode=disable&application_name=csoapi-units"
+    url = database.url + (
+        "?sslmode=disable&application_name=csoapi-units&connect_timeout=5&keepalives=1"
+    )
     engine = make_async_engine(url, poolclass=sa.pool.NullPool)
     assert engine is not None
     try:
