@@ -85,33 +85,6 @@ def make_engine(url: str, settings: Settings | None = None, **overrides: Any) ->
     return sa.create_engine(url, **_pool_args(settings, overrides))
 
 
-def make_async_engine(
-    url: str, settings: Settings | None = None, **overrides: Any
-) -> AsyncEngine | None:
-    """PostgreSQL only: an asyncpg engine for ``run_unit``, its pool sized like the threaded
-    one; ``None`` for SQLite, whose units run on a worker thread.
-
-    asyncpg rather than psycopg's asyncio mode: its protocol is compiled, and in a same-run
-    A/B it took the portal lookup from 2.63 to 2.16 ms of CPU (call intake 4.78 to 3.86 ms).
-    Connections are opened from the operator's URL as a libpq-style DSN, which asyncpg parses
-    itself (``sslmode``, ``application_name``, ``sslrootcert``...), so one URL serves both;
-    the libpq parameters asyncpg has no use for are left out (``connect_timeout`` becomes its
-    ``timeout``)."""
-    url = normalize_url(url)
-    if not url.startswith("postgresql"):
-        return None
-    parsed = sa.make_url(url)
-    query = {k: v for k, v in parsed.query.items() if k not in _LIBPQ_CLIENT_ONLY}
-    timeout = query.pop("connect_timeout", None)
-    connect_kw = {"timeout": float(str(timeout))} if timeout and float(str(timeout)) > 0 else {}
-    dsn = parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
-    return create_async_engine(
-        "postgresql+asyncpg://",
-        async_creator=functools.partial(_connect, dsn, **connect_kw),
-        **_pool_args(settings, overrides),
-    )
-
-
 # libpq parameters only the client acts on. asyncpg would send them to the server as
 # settings, which refuses them; ``connect_timeout`` becomes asyncpg's own ``timeout``.
 _LIBPQ_CLIENT_ONLY = frozenset(
@@ -132,6 +105,33 @@ _LIBPQ_CLIENT_ONLY = frozenset(
         "fallback_application_name",
     }
 )
+
+
+def make_async_engine(
+    url: str, settings: Settings | None = None, **overrides: Any
+) -> AsyncEngine | None:
+    """PostgreSQL only: an asyncpg engine for ``run_unit``, its pool sized like the threaded
+    one; ``None`` for SQLite, whose units run on a worker thread.
+
+    asyncpg rather than psycopg's asyncio mode: its protocol is compiled, and in a same-run
+    A/B it took the portal lookup from 2.63 to 2.16 ms of CPU (call intake 4.78 to 3.86 ms).
+    Connections are opened from the operator's URL as a libpq-style DSN, which asyncpg parses
+    itself (``sslmode``, ``application_name``, ``sslrootcert``...), so one URL serves both;
+    the libpq parameters asyncpg has no use for are left out (``connect_timeout`` becomes its
+    ``timeout``)."""
+    url = normalize_url(url)
+    if not url.startswith("postgresql"):
+        return None
+    parsed = sa.make_url(url)
+    query = {k: v for k, v in parsed.query.items() if k not in _LIBPQ_CLIENT_ONLY}
+    timeout = float(str(query.pop("connect_timeout", "") or 0))  # libpq: 0 is no limit
+    connect_kw = {"timeout": timeout} if timeout > 0 else {}
+    dsn = parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    return create_async_engine(
+        "postgresql+asyncpg://",
+        async_creator=functools.partial(_connect, dsn, **connect_kw),
+        **_pool_args(settings, overrides),
+    )
 
 
 async def _connect(dsn: str, **kw: Any) -> asyncpg.Connection:
