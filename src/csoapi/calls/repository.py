@@ -16,6 +16,10 @@ CALL_KEYS = (
     SortKey(Call.received_at, "datetime", lambda c: c.received_at),
     SortKey(Call.id, "uuid", lambda c: c.id),
 )
+# Built once (every keyed CAD intake runs it): bound parameters skip statement building.
+_BY_EXTERNAL_ID = sa.select(Call).where(
+    Call.source == sa.bindparam("source"), Call.external_id == sa.bindparam("external_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +49,8 @@ class CallRepository:
         return self.session.scalars(stmt).first()
 
     def by_external_id(self, source: str, external_id: str) -> Call | None:
-        return self.session.scalars(
-            sa.select(Call).where(Call.source == source, Call.external_id == external_id)
-        ).first()
+        params = {"source": source, "external_id": external_id}
+        return self.session.scalars(_BY_EXTERNAL_ID, params).first()
 
     def page(
         self, f: CallFilters, *, limit: int, cursor: str | None

@@ -62,9 +62,19 @@ def purge_expired(session: Session, now: datetime) -> int:
 
 
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-# Built once: the key claim (insert unless taken) and the removal of an expired key.
+# Built once: the key claim (insert unless taken), the removal of an expired key, and the
+# stored response.
 _CLAIM = per_dialect(lambda insert: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id))
 _DROP = sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == sa.bindparam("id"))
+_COMPLETE = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("record_id"))
+    .values(
+        status_code=sa.bindparam("status"),
+        response_body=sa.bindparam("body"),
+        response_headers=sa.bindparam("headers", type_=_TABLE.c.response_headers.type),
+    )
+)
 
 
 class IdempotentReplay(Exception):
@@ -155,10 +165,9 @@ class Idempotency:
     def complete(self, status_code: int, body: str, headers: dict[str, str]) -> None:
         if self._record_id is None:
             return
-        self.session.execute(
-            sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == self._record_id)
-            .values(status_code=status_code, response_body=body, response_headers=headers)
+        self.session.connection().execute(
+            _COMPLETE,
+            {"record_id": self._record_id, "status": status_code, "body": body, "headers": headers},
         )
 
 
