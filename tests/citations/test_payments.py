@@ -101,6 +101,26 @@ async def test_portal_lookup_shows_exactly_the_portal_view(client, db, desk):
     assert db.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "citation.lookup")) == 2
 
 
+async def test_lookup_balances_count_each_citations_own_payments(client, desk):
+    a, b, c = [await issue(client, desk, plate="6PAY123") for _ in range(3)]
+    fine = a["balance_cents"]
+    for citation, amount, key in ((a, 1000, "a-1"), (a, 500, "a-2"), (c, 2000, "c-1")):
+        assert (await pay(client, desk, citation, amount, key=key)).status_code == 201
+    r = await client.get(
+        f"{CITATIONS}/lookup",
+        params={"plate": "6PAY123", "plate_state": "CA"},
+        headers=desk["portal"],
+    )
+    assert r.status_code == 200, r.text
+    got = {i["number"]: (i["paid_cents"], i["balance_cents"]) for i in r.json()["items"]}
+    assert got == {
+        a["number"]: (1500, fine - 1500),
+        b["number"]: (0, fine),
+        c["number"]: (2000, fine - 2000),
+    }
+    assert [i["number"] for i in r.json()["items"]] == [a["number"], b["number"], c["number"]]
+
+
 async def test_lookup_is_rate_limited_per_client(client, app, db, settings, desk):
     app.state.settings = settings.model_copy(update={"lookup_rate_per_minute": 3})
     url, params = f"{CITATIONS}/lookup", {"number": "C2026-0000001"}
