@@ -7,7 +7,7 @@
 - ``client``: the real app over httpx/ASGI; each test runs inside an outer transaction that
   is rolled back at the end (requests commit to savepoints), so tests never see each other.
 - ``live_client``: the real app on its real engine (requests really commit), for
-  concurrency tests and, on PostgreSQL, the hot routes' asyncio units of work (``run_unit``);
+  concurrency tests and, on PostgreSQL, the hot routes' asyncpg units of work (``run_unit``);
   the tables are emptied afterwards.
 """
 
@@ -189,7 +189,7 @@ def empty_tables(engine: sa.Engine) -> None:
 @pytest.fixture
 def live_db(database: Database, app) -> Iterator[sessionmaker[Session]]:
     """Real commits on the real engine; tables emptied afterwards. On PostgreSQL the hot
-    routes' units of work run on the asyncio driver, as in production (unpooled: each test
+    routes' units of work run on asyncpg, as in production (unpooled: each test
     has its own event loop, and a pooled asyncio connection belongs to the loop it opened on)."""
     empty_tables(database.engine)
     factory = make_session_factory(database.engine)

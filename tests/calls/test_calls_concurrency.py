@@ -99,7 +99,7 @@ async def test_simultaneous_creates_with_one_external_id(
 async def test_a_cad_retrying_one_call_at_once_creates_it_once(
     live_client, live_db, settings, postgres_only
 ):
-    """Call intake runs as one unit on the asyncio driver: eight copies of one keyed request
+    """Call intake runs as one unit on asyncpg: eight copies of one keyed request
     at once wait on the key's unique index, and seven replay the first one's response."""
     _, _, cad = await _setup(live_db, settings)
     keyed = cad | {"Idempotency-Key": "cad-incident-2041"}

@@ -143,13 +143,13 @@ async def test_lookup_is_rate_limited_per_client(client, app, db, settings, desk
         app.state.settings = settings
 
 
-async def test_lookup_commits_or_refuses_as_one_unit_on_the_asyncio_driver(
+async def test_lookup_commits_or_refuses_as_one_unit_on_asyncpg(
     live_client, live_db, app, settings, postgres_only
 ):
     """On PostgreSQL the lookup's whole work (principal, rate budget, reads, audit row, rate
     count) runs on the event loop over asyncpg: many at once all commit, each
     counted and audited once; one refused inside the unit leaves only its refusal's trace."""
-    assert app.state.unit_factory is not None  # the asyncio path, not the worker thread
+    assert app.state.unit_factory is not None  # the asyncpg path, not the worker thread
     with live_db() as s:
         schedule(s, settings)
         portal_client, _ = create_client(s, settings, "payment_portal")
