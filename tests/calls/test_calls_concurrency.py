@@ -120,3 +120,29 @@ async def test_a_cad_retrying_one_call_at_once_creates_it_once(
         created = s.scalar(sa.select(sa.func.count()).where(Call.external_id == "INC-2041"))
         numbered = s.scalar(sa.select(sa.func.count()).select_from(Call))
     assert (created, numbered) == (1, 1)
+
+
+async def test_calls_list_pages_on_asyncpg(live_client, live_db, settings, postgres_only):
+    """The calls list runs as one unit on asyncpg too: filters, `me`, and keyset pages."""
+    units, dispatchers, cad = await _setup(live_db, settings)
+    made = [await create_call(live_client, cad, external_id=f"INC-{i}") for i in range(3)]
+    with live_db() as s:
+        officer = bearer(token_for(s, settings, units[0]))
+    mine = await create_call(live_client, officer, source="field", external_id="VIEW-1")
+    first = await live_client.get("/api/v1/calls", params={"limit": 2}, headers=dispatchers[0])
+    assert first.status_code == 200, first.text
+    rest = await live_client.get(
+        "/api/v1/calls",
+        params={"limit": 2, "cursor": first.json()["next_cursor"]},
+        headers=dispatchers[0],
+    )
+    seen = [c["id"] for c in first.json()["items"] + rest.json()["items"]]
+    assert seen == [mine["id"]] + [c["id"] for c in reversed(made)]  # newest first, no repeats
+    assert rest.json()["next_cursor"] is None
+    me = await live_client.get("/api/v1/calls", params={"assigned_to": "me"}, headers=officer)
+    assert [c["id"] for c in me.json()["items"]] == [mine["id"]]
+    with live_db() as s:
+        portal = bearer(token_for(s, settings, create_client(s, settings, "payment_portal")[0]))
+    assert_problem(
+        await live_client.get("/api/v1/calls", headers=portal), 403, "insufficient_scope"
+    )

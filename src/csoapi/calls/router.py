@@ -37,7 +37,8 @@ from csoapi.core.security import Scoped
 router = APIRouter(prefix="/calls", tags=["calls"])
 Reader = Scoped("calls:read")
 Writer = Scoped("calls:write")
-Intake = Gated("calls:write")  # the same scope, for the route that runs as one unit
+Intake = Gated("calls:write")  # the same scopes, for the routes that run as one unit
+Polling = Gated("calls:read")
 Dispatcher = Scoped("calls:dispatch")
 E = (401, 403, 422)
 
@@ -76,9 +77,8 @@ async def create_call(body: CallCreate, gate: Intake, key: IdempotencyKey) -> Re
     response_model=Page[CallSummary],
     responses=error_responses(*E),
 )
-def list_calls(
-    principal: Reader,
-    svc: CallServiceDep,
+async def list_calls(
+    gate: Polling,
     status: Annotated[CallStatus | None, Query()] = None,
     call_type: Annotated[str | None, Query(max_length=32)] = None,
     priority: Annotated[int | None, Query(ge=1, le=4)] = None,
@@ -91,17 +91,21 @@ def list_calls(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[CallSummary]:
-    filters = CallFilters(
-        status=status.value if status else None,
-        call_type=call_type,
-        priority=priority,
-        assigned_to=principal.id if assigned_to == "me" else assigned_to,  # type: ignore[arg-type]
-        beat=beat,
-        received_from=received_from,
-        received_to=received_to,
-    )
-    rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
-    return Page[CallSummary](items=[summary_from(c) for c in rows], next_cursor=nxt)
+    # A hot path (CAD bridges and dispatch screens poll it): one unit of work, see run_unit.
+    def work(svc: CallService) -> Page[CallSummary]:
+        filters = CallFilters(
+            status=status.value if status else None,
+            call_type=call_type,
+            priority=priority,
+            assigned_to=svc.ctx.actor.id if assigned_to == "me" else assigned_to,  # type: ignore[arg-type]
+            beat=beat,
+            received_from=received_from,
+            received_to=received_to,
+        )
+        rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
+        return Page[CallSummary](items=[summary_from(c) for c in rows], next_cursor=nxt)
+
+    return await gate.run(CallService, work)
 
 
 @router.get(

@@ -2,10 +2,10 @@
 
 - A plain ``postgresql://`` URL gets the psycopg 3 driver (and asyncpg for the hot routes);
   ``sqlite:///`` stays as is.
-- On PostgreSQL the hot routes (portal lookup, citation issuance, call intake) run their
-  whole unit of work on the event loop, in one greenlet over asyncpg (``run_unit``); every
-  other route, and every route on SQLite, runs its blocking steps on worker threads
-  (``get_session``).
+- On PostgreSQL the hot routes (portal lookup, citation issuance, call intake and the calls
+  list) run their whole unit of work on the event loop, in one greenlet over asyncpg
+  (``run_unit``); every other route, and every route on SQLite, runs its blocking steps on
+  worker threads (``get_session``).
 - SQLite: WAL, foreign keys on, a busy timeout, and every transaction opened with
   ``BEGIN IMMEDIATE`` so that writers queue instead of failing half-way (SQLite allows one
   writer at a time; taking the lock up front keeps read-then-write sequences such as
