@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
+from csoapi.core import writes
 from csoapi.core.models import utc_column, utcnow
 from csoapi.core.pagination import SortKey, keyset_page
 
@@ -81,7 +82,7 @@ _INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 def _append(session: Session, **values: Any) -> None:
-    session.connection().execute(_INSERT, {"at": utcnow(), **values})
+    writes.insert(session, _INSERT, {"at": utcnow(), **values})
 
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

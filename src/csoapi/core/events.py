@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
+from csoapi.core import writes
 from csoapi.core.errors import Unprocessable
 from csoapi.core.models import UTCDateTime, utcnow
 
@@ -61,9 +62,9 @@ def append(
 ) -> None:
     """Append one event in the caller's transaction. ``payload`` holds ids and the fields a
     holder of ``read_scope`` may see (never referral personal data)."""
-    conn = session.connection()
-    conn.execute(
-        _APPEND[conn.dialect.name],
+    writes.insert(
+        session,
+        _APPEND[session.connection().dialect.name],
         {
             "event_id": uuid.uuid4(),
             "type": type,
