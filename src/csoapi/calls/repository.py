@@ -10,13 +10,20 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from csoapi.calls.models import Call, CallActivity
+from csoapi.core import writes
 from csoapi.core.pagination import SortKey, keyset_page
 
 CALL_KEYS = (
     SortKey(Call.received_at, "datetime", lambda c: c.received_at),
     SortKey(Call.id, "uuid", lambda c: c.id),
 )
-# Built once (every keyed CAD intake runs it): bound parameters skip statement building.
+_CALLS = Call.__table__  # type: ignore[attr-defined]
+_ACTIVITY = CallActivity.__table__  # type: ignore[attr-defined]
+_CALL_COLUMNS = tuple(c.name for c in _CALLS.columns)
+_ACTIVITY_COLUMNS = tuple(c.name for c in _ACTIVITY.columns if c.name != "id")
+# Built once (every call intake runs them): bound parameters skip statement building.
+_INSERT_CALL = sa.insert(_CALLS)
+_INSERT_ACTIVITY = sa.insert(_ACTIVITY)
 _BY_EXTERNAL_ID = sa.select(Call).where(
     Call.source == sa.bindparam("source"), Call.external_id == sa.bindparam("external_id")
 )
@@ -37,10 +44,17 @@ class CallRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, call: Call) -> Call:
-        self.session.add(call)
-        self.session.flush()
-        return call
+    def insert(self, call: Call, created: CallActivity) -> None:
+        """A new call and the first line of its activity log, as prebuilt INSERTs (sent with
+        the rest of an open ``writes.together`` block). Neither object joins the session:
+        they are only read after this, so the ORM's unit of work would be bookkeeping for
+        nothing on the intake's hot path."""
+        writes.insert(self.session, _INSERT_CALL, {n: getattr(call, n) for n in _CALL_COLUMNS})
+        writes.insert(
+            self.session,
+            _INSERT_ACTIVITY,
+            {n: getattr(created, n) for n in _ACTIVITY_COLUMNS},
+        )
 
     def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call | None:
         stmt = sa.select(Call).where(Call.id == call_id)

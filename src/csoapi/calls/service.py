@@ -25,7 +25,7 @@ from csoapi.calls.schemas import (
 )
 from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
-from csoapi.core import audit, events
+from csoapi.core import audit, events, writes
 from csoapi.core.clock import refuse_future
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
@@ -151,11 +151,27 @@ class CallService:
             call.assigned_to = actor.id
             call.status = S.on_scene.value
             call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
-        # Reserved just before the insert: the counter row stays locked until commit and
-        # every other intake waits for it, so the work that can come first comes first.
+        # Reserved last: the counter row stays locked until commit and every other intake
+        # waits for it, so the work that can come first comes first, and the rows that need
+        # the number (the call, its first activity line, audit row and event) go to the
+        # database together, in one round trip.
         call.number = self._number(received_at)
+        created = self._activity(
+            call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
+        )
         try:
-            self.repo.add(call)
+            with writes.together(self.session):
+                self.repo.insert(call, created)
+                audit.record(
+                    self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id
+                )
+                self._event(
+                    "call.created",
+                    call,
+                    received_at=call.received_at.isoformat(),
+                    source=call.source,
+                    external_id=call.external_id,
+                )
         except IntegrityError:
             # A concurrent create with this external_id committed first (PostgreSQL made
             # this insert wait for it). The request fails either way: drop its transaction
@@ -164,17 +180,6 @@ class CallService:
             if data.external_id is not None:
                 self._refuse_duplicate(data.source.value, data.external_id)
             raise
-        self._log(
-            call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
-        )
-        audit.record(self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id)
-        self._event(
-            "call.created",
-            call,
-            received_at=call.received_at.isoformat(),
-            source=call.source,
-            external_id=call.external_id,
-        )
         return call
 
     # -- changes --------------------------------------------------------------------------
@@ -439,16 +444,19 @@ class CallService:
     def _log(
         self, call: Call, kind: str, *, at: datetime | None = None, **fields: Any
     ) -> CallActivity:
+        return self.repo.log(self._activity(call, kind, at=at, **fields))
+
+    def _activity(
+        self, call: Call, kind: str, *, at: datetime | None = None, **fields: Any
+    ) -> CallActivity:
         actor = self.ctx.principal
-        return self.repo.log(
-            CallActivity(
-                call_id=call.id,
-                kind=kind,
-                at=at or utcnow(),
-                actor_id=str(actor.id) if actor else None,
-                actor_name=actor.name if actor else None,
-                **fields,
-            )
+        return CallActivity(
+            call_id=call.id,
+            kind=kind,
+            at=at or utcnow(),
+            actor_id=str(actor.id) if actor else None,
+            actor_name=actor.name if actor else None,
+            **fields,
         )
 
     def _event(self, type_: str, call: Call, **extra: Any) -> None:
