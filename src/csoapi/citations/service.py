@@ -140,9 +140,14 @@ class CitationService:
         self.session = session
         self.ctx = ctx
         self.tz = ctx.settings.tz
+        self._today: date | None = None
 
     def today(self) -> date:
-        return utcnow().astimezone(self.tz).date()
+        """The agency's date, taken once per service (a service lives for one request): every
+        balance and status in one answer is as of the same day."""
+        if self._today is None:
+            self._today = utcnow().astimezone(self.tz).date()
+        return self._today
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, citation_id: uuid.UUID, *, for_update: bool = False) -> Citation:

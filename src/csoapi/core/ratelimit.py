@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
+from csoapi.core import writes
 from csoapi.core.db import per_dialect
 from csoapi.core.errors import TooManyRequests
 from csoapi.core.models import UTCDateTime, utcnow
@@ -36,15 +37,12 @@ _TABLE = RateCounter.__table__  # type: ignore[attr-defined]
 _USED = sa.select(sa.func.sum(_TABLE.c.count)).where(
     _TABLE.c.key == sa.bindparam("key"), _TABLE.c.window_start == sa.bindparam("window")
 )
+# Run with key, window_start and shard (column names: writes.insert can send it together
+# with the request's other last rows).
 _COUNT = per_dialect(
     lambda insert: (
         insert(_TABLE)
-        .values(
-            key=sa.bindparam("key"),
-            window_start=sa.bindparam("window"),
-            shard=sa.bindparam("shard"),
-            count=1,
-        )
+        .values(count=1)
         .on_conflict_do_update(
             index_elements=[_TABLE.c.key, _TABLE.c.window_start, _TABLE.c.shard],
             set_={"count": _TABLE.c.count + 1},
@@ -62,7 +60,8 @@ def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]
     shard row stays locked only from that upsert to the commit, not for the whole request.
     Requests that were already running when the budget ran out may finish: the limit can be
     exceeded by the number of requests in flight, never by more. A refused or failed request
-    is not counted (its transaction rolls back)."""
+    is not counted (its transaction rolls back). Inside an open ``writes.together`` block the
+    count goes with the block's other rows."""
     now = utcnow()
     window = now.replace(second=0, microsecond=0)
     conn = session.connection()
@@ -76,9 +75,10 @@ def limited(session: Session, key: str, limit_per_minute: int) -> Iterator[None]
     yield
     if secrets.randbelow(PURGE_ONE_IN) == 0:
         purge_before(session, window - timedelta(minutes=2))
-    conn.execute(
+    writes.insert(
+        session,
         _COUNT[conn.dialect.name],
-        {"key": key, "window": window, "shard": secrets.randbelow(SHARDS)},
+        {"key": key, "window_start": window, "shard": secrets.randbelow(SHARDS)},
     )
 
 
