@@ -33,7 +33,7 @@ from bench.harness import (
 )
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/csoapi_bench"
-PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102, "small": 8103}
+PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102, "small": 8103, "samework": 8104}
 LIST_PATH = "/api/v1/calls?status=cleared&priority=2&limit=50"
 
 
@@ -105,6 +105,18 @@ def main(argv: list[str] | None = None) -> int:
                 wrk(srv, "lookup", "lookup.lua", connections=32,
                     env={"BENCH_PLATES": str(OUT / "plates.lua")}, **common)
             )  # fmt: skip
+        with Server(
+            f"samework-w{workers}",
+            uvicorn_argv("bench.refs:same_work", PORTS["samework"], workers),
+            {"BENCH_REF_DSN": url, "BENCH_REF_SECRET": secret},
+            PORTS["samework"],
+            workers,
+        ) as srv:
+            results.append(
+                wrk(srv, "lookup", "lookup.lua", connections=32,
+                    env={"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": str(OUT / "plates.lua")},
+                    **common)
+            )  # fmt: skip
 
     print("\n== import", flush=True)
     imported = _import(url, args.import_rows)
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
     }
     (OUT / "results.json").write_text(json.dumps(data, indent=2))
-    verdicts = report.write(data, ROOT / "bench")
+    verdicts = report.write(data, ROOT / "bench")  # with the context lines after the targets
     print("\n" + "\n".join(verdicts))
     return 0
 

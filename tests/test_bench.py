@@ -41,6 +41,20 @@ def test_verdicts_follow_the_issue_targets():
     }
 
 
+def test_the_same_work_reference_is_context_not_a_target():
+    data = {
+        "results": [
+            _r("lookup", "csoapi", 800, workers=1),
+            _r("lookup", "samework", 2000, workers=1),
+            _r("lookup", "csoapi", 1000, workers=2),
+        ]
+    }
+    assert report.context(data) == [
+        ("lookup vs asyncpg doing the same work (1w)", "0.40× (800 vs 2,000 req/s, errors 0)")
+    ]
+    assert not any("same work" in target for target, _, _ in report.verdicts(data))
+
+
 def test_table_size_is_judged_on_the_runs_made_in_turns():
     data = {
         "results": [
