@@ -65,7 +65,7 @@ WITH audit AS (
                            outcome, detail)
   VALUES ($1, 'client', $2, $3, $4, 'citation.lookup', 'citation', 'success', $5::json)
 )
-INSERT INTO rate_counter (key, window_start, shard, count) VALUES ($6, $1, $7, 1)
+INSERT INTO rate_counter (key, window_start, shard, count) VALUES ($6, $7, $8, 1)
 ON CONFLICT (key, window_start, shard) DO UPDATE SET count = rate_counter.count + 1
 """
 
@@ -164,7 +164,7 @@ def same_work() -> FastAPI:
             detail = json.dumps({"by": "plate", "found": len(items)})
             await conn.execute(
                 AUDIT_AND_COUNT, now, str(who["id"]), who["client_id"], who["kind"], detail,
-                key, secrets.randbelow(8),
+                key, window, secrets.randbelow(8),
             )  # fmt: skip
         return {"items": items}
 
