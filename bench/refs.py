@@ -85,7 +85,9 @@ def bare() -> FastAPI:
     return app
 
 
-def minimal() -> FastAPI:
+def _pooled() -> FastAPI:
+    """An app holding an asyncpg pool on ``BENCH_REF_DSN`` (``app.state.pool``) while it
+    serves, with ``/healthz``."""
     dsn = os.environ["BENCH_REF_DSN"]
 
     @asynccontextmanager
@@ -95,11 +97,6 @@ def minimal() -> FastAPI:
         await app.state.pool.close()
 
     app = FastAPI(lifespan=lifespan)
-
-    @app.get("/api/v1/citations/lookup")
-    async def lookup(plate: str, plate_state: str) -> dict[str, Any]:
-        rows = await app.state.pool.fetch(LOOKUP, plate, plate_state)
-        return {"items": [dict(r) for r in rows]}
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -108,18 +105,21 @@ def minimal() -> FastAPI:
     return app
 
 
+def minimal() -> FastAPI:
+    app = _pooled()
+
+    @app.get("/api/v1/citations/lookup")
+    async def lookup(plate: str, plate_state: str) -> dict[str, Any]:
+        rows = await app.state.pool.fetch(LOOKUP, plate, plate_state)
+        return {"items": [dict(r) for r in rows]}
+
+    return app
+
+
 def same_work() -> FastAPI:
-    dsn = os.environ["BENCH_REF_DSN"]
     secret = os.environ["BENCH_REF_SECRET"]
     limit = int(os.environ.get("BENCH_REF_RATE_PER_MINUTE", "100000000"))
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(dsn)
-        yield
-        await app.state.pool.close()
-
-    app = FastAPI(lifespan=lifespan)
+    app = _pooled()
 
     def claims_of(authorization: str | None) -> dict[str, Any]:
         scheme, _, token = (authorization or "").partition(" ")
@@ -167,9 +167,5 @@ def same_work() -> FastAPI:
                 key, window, secrets.randbelow(8),
             )  # fmt: skip
         return {"items": items}
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
