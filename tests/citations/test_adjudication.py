@@ -112,3 +112,44 @@ async def test_collections_only_for_overdue(client, office):
     r = await post(client, office, old, "collections")
     assert r.status_code == 200 and r.json()["status"] == "collections"
     assert_problem(await post(client, office, old, "collections"), 409, "not_overdue")
+
+
+async def test_portal_lookup_agrees_with_the_officers_view(client, db, settings, office):
+    """The portal reads its own narrow rows; whatever has happened to a citation (penalties,
+    a contest's pause, a reduction, payments, collections) its balance and status there are
+    the officer's."""
+    plate = {"plate": "4LOOK44"}
+    fresh = await issue(client, office, **plate)
+    overdue = await issue(client, office, issued_at=OLD, **plate)
+    contested = await issue(client, office, issued_at=OLD, **plate)
+    await post(client, office, contested, "contest", {"reason": "r"})
+    paused = await issue(client, office, issued_at=OLD, **plate)
+    await post(client, office, paused, "contest", {"reason": "r"})
+    upheld = {"outcome": "upheld", "reason": "r", "reset_clock": False}
+    await post(client, office, paused, "adjudicate", upheld)
+    reduced = await issue(client, office, issued_at=OLD, **plate)
+    await client.post(
+        f"{CITATIONS}/{reduced['id']}/payments",
+        json={"amount_cents": 2000, "method": "cash"},
+        headers=office["records"],
+    )
+    await post(client, office, reduced, "contest", {"reason": "r"})
+    cut = {"outcome": "reduced", "reason": "r", "reduced_to_cents": 3000}
+    assert (await post(client, office, reduced, "adjudicate", cut)).status_code == 200
+    sent = await issue(client, office, issued_at=OLD, **plate)
+    assert (await post(client, office, sent, "collections")).status_code == 200
+
+    portal = headers_for(db, settings, "payment_portal")
+    r = await client.get(
+        f"{CITATIONS}/lookup", params={"plate": "4LOOK44", "plate_state": "CA"}, headers=portal
+    )
+    assert r.status_code == 200, r.text
+    seen = {i["id"]: i for i in r.json()["items"]}
+    every = (fresh, overdue, contested, paused, reduced, sent)
+    assert set(seen) == {c["id"] for c in every}
+    fields = ("status", "fine_cents", "penalties_cents", "paid_cents", "balance_cents", "due_date")
+    for c in every:
+        officer = (await client.get(f"{CITATIONS}/{c['id']}", headers=office["records"])).json()
+        assert {k: seen[c["id"]][k] for k in fields} == {k: officer[k] for k in fields}
+    statuses = {seen[c["id"]]["status"] for c in every}
+    assert statuses == {"open", "overdue", "contested", "collections"}

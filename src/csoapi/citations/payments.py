@@ -30,11 +30,19 @@ PAYMENT_EVENT_SCOPE = "payments:read"
 # The portal's two lookups, built once (the hot path binds parameters, builds nothing). They
 # read plain rows, not ORM objects: the balance and the portal view only read attributes, and
 # a lookup changes nothing, so identity-map bookkeeping would be work for no one. A row has
-# the same attribute names as a Citation, and its payments come joined on.
+# the attribute names of a Citation (the columns the balance, the status and the portal view
+# read: _PORTAL_READS), and its payments come joined on.
 _CITATIONS = Citation.__table__  # type: ignore[attr-defined]
-_PAYABLE = sa.select(_CITATIONS).where(
+_PORTAL_READS = (
+    "id", "number", "kind", "state", "plate", "plate_state", "location", "issued_at",
+    "issued_on", "due_date", "violation_code", "violation_description", "fine_cents",
+    "penalty_tiers", "pauses", "clock_from", "adjudication", "reduced_to_cents",
+)  # fmt: skip
+_PAYABLE = sa.select(*(_CITATIONS.c[name] for name in _PORTAL_READS)).where(
     _CITATIONS.c.kind == "citation",
-    _CITATIONS.c.state.in_(PAYABLE_STATES),
+    # Written into the SQL (the states are our own constants): a list of values would be an
+    # "expanding" parameter, re-rendered into the statement on every execution.
+    _CITATIONS.c.state.in_([sa.literal_column(f"'{s}'") for s in PAYABLE_STATES]),
 )
 _PAYMENTS = Payment.__table__  # type: ignore[attr-defined]
 
