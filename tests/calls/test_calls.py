@@ -109,6 +109,9 @@ async def test_bad_input(client, people):
         call_body(extra=1),
         call_body(caller={"phone": "call me"}),
         call_body(received_at=1700000000),
+        # Times whose UTC instant, or agency day, would fall outside datetime's range.
+        call_body(received_at="0001-01-01T00:00:30+01:00"),
+        call_body(received_at="0001-01-01T05:00:00Z"),
     ):
         assert_problem(await client.post(CALLS, json=bad, headers=cad), 422, "validation_error")
 

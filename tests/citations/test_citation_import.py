@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from csoapi.citations import importer
 from csoapi.citations.importer import citation_mapping, import_citations, placeholder_plate
 from csoapi.citations.models import Citation
 from csoapi.violations.models import Violation
@@ -69,3 +71,21 @@ def test_import_the_la_file(live_db, settings, la_file):
 
     again = import_citations(live_db, settings, la_file, mapping, placeholder_plates=True)
     assert (again.stored, again.already_present) == (0, rows_in)
+
+
+def test_rows_dated_out_of_range_or_in_the_future_are_rejected(la_file):
+    mapping = citation_mapping("la")
+    rows = importer._Rows(mapping, placeholder_plates=True)
+    with open(la_file, newline="") as fh:
+        row = next(csv.DictReader(fh))
+    column = mapping["columns"]["issue_date"]
+    assert rows.date_format == "%Y-%m-%d"
+    assert rows.map(row)["issued_on"] == date(2020, 7, 1)
+    for day, why in (
+        (date(9999, 12, 1), "issued in the future"),
+        (date(9999, 12, 31), "issue date out of range"),  # after 9999-12-30 UTC, the latest
+        (date.today() + timedelta(days=2), "issued in the future"),
+        (date(1, 1, 1), "issue date out of range"),  # before 0001-01-02 UTC, the earliest
+    ):
+        with pytest.raises(ValueError, match=why):
+            rows.map(row | {column: day.isoformat()})

@@ -278,6 +278,11 @@ async def test_reversal_and_reconciliation(client, db, desk):
         == totals["net_cents"]
     )
     assert_problem(await client.get("/api/v1/payments", headers=desk["cso"]), 403)
+    for edge in ("0001-01-01T00:00:30+01:00", "9999-12-31T23:00:00-05:00"):
+        r = await client.get(
+            "/api/v1/payments", params={"posted_to": edge}, headers=desk["records"]
+        )
+        assert_problem(r, 422, "validation_error")
 
 
 async def test_concurrent_payments_never_exceed_the_balance(

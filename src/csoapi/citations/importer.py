@@ -28,6 +28,7 @@ from csoapi.citations.schemas import Plate, PlateState
 from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
+from csoapi.core.clock import CLOCK_SKEW, in_range_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import (
@@ -72,6 +73,7 @@ class _Rows:
         self.tz = ZoneInfo(mapping.get("timezone", "UTC"))
         self.date_format = mapping.get("issue_date_format", "%Y-%m-%d")
         self.placeholder = placeholder_plates
+        self.latest = utcnow() + CLOCK_SKEW
 
     def get(self, row: dict[str, str], key: str) -> str:
         column = self.cols.get(key)
@@ -97,6 +99,12 @@ class _Rows:
         if not m or int(m.group(1) or 0) > 23 or int(m.group(2)) > 59:
             raise ValueError(f"unreadable issue time '{raw_time[:10]}'")
         issued_at = datetime.combine(day, time(int(m.group(1) or 0), int(m.group(2))), self.tz)
+        try:
+            utc = in_range_utc(issued_at)
+        except ValueError:
+            raise ValueError(f"issue date out of range '{day.isoformat()}'") from None
+        if utc > self.latest:  # as the API refuses it (time_in_future)
+            raise ValueError(f"issued in the future '{day.isoformat()} {raw_time}'")
         location = self.get(row, "location")
         if not location:
             raise ValueError("no location")

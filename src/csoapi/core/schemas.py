@@ -9,7 +9,7 @@ models built from table rows (``from_attributes``): a table model is never retur
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +20,8 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
 )
+
+from csoapi.core.clock import in_range_utc
 
 
 class Input(BaseModel):
@@ -92,12 +94,8 @@ def _rfc3339_only(value: Any) -> Any:
     return value.strip()
 
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-# Stored and answered in UTC, whatever offset it came with.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_to_utc)]
+# Stored and answered in UTC, whatever offset it came with (inside the range any zone fits).
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(in_range_utc)]
 
 
 def _iso_date_only(value: Any) -> Any:
