@@ -278,11 +278,18 @@ async def test_reversal_and_reconciliation(client, db, desk):
         == totals["net_cents"]
     )
     assert_problem(await client.get("/api/v1/payments", headers=desk["cso"]), 403)
-    for edge in ("0001-01-01T00:00:30+01:00", "9999-12-31T23:00:00-05:00"):
-        r = await client.get(
-            "/api/v1/payments", params={"posted_to": edge}, headers=desk["records"]
-        )
-        assert_problem(r, 422, "validation_error")
+    # Bounds at and beyond the ends of time (.NET's DateTime.MinValue and MaxValue are common
+    # "no bound" values) select what they say.
+    for first, last, count in (
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z", 4),
+        ("0001-01-01T00:00:30+01:00", "9999-12-31T23:00:00-05:00", 4),
+        ("9999-12-31T23:00:00-05:00", None, 0),
+        (None, "0001-01-01T00:00:30+01:00", 0),
+    ):
+        bounds = {"posted_from": first, "posted_to": last}
+        params = {k: v for k, v in bounds.items() if v}
+        r = await client.get("/api/v1/payments", params=params, headers=desk["records"])
+        assert r.status_code == 200 and len(r.json()["items"]) == count, (params, r.text)
 
 
 async def test_concurrent_payments_never_exceed_the_balance(

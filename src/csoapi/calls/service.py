@@ -26,7 +26,7 @@ from csoapi.calls.schemas import (
 from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events, writes
-from csoapi.core.clock import refuse_future
+from csoapi.core.clock import refuse_implausible
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -84,7 +84,7 @@ def event_time(at: datetime | None, not_before: datetime, now: datetime) -> date
     """When a transition happened: not in the future, not before what came before it."""
     if at is None:
         return max(now, not_before)
-    refuse_future(at, "at", now)
+    refuse_implausible(at, "at", now)
     if at < not_before:
         raise Unprocessable(
             f"'at' is before the call's previous event ({not_before.isoformat()})",
@@ -122,7 +122,7 @@ class CallService:
         call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
         if data.external_id is not None:
             self._refuse_duplicate(data.source.value, data.external_id)
-        received_at = refuse_future(data.received_at or now, "received_at", now)
+        received_at = refuse_implausible(data.received_at or now, "received_at", now)
         actor = self.ctx.actor
         call = new_row(
             Call,

@@ -28,7 +28,7 @@ from csoapi.citations.schemas import Plate, PlateState
 from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
-from csoapi.core.clock import CLOCK_SKEW, in_range_utc
+from csoapi.core.clock import CLOCK_SKEW, EARLIEST_RECORD, to_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import (
@@ -99,12 +99,11 @@ class _Rows:
         if not m or int(m.group(1) or 0) > 23 or int(m.group(2)) > 59:
             raise ValueError(f"unreadable issue time '{raw_time[:10]}'")
         issued_at = datetime.combine(day, time(int(m.group(1) or 0), int(m.group(2))), self.tz)
-        try:
-            utc = in_range_utc(issued_at)
-        except ValueError:
-            raise ValueError(f"issue date out of range '{day.isoformat()}'") from None
-        if utc > self.latest:  # as the API refuses it (time_in_future)
+        utc = to_utc(issued_at)  # as the API refuses them (refuse_implausible):
+        if utc > self.latest:
             raise ValueError(f"issued in the future '{day.isoformat()} {raw_time}'")
+        if utc < EARLIEST_RECORD:
+            raise ValueError(f"issued before {EARLIEST_RECORD.year} '{day.isoformat()}'")
         location = self.get(row, "location")
         if not location:
             raise ValueError("no location")

@@ -15,7 +15,7 @@ from csoapi.citations.models import Citation, Payment
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
 from csoapi.citations.service import PAYABLE_STATES, CitationService
 from csoapi.core import audit, events, ratelimit, writes
-from csoapi.core.clock import refuse_future
+from csoapi.core.clock import refuse_implausible
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.pagination import SortKey, keyset_page
@@ -154,7 +154,7 @@ class PaymentService(CitationService):
                 f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
             )
         now = utcnow()
-        paid_at = refuse_future(data.paid_at or now, "paid_at", now)
+        paid_at = refuse_implausible(data.paid_at or now, "paid_at", now)
         balance = self.breakdown(c).balance_cents
         if data.amount_cents > balance:
             raise Unprocessable(

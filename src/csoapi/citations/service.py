@@ -25,7 +25,7 @@ from csoapi.citations.schemas import (
     VoidBody,
 )
 from csoapi.core import audit, events, writes
-from csoapi.core.clock import refuse_future
+from csoapi.core.clock import refuse_implausible
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -322,7 +322,7 @@ class CitationService:
     # -- issue / void ---------------------------------------------------------------------
     def issue(self, data: CitationCreate) -> Citation:
         now = utcnow()
-        issued_at = refuse_future(data.issued_at or now, "issued_at", now)
+        issued_at = refuse_implausible(data.issued_at or now, "issued_at", now)
         issued_on = issued_at.astimezone(self.tz).date()
         violation = in_force(self.session, data.violation_code, issued_on)
         if violation is None:

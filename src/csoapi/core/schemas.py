@@ -21,7 +21,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from csoapi.core.clock import in_range_utc
+from csoapi.core.clock import to_utc
 
 
 class Input(BaseModel):
@@ -94,8 +94,8 @@ def _rfc3339_only(value: Any) -> Any:
     return value.strip()
 
 
-# Stored and answered in UTC, whatever offset it came with (inside the range any zone fits).
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(in_range_utc)]
+# Stored and answered in UTC, whatever offset it came with.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(to_utc)]
 
 
 def _iso_date_only(value: Any) -> Any:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from csoapi.calls.models import Call
 from csoapi.codes.service import OFFENSES, require_active
 from csoapi.core import audit, events
-from csoapi.core.clock import refuse_future
+from csoapi.core.clock import refuse_implausible
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -209,7 +209,7 @@ class ReportService:
             if field in changes:
                 value = getattr(data, field)
                 if value is not None:
-                    refuse_future(value, field)
+                    refuse_implausible(value, field)
                 setattr(r, field, value)
         if r.occurred_from and r.occurred_to and r.occurred_to < r.occurred_from:
             raise Unprocessable(
@@ -342,7 +342,7 @@ class ReportService:
 
     def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
         r = self.get(report_id, for_update=True)
-        refuse_future(data.at, "at")
+        refuse_implausible(data.at, "at")
         c = ReportContact(
             report_id=r.id,
             by_id=self.ctx.actor.id,
