@@ -37,6 +37,9 @@ with make_session_factory(APP.state.engine)() as _s:
     schedule(_s, _SETTINGS)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# Text with U+0000 is a 422 everywhere, as the API's description says (PostgreSQL's text
+# cannot hold it; tested in test_errors); JSON Schema has no way to say so per string.
+schema.config.generation.update(allow_x00=False)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -39,6 +39,8 @@ and social-service referrals.
 * Lists are keyset-paginated: `?limit=&cursor=` → `{items, next_cursor}`.
 * Mutable resources carry `version` and an `ETag`; `PATCH` needs `If-Match`.
 * Create and money-moving POSTs accept `Idempotency-Key`.
+* Text anywhere in a request (path, query, body) may not contain the NUL character (U+0000):
+  `422 validation_error`.
 """
 
 EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"]

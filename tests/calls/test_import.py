@@ -117,6 +117,9 @@ def test_cli_import_with_progress_and_rejects_file(
                 break
             dst.write(line)
         dst.write('"E23019999999","not a time","1","1","","MAIN","ST","","","","FD","K","1","2"\n')
+        # U+0000 in a cell: one such row used to fail its batch on PostgreSQL
+        dst.write('"E23019999998","2023-01-01 00:00:01","1","1","","MA\x00IN","ST","","","",'
+                  '"FD","K","1","2"\n')  # fmt: skip
     monkeypatch.setenv("CSOAPI_DATABASE_URL", database.url)
     monkeypatch.setenv("CSOAPI_ENV", "test")
     monkeypatch.setenv("CSOAPI_JWT_SECRET", "cli-" + "x" * 40)
@@ -129,9 +132,13 @@ def test_cli_import_with_progress_and_rejects_file(
         r = runner.invoke(app, ["import", "calls", str(excerpt), "--rejects", str(rejects)])
         assert r.exit_code == 0, r.output
         summary = json.loads(r.stdout[r.stdout.index("{") : r.stdout.rindex("}") + 1])
-        assert summary["rows"] == 301 and summary["rows"] == summary["stored"] + summary["rejected"]
+        assert summary["rows"] == 302 and summary["rows"] == summary["stored"] + summary["rejected"]
         lines = list(csv.DictReader(rejects.open()))
         assert any(row["reason"] == "unreadable received time 'not a time'" for row in lines)
+        nul = [row for row in lines if row["id"] == "E23019999998"]
+        assert [row["reason"] for row in nul] == [
+            "a cell must not contain the NUL character (U+0000)"
+        ]
         r = runner.invoke(app, ["import", "calls", str(excerpt), "--mapping", "no_such_mapping"])
         assert r.exit_code == 1 and "no usable mapping" in r.output
     finally:

@@ -89,3 +89,13 @@ def test_rows_dated_before_1900_or_in_the_future_are_rejected(la_file):
     ):
         with pytest.raises(ValueError, match=why):
             rows.map(row | {column: day.isoformat()})
+
+
+def test_a_row_with_nul_is_rejected(la_file):
+    mapping = citation_mapping("la")
+    rows = importer._Rows(mapping, placeholder_plates=True)
+    with open(la_file, newline="") as fh:
+        row = next(csv.DictReader(fh))
+    location = mapping["columns"]["location"]
+    with pytest.raises(ValueError, match=r"a cell must not contain the NUL character \(U\+0000\)"):
+        rows.map(row | {location: "600 WIL\x00SHIRE PL"})

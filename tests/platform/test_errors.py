@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from sqlalchemy.exc import DBAPIError
 
+from csoapi.calls.models import Call
 from csoapi.core.db import SessionDep, make_async_engine, make_unit_factory
 from csoapi.core.errors import transient
 from csoapi.main import create_app
+from tests.calls.helpers import call_body
 from tests.conftest import make_settings
 from tests.factories import assert_problem, bearer, create_client, headers_for, token_for
 
@@ -74,6 +76,36 @@ async def test_malformed_json_and_wrong_types(client, db, settings):
         "/api/v1/users", content=b"\xff\xfe", headers=admin | {"Content-Type": "application/json"}
     )
     assert_problem(r, 422, "validation_error")
+
+
+async def test_nul_is_refused_in_every_part_of_a_request(client, db, settings):
+    """U+0000 is a 422 everywhere on both databases (PostgreSQL's text cannot hold it: it
+    was a 500 there), before anything is written."""
+    admin, sergeant = headers_for(db, settings, "admin"), headers_for(db, settings, "sergeant")
+    cad = headers_for(db, settings, "cad")
+    user = {"username": "nul.user", "full_name": "N\u0000N", "role": "cso", "password": "p" * 12}
+    call = call_body(location={"address": "12 MAIN\u0000ST"})
+    for r, loc in (
+        (await client.post("/api/v1/users", json=user, headers=admin), ["body", "full_name"]),
+        (await client.post("/api/v1/calls", json=call, headers=cad), ["body", "location"]),
+        (
+            await client.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "a\u0000b", "password": "x"},
+            ),
+            ["body", "username"],
+        ),
+        (await client.get("/api/v1/calls?beat=5%0021", headers=sergeant), ["query"]),
+        (await client.get("/api/v1/vehicles/CA/AB%00C", headers=sergeant), ["path"]),
+    ):
+        body = assert_problem(r, 422, "validation_error")
+        assert body["errors"][0]["loc"] == loc and "U+0000" in body["errors"][0]["msg"]
+    assert db.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
+    # Escaped, it is just text: a backslash and "u0000".
+    r = await client.post(
+        "/api/v1/calls", json=call_body(location={"address": "12 MAIN \\u0000 ST"}), headers=cad
+    )
+    assert r.status_code == 201 and r.json()["location"]["address"] == "12 MAIN \\u0000 ST"
 
 
 async def test_413_declared_and_streamed(client, db, settings):

@@ -4,10 +4,10 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from csoapi.core.schemas import Output
+from csoapi.core.schemas import NoNul, Output
 
 
-class TokenForm(BaseModel):
+class TokenForm(NoNul):
     """OAuth 2.0 token request (application/x-www-form-urlencoded)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -23,7 +23,7 @@ class TokenForm(BaseModel):
     refresh_token: str | None = Field(default=None, max_length=256)
 
 
-class RevokeForm(BaseModel):
+class RevokeForm(NoNul):
     """RFC 7009 revocation request: an access or refresh token."""
 
     model_config = ConfigDict(extra="forbid")

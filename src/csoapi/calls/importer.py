@@ -33,7 +33,7 @@ from csoapi.core.bulk import insert_rows
 from csoapi.core.clock import CLOCK_SKEW, EARLIEST_RECORD, to_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
-from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of
+from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of, refuse_nul
 from csoapi.core.imports import load_mapping as load_calls_mapping
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import reserve
@@ -86,6 +86,7 @@ class _RowMapper:
         return street or cross
 
     def map(self, row: dict[str, str]) -> dict[str, Any]:
+        refuse_nul(row)
         external_id = self._get(row, "external_id")
         if not external_id:
             raise ValueError("no incident number")

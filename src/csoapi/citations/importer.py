@@ -37,6 +37,7 @@ from csoapi.core.imports import (
     load_mapping,
     read_rows,
     reason_of,
+    refuse_nul,
 )
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import reserve
@@ -80,6 +81,7 @@ class _Rows:
         return row.get(column, "") if column else ""
 
     def map(self, row: dict[str, str]) -> dict[str, Any]:
+        refuse_nul(row)
         ticket = self.get(row, "external_id")
         if not ticket or len(ticket) > 32:
             raise ValueError("no usable ticket number")

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from csoapi.core.schemas import NUL_MESSAGE
+
 
 class MappingError(ValueError):
     pass
@@ -69,6 +71,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 cells += [""] * (width - len(cells))
             # cells beyond the header have no name and are dropped
             yield reader.line_num, {k: v.strip() for k, v in zip(header, cells, strict=False)}
+
+
+def refuse_nul(row: dict[str, str]) -> None:
+    """Rejects a row with U+0000 in any cell, as the API refuses it (PostgreSQL's text cannot
+    store it: one such row would fail its whole batch)."""
+    if any("\x00" in value for value in row.values()):
+        raise ValueError(f"a cell {NUL_MESSAGE}")
 
 
 def count_rows(path: Path) -> int:

@@ -1,5 +1,6 @@
-"""Pure ASGI middleware: request id in and out, the 1 MiB body limit, one access-log line,
-the last-resort 500 (a problem body that says nothing internal), and admission control."""
+"""Pure ASGI middleware: request id in and out, the 1 MiB body limit, no NUL in the path or
+query, one access-log line, the last-resort 500 (a problem body that says nothing internal),
+and admission control."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from csoapi.core.errors import internal_error_response, problem_response
+from csoapi.core.schemas import NUL_MESSAGE
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 log = structlog.get_logger("csoapi.access")
@@ -56,6 +58,11 @@ class RequestContextMiddleware:
                 await self._send_413(request, send, status_holder)
                 self._log(scope, status_holder, started)
                 return
+
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._send_nul(request, send, status_holder)
+            self._log(scope, status_holder, started)
+            return
 
         received = 0
 
@@ -100,6 +107,21 @@ class RequestContextMiddleware:
             413,
             "payload_too_large",
             f"Request bodies are limited to {self.max_body_bytes} bytes",
+        )
+        await response(request.scope, _empty_receive, send)
+
+    async def _send_nul(self, request: Request, send: Send, holder: dict[str, Any]) -> None:
+        # PostgreSQL's text cannot hold U+0000, and no value we take has a use for it: refused
+        # here for every path and query parameter at once (bodies: core.schemas.NoNul).
+        holder["status"] = 422
+        where = "path" if "\x00" in request.scope.get("path", "") else "query"
+        response = problem_response(
+            request,
+            422,
+            "validation_error",
+            f"{where}: {NUL_MESSAGE}",
+            title="Validation failed",
+            errors=[{"loc": [where], "msg": NUL_MESSAGE, "type": "value_error"}],
         )
         await response(request.scope, _empty_receive, send)
 

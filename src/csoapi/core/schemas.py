@@ -19,12 +19,38 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StringConstraints,
+    field_validator,
 )
 
 from csoapi.core.clock import to_utc
 
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 
-class Input(BaseModel):
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class NoNul(BaseModel):
+    """A request body: no text in any field may hold U+0000, which PostgreSQL's text cannot
+    store and no value we take has a use for (the same 422 on every database). Paths and
+    query strings are checked once for all in ``RequestContextMiddleware``."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
+
+
+class Input(NoNul):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=10_000)
 
 
