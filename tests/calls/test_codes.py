@@ -58,6 +58,20 @@ async def test_code_table_lifecycle(client, db, settings, table):
     assert [c["code"] for c in all_codes] == sorted(c["code"] for c in all_codes)
     assert_problem(await client.get(f"{url}/NOPE", headers=cso), 404, "code_not_found")
     assert_problem(await client.post(url, json=new | {"code": "bad code!"}, headers=admin), 422)
+    # Each common code is bounded by its own column (16 for call types, 8 for the others):
+    # PostgreSQL answered 500 for a 9-character one where SQLite stored it.
+    longest = 16 if table == "call-types" else 8
+    fresh = new | {"code": "LONGCOMMON"}
+    r = await client.post(url, json=fresh | {"common_code": "C" * (longest + 1)}, headers=admin)
+    assert_problem(r, 422, "validation_error")
+    r = await client.post(url, json=fresh | {"common_code": "C" * longest}, headers=admin)
+    assert r.status_code == 201, r.text
+    r = await client.patch(
+        f"{url}/LONGCOMMON",
+        json={"common_code": "C" * (longest + 1)},
+        headers=admin | {"If-Match": '"1"'},
+    )
+    assert_problem(r, 422, "validation_error")
 
 
 async def test_inactive_call_type_cannot_be_used(client, db, settings):

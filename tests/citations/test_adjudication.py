@@ -28,6 +28,15 @@ async def post(client, office, c, action, body=None, who="records"):
     return await client.post(f"{CITATIONS}/{c['id']}/{action}", json=body, headers=office[who])
 
 
+async def test_reasons_are_bounded_by_what_is_kept(client, office):
+    # A contest reason of 2,001 characters was a 500 on PostgreSQL (a 2,000-character column).
+    c = await issue(client, office)
+    r = await post(client, office, c, "contest", {"reason": "r" * 2001})
+    assert_problem(r, 422, "validation_error")
+    r = await post(client, office, c, "contest", {"reason": "r" * 2000})
+    assert r.status_code == 200 and r.json()["contest_reason"] == "r" * 2000
+
+
 async def test_contest_then_upheld_restarts_the_clock(client, office):
     c = await issue(client, office, issued_at=OLD)
     assert (c["status"], c["balance_cents"]) == ("overdue", 13800)

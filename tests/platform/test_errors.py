@@ -170,6 +170,34 @@ async def test_500_says_nothing_internal(crashing_app):
             assert "trace-me" not in body["detail"]
 
 
+async def test_a_value_the_database_cannot_store_is_a_422(database, postgres_only):
+    """A field whose bound outgrew its column would be a 500; the error mapper keeps such a
+    value (SQLSTATE 22001, 22003) a 422 on PostgreSQL."""
+    app = create_app(make_settings(database.url))
+    probe = APIRouter()
+
+    @probe.post("/too-long")
+    def too_long(session: SessionDep) -> None:
+        session.execute(sa.text("CREATE TEMP TABLE narrow (v varchar(2), n smallint)"))
+        session.execute(sa.text("INSERT INTO narrow (v) VALUES ('abc')"))
+
+    @probe.post("/too-large")
+    def too_large(session: SessionDep) -> None:
+        session.execute(sa.text("CREATE TEMP TABLE narrow (v varchar(2), n smallint)"))
+        session.execute(sa.text("INSERT INTO narrow (n) VALUES (:n)"), {"n": 70_000})
+
+    app.include_router(probe)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+        ) as c:
+            for path in ("/too-long", "/too-large"):
+                body = assert_problem(await c.post(path), 422, "value_not_storable")
+                assert "narrow" not in body["detail"]
+    finally:
+        app.state.engine.dispose()
+
+
 async def test_503_when_every_connection_stays_busy(database, tmp_path):
     """A pool that stays exhausted for its whole timeout is a busy server (503 with
     Retry-After), not a crash; the connection comes back and requests succeed again."""

@@ -209,7 +209,7 @@ class PortalLookup(BaseModel):
 
 
 class ContestBody(Input):
-    reason: Text
+    reason: Words(2000)  # as long as the citation's column
 
 
 class AdjudicateBody(Input):

@@ -7,7 +7,10 @@ from pydantic import Field, StrictBool
 
 from csoapi.core.schemas import Code, Input, Name, Output, Token
 
+# Each as long as its column: APCO incident types, and the shorter APCO disposition and
+# NIBRS offense codes.
 CommonCode = Token(r"^[A-Za-z0-9]+$", max_length=16)
+ShortCommonCode = Token(r"^[A-Za-z0-9]+$", max_length=8)
 Priority = Annotated[int, Field(ge=1, le=4, description="1 highest … 4 lowest")]
 CrimeAgainst = Literal["Person", "Property", "Society"]
 
@@ -43,14 +46,14 @@ class CallTypeRead(CodeRead):
 class DispositionCreate(Input):
     code: Code
     description: Name
-    common_code: CommonCode | None = Field(
+    common_code: ShortCommonCode | None = Field(
         default=None, description="APCO common disposition code (e.g. 01 Report Taken)"
     )
 
 
 class DispositionUpdate(Input):
     description: Name | None = None
-    common_code: CommonCode | None = None
+    common_code: ShortCommonCode | None = None
     active: StrictBool | None = None
 
 
@@ -61,13 +64,13 @@ class DispositionRead(CodeRead):
 class OffenseCreate(Input):
     code: Code
     description: Name
-    common_code: CommonCode = Field(description="NIBRS offense code (e.g. 290, 23F)")
+    common_code: ShortCommonCode = Field(description="NIBRS offense code (e.g. 290, 23F)")
     crime_against: CrimeAgainst
 
 
 class OffenseUpdate(Input):
     description: Name | None = None
-    common_code: CommonCode | None = None
+    common_code: ShortCommonCode | None = None
     crime_against: CrimeAgainst | None = None
     active: StrictBool | None = None
 

@@ -281,7 +281,21 @@ def transient(exc: DBAPIError) -> bool:
     return "locked" in message or "busy" in message
 
 
+# Data exceptions that, once a request has passed input validation, only one of its values
+# can cause: too long for its column (22001), out of a numeric type's range (22003). Input
+# models bound every field by its column; this keeps one that was missed a 422, not a 500.
+STORAGE_SQLSTATES = ("22001", "22003")
+
+
 async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    if getattr(exc.orig, "sqlstate", None) in STORAGE_SQLSTATES:
+        log.warning("value_not_storable", error=str(exc.orig).splitlines()[0][:200])
+        return problem_response(
+            request,
+            422,
+            "value_not_storable",
+            "A value in the request is too long or too large to be stored.",
+        )
     if transient(exc):
         log.error("database_unavailable", error=type(exc.orig).__name__)
         return problem_response(
