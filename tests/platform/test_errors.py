@@ -101,6 +101,17 @@ async def test_nul_is_refused_in_every_part_of_a_request(client, db, settings):
         body = assert_problem(r, 422, "validation_error")
         assert body["errors"][0]["loc"] == loc and "U+0000" in body["errors"][0]["msg"]
     assert db.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
+    # Found however deep it is, and depth alone is a 422 too (the scan does not recurse).
+    for depth, msg in ((900, "U+0000"), (900, None)):
+        inner = '"\\u0000"' if msg else ""
+        body = '{"source": "phone", "call_type": "PARKING", "location": '
+        body += "[" * depth + inner + "]" * depth + "}"
+        r = await client.post(
+            "/api/v1/calls", content=body, headers=cad | {"Content-Type": "application/json"}
+        )
+        problem = assert_problem(r, 422, "validation_error")
+        assert problem["errors"][0]["loc"] == ["body", "location"]
+        assert (msg or "") in problem["errors"][0]["msg"]
     # Escaped, it is just text: a backslash and "u0000".
     r = await client.post(
         "/api/v1/calls", json=call_body(location={"address": "12 MAIN \\u0000 ST"}), headers=cad

@@ -28,12 +28,20 @@ NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 
 
 def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
+    if isinstance(value, str):  # most fields
         return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
+    # Without recursion: a body may nest lists hundreds deep (a 422 for its shape, later).
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 
