@@ -73,14 +73,19 @@ def test_import_the_la_file(live_db, settings, la_file):
     assert (again.stored, again.already_present) == (0, rows_in)
 
 
-def test_rows_dated_before_1900_or_in_the_future_are_rejected(la_file):
-    mapping = citation_mapping("la")
-    rows = importer._Rows(mapping, placeholder_plates=True)
+@pytest.fixture
+def first_row(la_file):
+    """The LA mapping's row reader and the file's first row, which it maps."""
+    rows = importer._Rows(citation_mapping("la"), placeholder_plates=True)
     with open(la_file, newline="") as fh:
         row = next(csv.DictReader(fh))
-    column = mapping["columns"]["issue_date"]
-    assert rows.date_format == "%Y-%m-%d"
     assert rows.map(row)["issued_on"] == date(2020, 7, 1)
+    return rows, row
+
+
+def test_rows_dated_before_1900_or_in_the_future_are_rejected(first_row):
+    rows, row = first_row
+    assert rows.date_format == "%Y-%m-%d"
     for day, why in (
         (date(9999, 12, 31), "issued in the future"),
         (date.today() + timedelta(days=2), "issued in the future"),
@@ -88,14 +93,10 @@ def test_rows_dated_before_1900_or_in_the_future_are_rejected(la_file):
         (date(1, 1, 1), "issued before 1900"),
     ):
         with pytest.raises(ValueError, match=why):
-            rows.map(row | {column: day.isoformat()})
+            rows.map(row | {rows.cols["issue_date"]: day.isoformat()})
 
 
-def test_a_row_with_nul_is_rejected(la_file):
-    mapping = citation_mapping("la")
-    rows = importer._Rows(mapping, placeholder_plates=True)
-    with open(la_file, newline="") as fh:
-        row = next(csv.DictReader(fh))
-    location = mapping["columns"]["location"]
+def test_a_row_with_nul_is_rejected(first_row):
+    rows, row = first_row
     with pytest.raises(ValueError, match=r"a cell must not contain the NUL character \(U\+0000\)"):
-        rows.map(row | {location: "600 WIL\x00SHIRE PL"})
+        rows.map(row | {rows.cols["location"]: "600 WIL\x00SHIRE PL"})
