@@ -30,7 +30,7 @@ from csoapi.calls.schemas import CallSource, CallStatus, ExternalId, Location
 from csoapi.codes.models import CallType, Disposition
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
-from csoapi.core.clock import CLOCK_SKEW, EARLIEST_RECORD, to_utc
+from csoapi.core.clock import CLOCK_SKEW, implausible, to_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of, refuse_nul
@@ -103,11 +103,9 @@ class _RowMapper:
         except ValueError:
             raise ValueError(f"unreadable received time '{raw_time}'") from None
         received_at = naive if naive.tzinfo else naive.replace(tzinfo=self.tz)
-        utc = to_utc(received_at)  # as the API refuses them (refuse_implausible):
-        if utc > self.latest:
-            raise ValueError(f"received time in the future '{raw_time}'")
-        if utc < EARLIEST_RECORD:
-            raise ValueError(f"received time before {EARLIEST_RECORD.year} '{raw_time}'")
+        why = implausible(to_utc(received_at), self.latest)
+        if why is not None:
+            raise ValueError(f"received time {why} '{raw_time}'")
         call_type = self._get(row, "call_type") or ""
         if call_type not in self.call_types:
             raise ValueError(f"unknown call type '{call_type}'")

@@ -28,7 +28,7 @@ from csoapi.citations.schemas import Plate, PlateState
 from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
-from csoapi.core.clock import CLOCK_SKEW, EARLIEST_RECORD, to_utc
+from csoapi.core.clock import CLOCK_SKEW, implausible, to_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.imports import (
@@ -101,11 +101,9 @@ class _Rows:
         if not m or int(m.group(1) or 0) > 23 or int(m.group(2)) > 59:
             raise ValueError(f"unreadable issue time '{raw_time[:10]}'")
         issued_at = datetime.combine(day, time(int(m.group(1) or 0), int(m.group(2))), self.tz)
-        utc = to_utc(issued_at)  # as the API refuses them (refuse_implausible):
-        if utc > self.latest:
-            raise ValueError(f"issued in the future '{day.isoformat()} {raw_time}'")
-        if utc < EARLIEST_RECORD:
-            raise ValueError(f"issued before {EARLIEST_RECORD.year} '{day.isoformat()}'")
+        why = implausible(to_utc(issued_at), self.latest)
+        if why is not None:
+            raise ValueError(f"issued {why} '{day.isoformat()} {raw_time}'")
         location = self.get(row, "location")
         if not location:
             raise ValueError("no location")

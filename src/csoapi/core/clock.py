@@ -26,12 +26,23 @@ def to_utc(value: datetime) -> datetime:
         return _FIRST if value.year == 1 else _LAST
 
 
+def implausible(value: datetime, latest: datetime) -> str | None:
+    """Why ``value`` cannot be when something happened ("in the future": after ``latest``,
+    now plus the clock skew; "before 1900"), or ``None``. The importers' rows and the API's
+    requests (``refuse_implausible``) are held to this one rule."""
+    if value > latest:
+        return "in the future"
+    if value < EARLIEST_RECORD:
+        return f"before {EARLIEST_RECORD.year}"
+    return None
+
+
+_CODES = {"in the future": "time_in_future", f"before {EARLIEST_RECORD.year}": "time_too_early"}
+
+
 def refuse_implausible(value: datetime, field: str, now: datetime | None = None) -> datetime:
     """``value`` unchanged, or 422 naming ``field``: ``time_in_future`` or ``time_too_early``."""
-    if value > (now or utcnow()) + CLOCK_SKEW:
-        raise Unprocessable(f"'{field}' is in the future", code="time_in_future", field=field)
-    if value < EARLIEST_RECORD:
-        raise Unprocessable(
-            f"'{field}' is before {EARLIEST_RECORD.year}", code="time_too_early", field=field
-        )
+    why = implausible(value, (now or utcnow()) + CLOCK_SKEW)
+    if why is not None:
+        raise Unprocessable(f"'{field}' is {why}", code=_CODES[why], field=field)
     return value
