@@ -38,6 +38,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.imports import read_rows
 from csoapi.core.migrate import upgrade
+from csoapi.core.numbering import CALL_NUMBER
 from csoapi.core.scopes import ClientKind, Role
 from csoapi.users.schemas import UserCreate
 from csoapi.users.service import UserService
@@ -411,7 +412,7 @@ def _calls(
         calls.append(
             (
                 cid,
-                f"{settings.call_number_prefix}{year % 100:02d}-{counters[year]:06d}",
+                f"{settings.call_number_prefix}{CALL_NUMBER.period(year)}-{counters[year]:06d}",
                 "cad",
                 f"BENCH{i:08d}",
                 s["call_type"],
@@ -432,7 +433,7 @@ def _calls(
         activity.append((cid, "imported", received_at, "import", s["status"]))
     _copy(conn, "call", CALL_COLUMNS, calls)
     _copy(conn, "call_activity", ACTIVITY_COLUMNS, activity)
-    _set_counters(conn, "call", {str(y): c for y, c in counters.items()})
+    _set_counters(conn, "call", {CALL_NUMBER.period(y): c for y, c in counters.items()})
 
 
 def write_plates(path: Path, plates: list[tuple[str, str]], k: int, seed: int = 11) -> None:

@@ -72,3 +72,42 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database):
         current = {r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
     engine.dispose()
     assert current == set(head_revisions(url))
+
+
+def _counters(url: str) -> dict[tuple[str, str], int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT name, period, value FROM number_counter"))
+            return {(n, p): int(v) for n, p, v in rows}
+    finally:
+        engine.dispose()
+
+
+def test_two_digit_counters_merge_at_their_larger_value(empty_database):
+    """0008: the call and report counters of 1926 and 2026 both made numbers '26-…'; they
+    become one counter '26' at the larger value; citation counters (four digits) stay."""
+    url = empty_database
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO number_counter (name, period, value) VALUES (:n, :p, :v)"),
+            [
+                {"n": "call", "p": "1926", "v": 3},
+                {"n": "call", "p": "2026", "v": 10},
+                {"n": "call", "p": "2025", "v": 8},
+                {"n": "report", "p": "1999", "v": 4},
+                {"n": "citation", "p": "2026", "v": 7},
+            ],
+        )
+    engine.dispose()
+    upgrade(url)
+    assert _counters(url) == {
+        ("call", "26"): 10,
+        ("call", "25"): 8,
+        ("report", "99"): 4,
+        ("citation", "2026"): 7,
+    }
+    downgrade(url, "0007")
+    assert _counters(url)[("call", "2026")] == 10

@@ -36,7 +36,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of, refuse_nul
 from csoapi.core.imports import load_mapping as load_calls_mapping
 from csoapi.core.models import utcnow
-from csoapi.core.numbering import reserve
+from csoapi.core.numbering import CALL_NUMBER, yearly_numbers
 
 BATCH = 2000
 WRITERS = 2
@@ -274,9 +274,10 @@ def _prepare(
     if by_year:
         with factory() as session:
             for year, (calls, _) in by_year.items():
-                numbers = reserve(session, "call", str(year), len(calls))
-                for n, call in zip(numbers, calls, strict=True):
-                    call["number"] = f"{settings.call_number_prefix}{year % 100:02d}-{n:06d}"
+                prefix = settings.call_number_prefix
+                numbers = yearly_numbers(session, CALL_NUMBER, prefix, year, len(calls))
+                for number, call in zip(numbers, calls, strict=True):
+                    call["number"] = number
             session.commit()
     return list(by_year.values())
 

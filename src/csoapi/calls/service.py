@@ -31,7 +31,7 @@ from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from csoapi.core.models import new_row, utcnow
-from csoapi.core.numbering import next_number
+from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
 from csoapi.reports.models import Report
 from csoapi.users.repository import UserRepository
@@ -438,8 +438,7 @@ class CallService:
     def _number(self, received_at: datetime) -> str:
         settings = self.ctx.settings
         year = received_at.astimezone(settings.tz).year
-        n = next_number(self.session, "call", str(year))
-        return f"{settings.call_number_prefix}{year % 100:02d}-{n:06d}"
+        return yearly_number(self.session, CALL_NUMBER, settings.call_number_prefix, year)
 
     def _log(
         self, call: Call, kind: str, *, at: datetime | None = None, **fields: Any

@@ -40,7 +40,7 @@ from csoapi.core.imports import (
     refuse_nul,
 )
 from csoapi.core.models import utcnow
-from csoapi.core.numbering import reserve
+from csoapi.core.numbering import CITATION_NUMBER, yearly_numbers
 from csoapi.violations.models import Violation
 from csoapi.violations.schemas import ViolationCode
 from csoapi.violations.service import in_force
@@ -248,15 +248,16 @@ def _store(
         for r in rows:
             by_year.setdefault(r["issued_on"].year, []).append(r)
         for year, group in by_year.items():
-            numbers = reserve(session, "citation", str(year), len(group))
-            for n, r in zip(numbers, group, strict=True):
+            prefix = settings.citation_number_prefix
+            numbers = yearly_numbers(session, CITATION_NUMBER, prefix, year, len(group))
+            for number, r in zip(numbers, group, strict=True):
                 version: Violation = r.pop("violation")
                 fine = r.pop("fine_cents")
                 values.append(
                     r
                     | {
                         "id": uuid.uuid4(),
-                        "number": f"{settings.citation_number_prefix}{year}-{n:07d}",
+                        "number": number,
                         "kind": "citation",
                         "vin": None,
                         "beat": None,

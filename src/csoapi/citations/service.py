@@ -30,7 +30,7 @@ from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import new_row, utcnow
-from csoapi.core.numbering import next_number
+from csoapi.core.numbering import CITATION_NUMBER, yearly_number
 from csoapi.core.pagination import SortKey, encode_cursor, keyset_page
 from csoapi.violations.service import in_force
 
@@ -405,8 +405,8 @@ class CitationService:
 
     # -- helpers --------------------------------------------------------------------------
     def _number(self, year: int) -> str:
-        n = next_number(self.session, "citation", str(year))
-        return f"{self.ctx.settings.citation_number_prefix}{year}-{n:07d}"
+        prefix = self.ctx.settings.citation_number_prefix
+        return yearly_number(self.session, CITATION_NUMBER, prefix, year)
 
     def event(self, type_: str, c: Citation, **extra: Any) -> None:
         payload = {

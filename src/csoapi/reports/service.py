@@ -19,7 +19,7 @@ from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from csoapi.core.models import utcnow
-from csoapi.core.numbering import next_number
+from csoapi.core.numbering import REPORT_NUMBER, yearly_number
 from csoapi.core.pagination import SortKey, keyset_page
 from csoapi.core.scopes import Role
 from csoapi.reports.models import (
@@ -285,8 +285,8 @@ class ReportService:
         _check(r.status, "processed")
         now = utcnow()
         year = now.astimezone(self.ctx.settings.tz).year
-        n = next_number(self.session, "report", str(year))
-        r.number = f"{self.ctx.settings.report_number_prefix}{year % 100:02d}-{n:06d}"
+        prefix = self.ctx.settings.report_number_prefix
+        r.number = yearly_number(self.session, REPORT_NUMBER, prefix, year)
         r.status, r.processed_at, r.processed_by = "processed", now, self.ctx.actor.id
         return self._moved(r, "report.processed", PUBLIC_EVENTS)
 
