@@ -150,7 +150,11 @@ def create_app(
         limit=settings.in_flight_limit,
         wait_seconds=settings.admission_wait_seconds,
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     app.include_router(health_router)
     app.include_router(api_router)
     return app

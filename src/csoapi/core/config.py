@@ -69,6 +69,9 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A request's whole body must arrive within this time of its start; it is read before
+    # the request takes an admission slot, so a slow sender holds only its own connection.
+    body_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     webhook_allow_private: bool = False
     lookup_rate_per_minute: int = Field(default=120, ge=1)

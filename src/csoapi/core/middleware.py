@@ -1,6 +1,6 @@
-"""Pure ASGI middleware: request id in and out, the 1 MiB body limit, no NUL in the path or
-query, one access-log line, the last-resort 500 (a problem body that says nothing internal),
-and admission control."""
+"""Pure ASGI middleware: request id in and out, the body read whole (1 MiB, within a time
+limit) before admission, no NUL in the path or query, one access-log line, the last-resort
+500 (a problem body that says nothing internal), and admission control."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import uuid
 import weakref
 from typing import Any
 
+import anyio
 import structlog
-from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,17 +23,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 log = structlog.get_logger("csoapi.access")
 
 
-class _BodyTooLarge(HTTPException):
-    """An HTTPException so FastAPI's body reader passes it through to the error mapper."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Request bodies are limited to {limit} bytes")
-
-
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout_seconds: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,15 +58,24 @@ class RequestContextMiddleware:
             self._log(scope, status_holder, started)
             return
 
-        received = 0
+        body = await _read_body(receive, self.max_body_bytes, self.body_timeout_seconds)
+        if body is None:  # the client went away mid-body: nobody to answer
+            status_holder["status"] = 499
+            self._log(scope, status_holder, started)
+            return
+        if isinstance(body, int):
+            await self._send_body_refusal(request, send, status_holder, body)
+            self._log(scope, status_holder, started)
+            return
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
+        pending: Message | None = body
+
+        async def replay_receive() -> Message:
+            # The body once, as it arrived; then the client's own stream (disconnects).
+            nonlocal pending
+            if pending is None:
+                return await receive()
+            message, pending = pending, None
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -86,10 +89,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except _BodyTooLarge:
-            if not status_holder["started"]:
-                await self._send_413(request, send, status_holder)
+            await self.app(scope, replay_receive, send_with_id)
         except Exception:
             log.exception("unhandled_error", path=_route_path(scope))
             if not status_holder["started"]:
@@ -99,6 +99,22 @@ class RequestContextMiddleware:
         finally:
             self._log(scope, status_holder, started)
             structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _send_body_refusal(
+        self, request: Request, send: Send, holder: dict[str, Any], status: int
+    ) -> None:
+        if status == 413:
+            await self._send_413(request, send, holder)
+            return
+        holder["status"] = 408
+        response = problem_response(
+            request,
+            408,
+            "request_timeout",
+            f"The request body did not arrive within {self.body_timeout_seconds:g} s",
+            headers={"Connection": "close"},
+        )
+        await response(request.scope, _empty_receive, send)
 
     async def _send_413(self, request: Request, send: Send, holder: dict[str, Any]) -> None:
         holder["status"] = 413
@@ -139,6 +155,29 @@ def _route_path(scope: Scope) -> str:
     # The route template, not the raw path: paths can carry plates or names.
     route = scope.get("route")
     return getattr(route, "path", None) or "<unmatched>"
+
+
+async def _read_body(receive: Receive, limit: int, timeout: float) -> Message | int | None:
+    """The whole request body as one ``http.request`` message, read before the request is
+    admitted (``AdmissionMiddleware`` sits inside this one): a client sending its body slowly
+    holds a connection and at most ``limit`` bytes, never one of the process's few slots. 413
+    past ``limit``; 408 when the body is not complete within ``timeout`` seconds of the
+    request's start; ``None`` when the client went away before finishing it."""
+    chunks: list[bytes] = []
+    size = 0
+    with anyio.move_on_after(timeout):
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return 413
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+    return 408
 
 
 async def _empty_receive() -> Message:
