@@ -66,9 +66,7 @@ async def test_slow_bodies_hold_no_admission_slot(database):
     try:
         # Four clients declare 100,000 bytes on the token endpoint and send a byte at a time.
         trickles = [
-            asyncio.create_task(
-                _asgi(app, "POST", "/api/v1/auth/token", [b"g"] * 50, 0.2, 100_000)
-            )
+            asyncio.create_task(_asgi(app, "POST", "/api/v1/auth/token", [b"g"] * 50, 0.2, 100_000))
             for _ in range(4)
         ]
         await asyncio.sleep(0.1)

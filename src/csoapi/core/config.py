@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # A round trip before every checkout; off, a connection lost while pooled (a database
     # restart) fails one request with 503, and the pool then replaces all its connections.
     database_pool_pre_ping: bool = False
+    # PostgreSQL: how long opening a connection may take, and any one statement (server-side
+    # statement_timeout, lock waits included; 0 for none). A database that hangs then costs a
+    # request seconds and a 503, not minutes with its admission slot held.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0, le=3600)
     # Requests inside the app at once per process (the rest queue on the event loop). Kept
     # small: past a few, requests only take turns on one core and the interpreter lock, and
     # one holding a hot lock (a gap-free counter row) waits behind the others (measured: 8

@@ -82,7 +82,34 @@ def make_engine(url: str, settings: Settings | None = None, **overrides: Any) ->
         )
         _sqlite_setup(engine)
         return engine
-    return sa.create_engine(url, **_pool_args(settings, overrides))
+    return sa.create_engine(
+        url,
+        connect_args=_psycopg_timeouts(sa.make_url(url), settings),
+        **_pool_args(settings, overrides),
+    )
+
+
+def _timeouts(settings: Settings | None) -> tuple[float, int]:
+    """(connect timeout in seconds, statement timeout in milliseconds; 0 is none)."""
+    if settings is None:
+        return 0.0, 0
+    statement_ms = round(settings.database_statement_timeout_seconds * 1000)
+    return settings.database_connect_timeout_seconds, statement_ms
+
+
+def _psycopg_timeouts(url: sa.URL, settings: Settings | None) -> dict[str, Any]:
+    """libpq's ``connect_timeout`` (unless the URL sets its own) and the server-side
+    ``statement_timeout``, sent in the start-up packet with any ``options`` the URL has:
+    without them a database that accepts connections but never answers holds a request,
+    and its admission slot, for as long as the kernel keeps the socket."""
+    connect_s, statement_ms = _timeouts(settings)
+    args: dict[str, Any] = {}
+    if connect_s and "connect_timeout" not in url.query:
+        args["connect_timeout"] = max(1, round(connect_s))  # libpq takes whole seconds
+    if statement_ms:
+        given = str(url.query.get("options", "") or "")
+        args["options"] = f"{given} -c statement_timeout={statement_ms}".strip()
+    return args
 
 
 # libpq parameters only the client acts on. asyncpg would send them to the server as
@@ -122,16 +149,27 @@ def make_async_engine(
     url = normalize_url(url)
     if not url.startswith("postgresql"):
         return None
-    parsed = sa.make_url(url)
-    query = {k: v for k, v in parsed.query.items() if k not in _LIBPQ_CLIENT_ONLY}
-    timeout = float(str(query.pop("connect_timeout", "") or 0))  # libpq: 0 is no limit
-    connect_kw = {"timeout": timeout} if timeout > 0 else {}
-    dsn = parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    dsn, connect_kw = asyncpg_connect_args(url, settings)
     return create_async_engine(
         "postgresql+asyncpg://",
         async_creator=functools.partial(_connect, dsn, **connect_kw),
         **_pool_args(settings, overrides),
     )
+
+
+def asyncpg_connect_args(url: str, settings: Settings | None) -> tuple[str, dict[str, Any]]:
+    """The DSN and keywords ``asyncpg.connect`` gets for ``url``: the libpq parameters it has
+    no use for left out, ``connect_timeout`` (the URL's, else the setting's) as its
+    ``timeout``, and ``statement_timeout`` among its start-up settings."""
+    parsed = sa.make_url(normalize_url(url))
+    query = {k: v for k, v in parsed.query.items() if k not in _LIBPQ_CLIENT_ONLY}
+    connect_s, statement_ms = _timeouts(settings)
+    timeout = float(str(query.pop("connect_timeout", "") or connect_s))  # libpq: 0 is no limit
+    connect_kw: dict[str, Any] = {"timeout": timeout} if timeout > 0 else {}
+    if statement_ms:
+        connect_kw["server_settings"] = {"statement_timeout": str(statement_ms)}
+    dsn = parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    return dsn, connect_kw
 
 
 async def _connect(dsn: str, **kw: Any) -> asyncpg.Connection:

@@ -261,8 +261,9 @@ async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONRespo
 
 # SQLSTATEs worth a retry: connection exceptions (08), serialization failure and deadlock
 # (40), insufficient resources such as too many connections (53), lock not available
-# (55P03), and the server shutting down or starting up (57P01-57P03).
-TRANSIENT_SQLSTATES = ("08", "40", "53", "55P03", "57P")
+# (55P03), a statement cancelled by statement_timeout (57014), and the server shutting down
+# or starting up (57P01-57P03).
+TRANSIENT_SQLSTATES = ("08", "40", "53", "55P03", "57014", "57P")
 
 
 def transient(exc: DBAPIError) -> bool:
