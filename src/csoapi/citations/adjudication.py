@@ -85,7 +85,7 @@ class AdjudicationService(CitationService):
             elif data.reset_clock:
                 c.clock_from = today
             c.state = "open"
-            c.due_date = money.due_on(terms_of(c, []), DEFAULT_DUE_DAYS)
+            c.due_date = money.due_on(terms_of(c, [], self.tz), DEFAULT_DUE_DAYS)
             if self.breakdown(c).balance_cents == 0:
                 c.state = "paid"
         c.touch()

@@ -6,11 +6,23 @@ before that day (by the contest's length; an open contest holds it off), and, wh
 upheld decision resets the clock, counted from the decision day instead. A tier applies only
 if the citation was not paid up the day before its accrual day. Reductions lower what is
 owed; the API never lets them go below what is already paid.
+
+A payment (or a reversal) counts from the day it was *posted*: the day we took it. The date
+a payer says it paid is its statement, kept with the payment for reconciliation, and it moves
+no money: were it to count, a payment "made" before a tier came due would take back a penalty
+that had accrued before it was posted, and leave more paid than is owed. Counted from its
+posting, nothing posted later changes what was owed on any earlier day: a penalty accrued
+when a payment is posted stays, and a payment that fits the balance on its posting day fits
+on every day after (``overpayment_cents``), since penalties only accrue. A reversal is the
+same: from its day on, the money is unpaid again and later tiers apply; a tier that came due
+while the citation was paid up stays waived. Adjudication is a decision about the terms
+(``reduced_to_cents``, ``clock_from``, ``dismissed``), not a posting: it is meant to change
+what is owed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 
@@ -22,7 +34,7 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    on: date
+    posted_on: date  # the day it was posted, which is when it counts (never the payer's date)
     amount_cents: int  # negative for a reversal
 
 
@@ -79,7 +91,7 @@ def accrual_day(terms: Terms, after_days: int) -> date | None:
 
 
 def _paid_by(terms: Terms, day: date) -> int:
-    return sum(p.amount_cents for p in terms.payments if p.on <= day)
+    return sum(p.amount_cents for p in terms.payments if p.posted_on <= day)
 
 
 def due_on(terms: Terms, default_days: int = 21) -> date | None:
@@ -90,11 +102,11 @@ def amount_due(terms: Terms, as_of: date) -> Breakdown:
     if terms.warning:
         return Breakdown(0, 0, 0, 0, 0, ())
     lines: list[Line] = [Line("fine", terms.fine_cents, terms.issued_on)]
-    paid = sum(p.amount_cents for p in terms.payments if p.on <= as_of)
+    paid = _paid_by(terms, as_of)
     lines += [
-        Line("payment" if p.amount_cents >= 0 else "reversal", -p.amount_cents, p.on)
-        for p in sorted(terms.payments, key=lambda p: p.on)
-        if p.on <= as_of
+        Line("payment" if p.amount_cents >= 0 else "reversal", -p.amount_cents, p.posted_on)
+        for p in sorted(terms.payments, key=lambda p: p.posted_on)
+        if p.posted_on <= as_of
     ]
     if terms.dismissed:
         reduction = terms.fine_cents - paid
@@ -124,3 +136,17 @@ def amount_due(terms: Terms, as_of: date) -> Breakdown:
         balance_cents=max(balance, 0),
         lines=tuple(lines),
     )
+
+
+def overpayment_cents(terms: Terms, amount_cents: int, posted_on: date) -> int:
+    """By how much a payment of ``amount_cents`` posted on ``posted_on`` would take what is
+    paid past what is owed (0: it fits). Judged with the payment in the history, as of its
+    posting day: what is owed only grows after that day, so a payment that fits then fits on
+    every later day. Nothing is owed on a warning or a dismissed citation."""
+    if terms.warning or terms.dismissed:
+        return amount_cents
+    after = amount_due(
+        replace(terms, payments=(*terms.payments, Payment(posted_on, amount_cents))), posted_on
+    )
+    owed = after.fine_cents + after.penalties_cents - after.reductions_cents
+    return max(after.paid_cents - owed, 0)

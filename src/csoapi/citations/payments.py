@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from csoapi.citations import money
 from csoapi.citations.models import Citation, Payment
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
-from csoapi.citations.service import PAYABLE_STATES, CitationService
+from csoapi.citations.service import PAYABLE_STATES, CitationService, terms_of
 from csoapi.core import audit, events, ratelimit, writes
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -57,7 +58,7 @@ def _with_payments(found: sa.Select[Any]) -> sa.Select[Any]:
         sa.select(
             c,
             p.c.kind.label("pay_kind"),
-            p.c.paid_on.label("pay_on"),
+            p.c.posted_at.label("pay_posted_at"),
             p.c.amount_cents.label("pay_cents"),
         )
         .select_from(c.outerjoin(p, p.c.citation_id == c.c.id))
@@ -78,7 +79,7 @@ class _Paid(NamedTuple):
     """A payment as a balance reads it (a ``PaymentLine``), from a lookup row."""
 
     kind: str
-    paid_on: date
+    posted_at: datetime
     amount_cents: int
 
 
@@ -89,7 +90,7 @@ def _grouped(rows: Sequence[sa.Row[Any]]) -> list[tuple[sa.Row[Any], list[_Paid]
         if not out or out[-1][0].id != row.id:
             out.append((row, []))
         if row.pay_kind is not None:
-            out[-1][1].append(_Paid(row.pay_kind, row.pay_on, row.pay_cents))
+            out[-1][1].append(_Paid(row.pay_kind, row.pay_posted_at, row.pay_cents))
     return out
 
 
@@ -153,10 +154,13 @@ class PaymentService(CitationService):
             raise Conflict(
                 f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
             )
+        # Taken under the row lock: the posting, which is what the payment counts from.
         now = utcnow()
-        paid_at = refuse_implausible(data.paid_at or now, "paid_at", now)
-        balance = self.breakdown(c).balance_cents
-        if data.amount_cents > balance:
+        paid_at = self._paid_at(c, data.paid_at, now)
+        posted_on = now.astimezone(self.tz).date()
+        terms = terms_of(c, self.payments([c.id])[c.id], self.tz)
+        balance = money.amount_due(terms, posted_on).balance_cents
+        if money.overpayment_cents(terms, data.amount_cents, posted_on):
             raise Unprocessable(
                 f"The payment ({data.amount_cents} cents) exceeds the balance ({balance} cents)",
                 code="overpayment",
@@ -171,6 +175,7 @@ class PaymentService(CitationService):
             reference=data.reference,
             paid_at=paid_at,
             paid_on=paid_at.astimezone(self.tz).date(),
+            posted_at=now,
             posted_by=f"{actor.kind}:{actor.name}"[:80],
             user_id=actor.id if actor.is_user else None,
             client_id=None if actor.is_user else actor.id,
@@ -194,6 +199,23 @@ class PaymentService(CitationService):
             self.event("citation.paid", c)
         return c, payment
 
+    @staticmethod
+    def _paid_at(c: Citation, stated: datetime | None, now: datetime) -> datetime:
+        """When the payer says it paid (now, when it says nothing). It moves no money (a
+        payment counts from its posting), but it must be a time the payment could have been
+        made: not in the future, not before the citation was issued."""
+        if stated is None:
+            return now
+        refuse_implausible(stated, "paid_at", now)
+        if stated < c.issued_at:
+            raise Unprocessable(
+                "'paid_at' is before the citation was issued",
+                code="paid_before_issue",
+                field="paid_at",
+                issued_at=c.issued_at.isoformat(),
+            )
+        return stated
+
     def reverse(self, payment_id: uuid.UUID, data: ReverseBody) -> Payment:
         actor = self.ctx.actor
         if not (actor.is_user and actor.role == Role.records):
@@ -216,6 +238,7 @@ class PaymentService(CitationService):
             reference=original.reference,
             paid_at=now,
             paid_on=now.astimezone(self.tz).date(),
+            posted_at=now,
             posted_by=f"{actor.kind}:{actor.name}"[:80],
             user_id=actor.id,
             reverses_id=original.id,

@@ -36,6 +36,21 @@ CSV_FIELDS = [
     "reverses_id",
     "reason",
 ]
+# What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: the
+# OWASP "CSV Injection" list. A portal's reference of "=HYPERLINK(...)" would otherwise run on
+# a finance clerk's machine when the reconciliation file is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """``value`` as a CSV cell that a spreadsheet shows and never evaluates: text starting
+    like a formula gets OWASP's leading single quote. Only text is touched, so a number
+    (an amount, a negative one included) stays a number. The export refuses nothing: a
+    reference is the portal's own and must come back as sent (the JSON listing does), and a
+    reversal's reason is free text where "-" starts a sentence."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 Svc = Annotated[PaymentService, provide(PaymentService)]
@@ -66,7 +81,7 @@ def list_payments(
         writer.writeheader()
         for p in svc.all_in(window):
             row = PaymentRead.model_validate(p).model_dump(mode="json")
-            writer.writerow({k: row[k] for k in CSV_FIELDS})
+            writer.writerow({k: spreadsheet_cell(row[k]) for k in CSV_FIELDS})
         return Response(
             out.getvalue(),
             media_type="text/csv",

@@ -168,7 +168,10 @@ class PaymentCreate(Input):
         default=None, description="The portal's or cashier's reference"
     )
     paid_at: Timestamp | None = Field(
-        default=None, description="Defaults to now; not in the future"
+        default=None,
+        description="When the payer says it paid (defaults to now; not in the future, not "
+        "before the citation was issued: 422 `paid_before_issue`). Kept for reconciliation: "
+        "the payment counts from its posting, so it takes back no penalty accrued by then",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -61,12 +61,13 @@ SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) ba
 
 
 class PaymentLine(Protocol):
-    """What a balance reads of a payment: a row of ``_PAYMENTS_OF`` (or a ``Payment``)."""
+    """What a balance reads of a payment: a row of ``_PAYMENTS_OF`` (or a ``Payment``). Its
+    ``posted_at``, not the payer's ``paid_at``, is when it counts (see ``money``)."""
 
     @property
     def kind(self) -> str: ...
     @property
-    def paid_on(self) -> date: ...
+    def posted_at(self) -> datetime: ...
     @property
     def amount_cents(self) -> int: ...
 
@@ -76,13 +77,18 @@ def tiers_of(penalties: list[dict[str, Any]]) -> tuple[money.Tier, ...]:
     return tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in penalties)
 
 
-def terms_of(c: Citation, payments: list[PaymentLine]) -> money.Terms:
+def terms_of(c: Citation, payments: list[PaymentLine], tz: tzinfo) -> money.Terms:
+    """The money terms of ``c``; a payment counts from its posting day in ``tz`` (the
+    agency's)."""
     return money.Terms(
         fine_cents=c.fine_cents,
         tiers=tiers_of(c.penalty_tiers),
         issued_on=c.issued_on,
         payments=tuple(
-            money.Payment(p.paid_on, p.amount_cents if p.kind == "payment" else -p.amount_cents)
+            money.Payment(
+                p.posted_at.astimezone(tz).date(),
+                p.amount_cents if p.kind == "payment" else -p.amount_cents,
+            )
             for p in payments
         ),
         pauses=tuple(
@@ -128,7 +134,7 @@ _INSERT_CITATION = sa.insert(Citation.__table__)  # type: ignore[attr-defined]
 # than payments are written, and rows skip the ORM's identity-map work.
 _PAYMENTS_OF = (
     sa.select(
-        _PAYMENTS.c.citation_id, _PAYMENTS.c.kind, _PAYMENTS.c.paid_on, _PAYMENTS.c.amount_cents
+        _PAYMENTS.c.citation_id, _PAYMENTS.c.kind, _PAYMENTS.c.posted_at, _PAYMENTS.c.amount_cents
     )
     .where(_PAYMENTS.c.citation_id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(_PAYMENTS.c.posted_at)
@@ -170,7 +176,7 @@ class CitationService:
     def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
         if payments is None:
             payments = self.payments([c.id])[c.id]
-        return money.amount_due(terms_of(c, payments), self.today())
+        return money.amount_due(terms_of(c, payments, self.tz), self.today())
 
     def officer_view(self, c: Citation) -> CitationRead:
         return self.officer_view_from(c, self.payments([c.id])[c.id])
@@ -360,7 +366,7 @@ class CitationService:
             state="open",
         )
         if not warning:
-            citation.due_date = money.due_on(terms_of(citation, []), DEFAULT_DUE_DAYS)
+            citation.due_date = money.due_on(terms_of(citation, [], self.tz), DEFAULT_DUE_DAYS)
         # The number is reserved as late as it can be: its counter row stays locked until this
         # transaction commits, and every other issuer waits for it, so nothing that can be
         # done before it is done after it, and the rows that need the number (the citation,
