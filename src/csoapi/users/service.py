@@ -125,9 +125,10 @@ class UserService:
         self.auth.revoke_all_for(user_id=user.id, reason=reason, now=utcnow())
 
     def _keep_an_admin(self, user: User, *, new_role: str | None) -> None:
-        """Never leave the agency without an active administrator."""
+        """Never leave the agency without an active administrator, also when two of them
+        remove each other at once (the roster lock makes such checks take turns)."""
         if user.role != Role.admin or not user.active or new_role == Role.admin:
             return
-        others = self.repo.page(role=Role.admin.value, active=True, limit=2, cursor=None)[0]
-        if not any(u.id != user.id for u in others):
+        self.repo.lock_admin_roster()
+        if not self.repo.other_active_admin_exists(user.id, Role.admin.value):
             raise Conflict("This is the last active administrator", code="last_admin")
