@@ -31,6 +31,10 @@ def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> Unau
     return Unauthorized(detail, code="invalid_grant", persist=persist, error="invalid_grant")
 
 
+def _scope_text(scopes: frozenset[str]) -> str:
+    return " ".join(sorted(scopes))
+
+
 class AuthService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
@@ -61,10 +65,12 @@ class AuthService:
             self._register_failure(user)
             self._audit_login(user, "failed" if password_ok is False else "inactive")
             raise _invalid_grant()
-        granted = self._granted(user.role, scope)
+        granted = self._granted(scopes_for(user.role), scope)
         user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
         auth_session = AuthSession(
-            user_id=user.id, expires_at=now + timedelta(days=self.settings.refresh_token_days)
+            user_id=user.id,
+            expires_at=now + timedelta(days=self.settings.refresh_token_days),
+            scope=_scope_text(granted),
         )
         self.repo.add(auth_session)
         refresh = self._new_refresh(auth_session)
@@ -94,11 +100,12 @@ class AuthService:
                 error="invalid_client",
                 persist=True,
             )
-        granted = self._granted(client.kind, scope)
+        granted = self._granted(scopes_for(client.kind), scope)
         now = utcnow()
         auth_session = AuthSession(
             client_id=client.id,
             expires_at=now + timedelta(minutes=self.settings.access_token_minutes),
+            scope=_scope_text(granted),
         )
         self.repo.add(auth_session)
         return self._token_response(
@@ -130,7 +137,7 @@ class AuthService:
         user = self.users.get(auth_session.user_id) if auth_session.user_id else None
         if user is None or not user.active:
             raise _invalid_grant("Account inactive", persist=False)
-        granted = self._granted(user.role, scope)
+        granted = self._granted(self._refreshable(auth_session, user.role), scope, "this sign-in")
         stored.used_at = now
         self.session.flush()
         refresh = self._new_refresh(auth_session)
@@ -178,19 +185,39 @@ class AuthService:
         )
 
     # -- helpers --------------------------------------------------------------------------
-    def _granted(self, role: str, scope: str | None) -> frozenset[str]:
-        allowed = scopes_for(role)
+    @staticmethod
+    def _granted(
+        allowed: frozenset[str], scope: str | None, holder: str = "this account"
+    ) -> frozenset[str]:
+        """The requested scopes (all of ``allowed`` when none are named); any other is a 400."""
         if not scope or not scope.strip():
             return allowed
         requested = frozenset(scope.split())
         extra = requested - allowed
         if extra:
             raise BadRequest(
-                f"Scope(s) not available to this account: {' '.join(sorted(extra))}",
+                f"Scope(s) not available to {holder}: {' '.join(sorted(extra))}",
                 code="invalid_scope",
                 error="invalid_scope",
             )
         return requested
+
+    @staticmethod
+    def _refreshable(auth_session: AuthSession, role: str) -> frozenset[str]:
+        """What a refresh may grant (RFC 6749 §6): the sign-in's original grant, never more,
+        and of that only what the account's role allows now (a role, or a role's scopes,
+        changed since). Nothing left: the sign-in cannot be refreshed; signing in again
+        grants the role's scopes afresh."""
+        current = scopes_for(role)
+        if auth_session.scope is None:  # a sign-in made before grants were kept
+            return current
+        effective = frozenset(auth_session.scope.split()) & current
+        if not effective:
+            raise _invalid_grant(
+                "Nothing this sign-in was granted is available to the account now; sign in again",
+                persist=False,
+            )
+        return effective
 
     def _register_failure(self, user: User) -> None:
         now = utcnow()
@@ -240,6 +267,6 @@ class AuthService:
         return TokenResponse(
             access_token=issued.token,
             expires_in=issued.expires_in,
-            scope=" ".join(sorted(scopes)),
+            scope=_scope_text(scopes),
             refresh_token=refresh,
         )
