@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from csoapi.auth.models import RefreshToken
 from csoapi.core.audit import AuditEvent
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import ROLE_SCOPES, ClientKind, Role
@@ -207,7 +208,15 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client, db, settings
     assert (
         await client.get("/api/v1/auth/me", headers=bearer(second["access_token"]))
     ).status_code == 200
-    # The first refresh token again: reuse. 401, and the whole sign-in ends.
+    # The first refresh token again, later than a retry's grace: reuse. 401, and the whole
+    # sign-in ends.
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds + 1)
+    db.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.used_at.is_not(None))
+        .values(used_at=utcnow() - grace)
+    )
+    db.commit()
     reuse = await client.post(
         TOKEN, data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )

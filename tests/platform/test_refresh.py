@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 
+from csoapi.core.audit import AuditEvent
 from csoapi.core.scopes import Role
 from csoapi.users.models import User
 from tests.factories import assert_problem, bearer, create_user
@@ -78,3 +81,46 @@ async def test_a_role_changed_since_leaves_the_intersection(client, db, settings
     db.execute(sa.update(User).where(User.id == user.id).values(role=Role.admin.value))
     db.commit()
     assert_problem(await refresh(client, body["refresh_token"]), 401, "invalid_grant")
+
+
+async def test_a_retried_refresh_within_the_grace_gets_the_same_rotation(client, db, settings):
+    create_user(db, settings, Role.cso, username="cso.retry")
+    first = (await login(client, "cso.retry", scope="calls:read")).json()
+    second = (await refresh(client, first["refresh_token"])).json()
+    # The reply was lost and the client sends the same token again, a moment later.
+    retry = await refresh(client, first["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    again = retry.json()
+    assert again["refresh_token"] == second["refresh_token"]
+    assert again["access_token"] != second["access_token"] and again["scope"] == "calls:read"
+    for body in (first, second, again):
+        assert await scopes_of(client, body) == ["calls:read"]
+    # The successor is used: the family has moved on, and the old token is now a reuse.
+    third = (await refresh(client, second["refresh_token"])).json()
+    assert_problem(await refresh(client, first["refresh_token"]), 401, "invalid_grant")
+    for body in (first, second, third):
+        assert_problem(await client.get(ME, headers=bearer(body["access_token"])), 401)
+    assert_problem(await refresh(client, third["refresh_token"]), 401, "invalid_grant")
+
+
+async def test_parallel_refreshes_of_one_token_keep_the_sign_in(
+    live_client, live_db, settings, postgres_only
+):
+    with live_db() as s:
+        create_user(s, settings, Role.sergeant, username="sgt.tabs")
+    body = (await login(live_client, "sgt.tabs")).json()
+    results = await asyncio.gather(*[refresh(live_client, body["refresh_token"]) for _ in range(6)])
+    assert [r.status_code for r in results] == [200] * 6, [r.text for r in results]
+    successors = {r.json()["refresh_token"] for r in results}
+    assert len(successors) == 1
+    for r in results:
+        assert (
+            await live_client.get(ME, headers=bearer(r.json()["access_token"]))
+        ).status_code == 200
+    nxt = await refresh(live_client, successors.pop())
+    assert nxt.status_code == 200, nxt.text
+    with live_db() as s:
+        reuses = s.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "auth.refresh_reuse")
+        )
+        assert reuses == 0

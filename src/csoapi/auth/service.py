@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from jose import jwt
 from jose.exceptions import JOSEError
@@ -15,6 +17,7 @@ from csoapi.auth.repository import AuthRepository
 from csoapi.auth.schemas import MeResponse, TokenResponse
 from csoapi.clients.repository import ClientRepository
 from csoapi.core import audit
+from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import BadRequest, Unauthorized
 from csoapi.core.models import utcnow
@@ -29,6 +32,16 @@ INVALID_GRANT = "Invalid credentials, or the account is temporarily locked after
 
 def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> Unauthorized:
     return Unauthorized(detail, code="invalid_grant", persist=persist, error="invalid_grant")
+
+
+def _successor(settings: Settings, refresh_token: str) -> str:
+    """The refresh token that rotating ``refresh_token`` gives: an HMAC of it under a key
+    derived from the signing key. As unpredictable as a random one to anyone without the
+    key, yet the same on every rotation of the same token, which lets a retry within the
+    grace receive it again though only hashes of refresh tokens are kept."""
+    key = hmac.new(settings.signing_key().encode(), b"csoapi.refresh-successor", "sha256")
+    mac = hmac.new(key.digest(), refresh_token.encode("utf-8", "surrogatepass"), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
 def _scope_text(scopes: frozenset[str]) -> str:
@@ -120,7 +133,8 @@ class AuthService:
         auth_session = self.repo.session_by_id(stored.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise _invalid_grant("This sign-in has ended; sign in again", persist=False)
-        if stored.used_at is not None:
+        successor = _successor(self.settings, refresh_token)
+        if stored.used_at is not None and not self._retry_within_grace(stored, successor, now):
             # Reuse of a rotated token: someone else may hold it. End the whole family.
             self.repo.revoke_session(auth_session.id, "refresh_token_reuse", now)
             audit.record(
@@ -138,10 +152,23 @@ class AuthService:
         if user is None or not user.active:
             raise _invalid_grant("Account inactive", persist=False)
         granted = self._granted(self._refreshable(auth_session, user.role), scope, "this sign-in")
-        stored.used_at = now
-        self.session.flush()
-        refresh = self._new_refresh(auth_session)
-        return self._token_response("user", user.id, user.role, granted, auth_session.id, refresh)
+        if stored.used_at is None:
+            stored.used_at = now
+            self.session.flush()
+            self._add_refresh(auth_session, successor)
+        return self._token_response("user", user.id, user.role, granted, auth_session.id, successor)
+
+    def _retry_within_grace(self, stored: RefreshToken, successor: str, now: datetime) -> bool:
+        """A rotated token presented again within the grace, while its successor is still
+        unused, is the same client retrying (a lost reply; several requests of one app
+        refreshing at once): it gets that same successor again, so the family keeps exactly
+        one live refresh token and reuse detection stays exact. The successor is derived
+        from the presented token (``_successor``), so nothing but its hash is stored."""
+        grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
+        if stored.used_at is None or now - stored.used_at > grace:
+            return False
+        nxt = self.repo.refresh_for_update(token_digest(successor))
+        return nxt is not None and nxt.session_id == stored.session_id and nxt.used_at is None
 
     # -- revoke / me ----------------------------------------------------------------------
     def revoke(self, token: str) -> bool:
@@ -242,7 +269,10 @@ class AuthService:
         )
 
     def _new_refresh(self, auth_session: AuthSession) -> str:
-        value = secrets.token_urlsafe(32)
+        """The first refresh token of a sign-in: random. Its successors are derived."""
+        return self._add_refresh(auth_session, secrets.token_urlsafe(32))
+
+    def _add_refresh(self, auth_session: AuthSession, value: str) -> str:
         self.repo.add(
             RefreshToken(
                 session_id=auth_session.id,
