@@ -27,6 +27,7 @@ from csoapi.core.errors import install_error_handlers
 from csoapi.core.logging import configure_logging
 from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
 from csoapi.core.migrate import head_revisions
+from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.health import router as health_router
 
 DESCRIPTION = """
@@ -151,6 +152,7 @@ def create_app(
         wait_seconds=settings.admission_wait_seconds,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(api_router)
     return app

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from csoapi.core.proxies import IPNetwork, parse_networks
+
 MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = Path(".csoapi-dev-secret")
 
@@ -72,6 +74,9 @@ class Settings(BaseSettings):
     citation_number_prefix: str = "C"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
+    # the reverse proxies in front of the API. None by default: the peer is the caller.
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     webhook_allow_private: bool = False
@@ -91,6 +96,16 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return parse_networks(value)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {exc}") from exc
         return value
 
     @field_validator("timezone")
