@@ -125,3 +125,13 @@ def test_the_address_is_always_an_ip_that_fits_the_column(peer, forwarded):
             continue
         assert len(found) <= 39 <= AuditEvent.__table__.c.source_ip.type.length
         assert str(ipaddress.ip_address(found)) == found
+
+
+def test_a_bad_trusted_proxy_setting_is_refused_at_start():
+    from pydantic import ValidationError
+
+    from csoapi.core.config import Settings
+
+    assert Settings(_env_file=None, trusted_proxies="").trusted_proxies == []
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        Settings(_env_file=None, trusted_proxies="10.0.0.0/8, proxy.internal")

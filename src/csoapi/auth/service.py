@@ -15,6 +15,7 @@ from sqlmodel import Session
 from csoapi.auth.models import AuthSession, RefreshToken
 from csoapi.auth.repository import AuthRepository
 from csoapi.auth.schemas import MeResponse, TokenResponse
+from csoapi.auth.throttle import SignInThrottle
 from csoapi.clients.repository import ClientRepository
 from csoapi.core import audit
 from csoapi.core.config import Settings
@@ -56,13 +57,21 @@ class AuthService:
         self.repo = AuthRepository(session)
         self.users = UserRepository(session)
         self.clients = ClientRepository(session)
+        self.throttle = SignInThrottle(session, ctx)
 
     # -- grants ---------------------------------------------------------------------------
     def password_grant(self, username: str, password: str, scope: str | None) -> TokenResponse:
         now = utcnow()
+        attempt = self.throttle.password(username)
+        self.throttle.admit(attempt, attempt.first, now)  # before any read or hash
         user = self.users.by_username(username.strip().lower(), for_update=True)
+        if user is not None:
+            # Attempts at one account take turns on its row lock: checked again, exactly, so
+            # that concurrent attempts from one source cannot pass the budget together.
+            self.throttle.admit(attempt, attempt.account, now)
         password_ok = verify_password(self.settings, user.password_hash if user else None, password)
         if user is None:
+            self.throttle.failed(attempt, now)
             audit.record(
                 self.session,
                 self.ctx,
@@ -72,13 +81,16 @@ class AuthService:
             )
             raise _invalid_grant()
         if user.locked_until is not None and user.locked_until > now:
+            self.throttle.failed(attempt, now)
             self._audit_login(user, "locked")
             raise _invalid_grant()
         if not password_ok or not user.active:
+            self.throttle.failed(attempt, now)
             self._register_failure(user)
             self._audit_login(user, "failed" if password_ok is False else "inactive")
             raise _invalid_grant()
         granted = self._granted(scopes_for(user.role), scope)
+        self.throttle.succeeded(attempt, now)
         user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
         auth_session = AuthSession(
             user_id=user.id,
@@ -93,12 +105,15 @@ class AuthService:
     def client_credentials_grant(
         self, client_id: str, client_secret: str, scope: str | None
     ) -> TokenResponse:
+        attempt = self.throttle.client()
+        self.throttle.admit(attempt, attempt.first, utcnow())
         client = self.clients.by_client_id(client_id)
         if (
             client is None
             or not digest_matches(client.secret_hash, client_secret)
             or not client.active
         ):
+            self.throttle.failed(attempt, utcnow())
             audit.record(
                 self.session,
                 self.ctx,

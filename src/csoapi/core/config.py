@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     lockout_max_failures: int = Field(default=5, ge=1, le=100)
     lockout_window_minutes: int = Field(default=15, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    # Sign-in throttling (auth.throttle; counted in the database). A source's failures at
+    # one username are held under lockout_max_failures by a budget of their own, so that no
+    # single source can lock an account.
+    login_failures_per_source: int = Field(default=20, ge=1)
+    login_failures_per_username: int = Field(default=10, ge=1)
+    login_attempts_per_minute: int = Field(default=300, ge=1)
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=8)
 

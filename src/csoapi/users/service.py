@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import Session
 
 from csoapi.auth.repository import AuthRepository
+from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
@@ -112,6 +113,7 @@ class UserService:
     def unlock(self, user_id: uuid.UUID) -> User:
         user = self.get(user_id, for_update=True)
         user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
+        SignInThrottle(self.session, self.ctx).forget_username(user.username)
         user.touch()
         audit.record(self.session, self.ctx, "user.unlock", entity_type="user", entity_id=user.id)
         return user
