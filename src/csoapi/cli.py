@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from csoapi.core.config import get_settings
+from csoapi.core.config import Settings, get_settings
 from csoapi.core.context import RequestContext
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.errors import DomainError
@@ -76,11 +76,23 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
-        access_log=False,
-        server_header=False,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
+        **server_options(settings),
     )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options of ``serve`` (tests build the served app from the same ones).
+
+    uvicorn's own proxy-header handling stays off: it believes X-Forwarded-For from
+    127.0.0.1 unless told otherwise and passes the forwarded value on as written. The app
+    finds the caller's address itself, trusting only ``CSOAPI_TRUSTED_PROXIES``
+    (``core.proxies``)."""
+    return {
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+        "log_level": settings.log_level.lower(),
+    }
 
 
 @app.command()

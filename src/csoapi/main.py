@@ -27,6 +27,7 @@ from csoapi.core.errors import install_error_handlers
 from csoapi.core.logging import configure_logging
 from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
 from csoapi.core.migrate import head_revisions
+from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.health import router as health_router
 
 DESCRIPTION = """
@@ -155,6 +156,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
     )
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(api_router)
     return app

@@ -3,8 +3,10 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
+import httpx
 import sqlalchemy as sa
 
+from csoapi.auth.models import RefreshToken
 from csoapi.core.audit import AuditEvent
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import ROLE_SCOPES, ClientKind, Role
@@ -25,6 +27,13 @@ async def login(client, username: str, password: str = PASSWORD, **extra):
     return await client.post(
         TOKEN, data={"grant_type": "password", "username": username, "password": password, **extra}
     )
+
+
+def from_address(app, address: str) -> httpx.AsyncClient:
+    """A client of the test's app connecting from ``address`` (the ``client`` fixture's is
+    203.0.113.7); use it inside a test that has the ``client`` or ``connection`` fixture."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5555))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def test_password_grant_issues_tokens_that_work(client, db, settings):
@@ -59,10 +68,13 @@ async def test_wrong_password_and_unknown_user_are_the_same_401(client, db, sett
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-async def test_lockout_after_five_failures_in_window(client, db, settings):
+async def test_lockout_after_five_failures_in_window(client, app, db, settings):
     user = create_user(db, settings, Role.cso, username="cso.lock")
-    for _ in range(settings.lockout_max_failures):
-        assert_problem(await login(client, "cso.lock", "wrong password 123"), 401, "invalid_grant")
+    # From two sources: one alone is throttled before it could lock the account.
+    async with from_address(app, "198.51.100.20") as other:
+        for i in range(settings.lockout_max_failures):
+            r = await login(client if i % 2 else other, "cso.lock", "wrong password 123")
+            assert_problem(r, 401, "invalid_grant")
     # Locked now: even the right password is refused, with the same answer.
     assert_problem(await login(client, "cso.lock"), 401, "invalid_grant")
     db.expire_all()
@@ -85,10 +97,11 @@ async def test_lockout_after_five_failures_in_window(client, db, settings):
     assert (await login(client, "cso.lock")).status_code == 200
 
 
-async def test_failures_outside_the_window_do_not_lock(client, db, settings):
+async def test_failures_outside_the_window_do_not_lock(client, app, db, settings):
     user = create_user(db, settings, Role.cso, username="cso.slow")
-    for _ in range(4):
-        await login(client, "cso.slow", "wrong password 123")
+    async with from_address(app, "198.51.100.21") as other:
+        for i in range(4):
+            await login(client if i % 2 else other, "cso.slow", "wrong password 123")
     # The first failure was long ago: the window restarts with the next one.
     db.execute(
         sa.update(User)
@@ -100,10 +113,12 @@ async def test_failures_outside_the_window_do_not_lock(client, db, settings):
     assert (await login(client, "cso.slow")).status_code == 200
 
 
-async def test_admin_unlocks_a_locked_account(client, db, settings):
+async def test_admin_unlocks_a_locked_account(client, app, db, settings):
     user = create_user(db, settings, Role.cso, username="cso.unlock")
-    for _ in range(5):
-        await login(client, "cso.unlock", "wrong password 123")
+    async with from_address(app, "198.51.100.22") as other:
+        for i in range(5):
+            await login(client if i % 2 else other, "cso.unlock", "wrong password 123")
+    assert_problem(await login(client, "cso.unlock"), 401, "invalid_grant")
     admin = headers_for(db, settings, "admin")
     r = await client.post(f"/api/v1/users/{user.id}/unlock", headers=admin)
     assert r.status_code == 200 and r.json()["locked_until"] is None
@@ -207,7 +222,15 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client, db, settings
     assert (
         await client.get("/api/v1/auth/me", headers=bearer(second["access_token"]))
     ).status_code == 200
-    # The first refresh token again: reuse. 401, and the whole sign-in ends.
+    # The first refresh token again, later than a retry's grace: reuse. 401, and the whole
+    # sign-in ends.
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds + 1)
+    db.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.used_at.is_not(None))
+        .values(used_at=utcnow() - grace)
+    )
+    db.commit()
     reuse = await client.post(
         TOKEN, data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )

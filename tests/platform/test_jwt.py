@@ -150,3 +150,24 @@ async def test_token_refused_quickly_without_500_under_many_shapes(client, setti
         assert r.status_code in (200, 401), r.text
         if r.status_code == 401:
             assert_problem(r, 401)
+
+
+async def test_lifetime_longer_than_the_configured_maximum_is_refused(client, settings, valid):
+    """Correctly signed, not expired, issued in the past: still refused when ``exp - iat``
+    is longer than an access token may live (a token minted with a leaked key, or by a
+    version with another lifetime, must not outlive the configured bound)."""
+    claims = claims_of(valid)
+    longest = settings.access_token_minutes * 60
+    assert claims["exp"] - claims["iat"] == longest
+    now = int(utcnow().timestamp())
+    for iat, exp in (
+        (now - 60, now - 60 + longest + 1),
+        (now, now + 86400),
+        (now - 5, now + 10**9),
+    ):
+        await expect_401(client, sign(settings, claims | {"iat": iat, "nbf": iat, "exp": exp}))
+    # A NumericDate given as a string is not one (python-jose would take it).
+    await expect_401(client, sign(settings, claims | {"exp": str(claims["exp"])}))
+    # Exactly the maximum, started a minute ago, is still fine.
+    ok = sign(settings, claims | {"iat": now - 60, "nbf": now - 60, "exp": now - 60 + longest})
+    assert (await client.get(ME, headers=bearer(ok))).status_code == 200

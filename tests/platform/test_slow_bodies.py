@@ -89,10 +89,13 @@ async def test_slow_bodies_hold_no_admission_slot(database):
 async def test_a_body_in_slow_chunks_within_the_limit_is_served(database):
     settings = make_settings(database.url).model_copy(update={"body_timeout_seconds": 5.0})
     app = create_app(settings)
-    form = b"grant_type=password&username=nobody&password=wrong-password"
+    # A grant this API does not know: judged whole, refused without touching the database
+    # (this app commits for real, so the test leaves no row behind).
+    form = b"grant_type=telepathy&username=nobody&password=wrong-password"
     chunks = [form[i : i + 10] for i in range(0, len(form), 10)]
     try:
         status, body = await _asgi(app, "POST", "/api/v1/auth/token", chunks, 0.05, len(form))
     finally:
         app.state.engine.dispose()
-    assert status == 401, body  # the whole form arrived and was judged: a wrong password
+    assert status == 400, body  # the whole form arrived and was judged: an unknown grant
+    assert b"unsupported_grant_type" in body

@@ -3,6 +3,10 @@
 A session is one sign-in (or one client_credentials grant). Every access token names its
 session; revoking the session (logout, refresh-token reuse, deactivation) ends every token
 made under it at once. Refresh tokens are stored as SHA-256 hashes and used once each.
+
+A session keeps the scope it was granted: a refresh issues that grant again (narrowed to
+what the account's role allows now), never more (RFC 6749 §6). Sessions made before the
+column existed have none and refresh into their role's scopes, as they did then.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from csoapi.core.models import created_field, id_field, utc_column
@@ -29,6 +34,8 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = utc_column()
     revoked_at: datetime | None = utc_column(nullable=True)
     revoked_reason: str | None = Field(default=None, max_length=64)
+    # The granted scopes, space-separated and sorted, as the token response said them.
+    scope: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -70,8 +70,11 @@ def _required(value: str | None, name: str) -> str:
     "/token",
     operation_id="auth_token",
     summary="Get an access token (password, client_credentials or refresh_token grant)",
+    description="Sign-ins are throttled per source address, per username and overall: "
+    "past a budget the answer is 429 `login_throttled` with `Retry-After`, before any "
+    "password is checked (and such a refusal does not count toward the account's lockout).",
     response_model=TokenResponse,
-    responses=error_responses(400, 401, 413, 422),
+    responses=error_responses(400, 401, 413, 422, 429),
 )
 def token(form: Annotated[TokenForm, Form()], request: Request, svc: AuthServiceDep) -> Response:
     grant = form.grant_type

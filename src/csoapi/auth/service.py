@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from jose import jwt
 from jose.exceptions import JOSEError
@@ -13,8 +15,10 @@ from sqlmodel import Session
 from csoapi.auth.models import AuthSession, RefreshToken
 from csoapi.auth.repository import AuthRepository
 from csoapi.auth.schemas import MeResponse, TokenResponse
+from csoapi.auth.throttle import SignInThrottle
 from csoapi.clients.repository import ClientRepository
 from csoapi.core import audit
+from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import BadRequest, Unauthorized
 from csoapi.core.models import utcnow
@@ -31,6 +35,20 @@ def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> Unau
     return Unauthorized(detail, code="invalid_grant", persist=persist, error="invalid_grant")
 
 
+def _successor(settings: Settings, refresh_token: str) -> str:
+    """The refresh token that rotating ``refresh_token`` gives: an HMAC of it under a key
+    derived from the signing key. As unpredictable as a random one to anyone without the
+    key, yet the same on every rotation of the same token, which lets a retry within the
+    grace receive it again though only hashes of refresh tokens are kept."""
+    key = hmac.new(settings.signing_key().encode(), b"csoapi.refresh-successor", "sha256")
+    mac = hmac.new(key.digest(), refresh_token.encode("utf-8", "surrogatepass"), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def _scope_text(scopes: frozenset[str]) -> str:
+    return " ".join(sorted(scopes))
+
+
 class AuthService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
@@ -39,13 +57,21 @@ class AuthService:
         self.repo = AuthRepository(session)
         self.users = UserRepository(session)
         self.clients = ClientRepository(session)
+        self.throttle = SignInThrottle(session, ctx)
 
     # -- grants ---------------------------------------------------------------------------
     def password_grant(self, username: str, password: str, scope: str | None) -> TokenResponse:
         now = utcnow()
+        attempt = self.throttle.password(username)
+        self.throttle.admit(attempt, attempt.first, now)  # before any read or hash
         user = self.users.by_username(username.strip().lower(), for_update=True)
+        if user is not None:
+            # Attempts at one account take turns on its row lock: checked again, exactly, so
+            # that concurrent attempts from one source cannot pass the budget together.
+            self.throttle.admit(attempt, attempt.account, now)
         password_ok = verify_password(self.settings, user.password_hash if user else None, password)
         if user is None:
+            self.throttle.failed(attempt, now)
             audit.record(
                 self.session,
                 self.ctx,
@@ -55,16 +81,21 @@ class AuthService:
             )
             raise _invalid_grant()
         if user.locked_until is not None and user.locked_until > now:
+            self.throttle.failed(attempt, now)
             self._audit_login(user, "locked")
             raise _invalid_grant()
         if not password_ok or not user.active:
+            self.throttle.failed(attempt, now)
             self._register_failure(user)
             self._audit_login(user, "failed" if password_ok is False else "inactive")
             raise _invalid_grant()
-        granted = self._granted(user.role, scope)
+        granted = self._granted(scopes_for(user.role), scope)
+        self.throttle.succeeded(attempt, now)
         user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
         auth_session = AuthSession(
-            user_id=user.id, expires_at=now + timedelta(days=self.settings.refresh_token_days)
+            user_id=user.id,
+            expires_at=now + timedelta(days=self.settings.refresh_token_days),
+            scope=_scope_text(granted),
         )
         self.repo.add(auth_session)
         refresh = self._new_refresh(auth_session)
@@ -74,12 +105,15 @@ class AuthService:
     def client_credentials_grant(
         self, client_id: str, client_secret: str, scope: str | None
     ) -> TokenResponse:
+        attempt = self.throttle.client()
+        self.throttle.admit(attempt, attempt.first, utcnow())
         client = self.clients.by_client_id(client_id)
         if (
             client is None
             or not digest_matches(client.secret_hash, client_secret)
             or not client.active
         ):
+            self.throttle.failed(attempt, utcnow())
             audit.record(
                 self.session,
                 self.ctx,
@@ -94,11 +128,12 @@ class AuthService:
                 error="invalid_client",
                 persist=True,
             )
-        granted = self._granted(client.kind, scope)
+        granted = self._granted(scopes_for(client.kind), scope)
         now = utcnow()
         auth_session = AuthSession(
             client_id=client.id,
             expires_at=now + timedelta(minutes=self.settings.access_token_minutes),
+            scope=_scope_text(granted),
         )
         self.repo.add(auth_session)
         return self._token_response(
@@ -113,7 +148,8 @@ class AuthService:
         auth_session = self.repo.session_by_id(stored.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise _invalid_grant("This sign-in has ended; sign in again", persist=False)
-        if stored.used_at is not None:
+        successor = _successor(self.settings, refresh_token)
+        if stored.used_at is not None and not self._retry_within_grace(stored, successor, now):
             # Reuse of a rotated token: someone else may hold it. End the whole family.
             self.repo.revoke_session(auth_session.id, "refresh_token_reuse", now)
             audit.record(
@@ -130,11 +166,24 @@ class AuthService:
         user = self.users.get(auth_session.user_id) if auth_session.user_id else None
         if user is None or not user.active:
             raise _invalid_grant("Account inactive", persist=False)
-        granted = self._granted(user.role, scope)
-        stored.used_at = now
-        self.session.flush()
-        refresh = self._new_refresh(auth_session)
-        return self._token_response("user", user.id, user.role, granted, auth_session.id, refresh)
+        granted = self._granted(self._refreshable(auth_session, user.role), scope, "this sign-in")
+        if stored.used_at is None:
+            stored.used_at = now
+            self.session.flush()
+            self._add_refresh(auth_session, successor)
+        return self._token_response("user", user.id, user.role, granted, auth_session.id, successor)
+
+    def _retry_within_grace(self, stored: RefreshToken, successor: str, now: datetime) -> bool:
+        """A rotated token presented again within the grace, while its successor is still
+        unused, is the same client retrying (a lost reply; several requests of one app
+        refreshing at once): it gets that same successor again, so the family keeps exactly
+        one live refresh token and reuse detection stays exact. The successor is derived
+        from the presented token (``_successor``), so nothing but its hash is stored."""
+        grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
+        if stored.used_at is None or now - stored.used_at > grace:
+            return False
+        nxt = self.repo.refresh_for_update(token_digest(successor))
+        return nxt is not None and nxt.session_id == stored.session_id and nxt.used_at is None
 
     # -- revoke / me ----------------------------------------------------------------------
     def revoke(self, token: str) -> bool:
@@ -178,19 +227,39 @@ class AuthService:
         )
 
     # -- helpers --------------------------------------------------------------------------
-    def _granted(self, role: str, scope: str | None) -> frozenset[str]:
-        allowed = scopes_for(role)
+    @staticmethod
+    def _granted(
+        allowed: frozenset[str], scope: str | None, holder: str = "this account"
+    ) -> frozenset[str]:
+        """The requested scopes (all of ``allowed`` when none are named); any other is a 400."""
         if not scope or not scope.strip():
             return allowed
         requested = frozenset(scope.split())
         extra = requested - allowed
         if extra:
             raise BadRequest(
-                f"Scope(s) not available to this account: {' '.join(sorted(extra))}",
+                f"Scope(s) not available to {holder}: {' '.join(sorted(extra))}",
                 code="invalid_scope",
                 error="invalid_scope",
             )
         return requested
+
+    @staticmethod
+    def _refreshable(auth_session: AuthSession, role: str) -> frozenset[str]:
+        """What a refresh may grant (RFC 6749 §6): the sign-in's original grant, never more,
+        and of that only what the account's role allows now (a role, or a role's scopes,
+        changed since). Nothing left: the sign-in cannot be refreshed; signing in again
+        grants the role's scopes afresh."""
+        current = scopes_for(role)
+        if auth_session.scope is None:  # a sign-in made before grants were kept
+            return current
+        effective = frozenset(auth_session.scope.split()) & current
+        if not effective:
+            raise _invalid_grant(
+                "Nothing this sign-in was granted is available to the account now; sign in again",
+                persist=False,
+            )
+        return effective
 
     def _register_failure(self, user: User) -> None:
         now = utcnow()
@@ -215,7 +284,10 @@ class AuthService:
         )
 
     def _new_refresh(self, auth_session: AuthSession) -> str:
-        value = secrets.token_urlsafe(32)
+        """The first refresh token of a sign-in: random. Its successors are derived."""
+        return self._add_refresh(auth_session, secrets.token_urlsafe(32))
+
+    def _add_refresh(self, auth_session: AuthSession, value: str) -> str:
         self.repo.add(
             RefreshToken(
                 session_id=auth_session.id,
@@ -240,6 +312,6 @@ class AuthService:
         return TokenResponse(
             access_token=issued.token,
             expires_in=issued.expires_in,
-            scope=" ".join(sorted(scopes)),
+            scope=_scope_text(scopes),
             refresh_token=refresh,
         )

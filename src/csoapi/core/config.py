@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from csoapi.core.proxies import IPNetwork, parse_networks
+
 MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = Path(".csoapi-dev-secret")
 
@@ -59,10 +61,20 @@ class Settings(BaseSettings):
     jwt_audience: str = "csoapi"
     access_token_minutes: int = Field(default=15, ge=1, le=15)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    # A rotated refresh token presented again this soon, before its successor has been used,
+    # is a retry (a lost reply, parallel requests of one app) and gets that same successor;
+    # later, or once the successor is used, it is a reuse and ends the sign-in. 0: no grace.
+    refresh_reuse_grace_seconds: int = Field(default=5, ge=0, le=60)
 
     lockout_max_failures: int = Field(default=5, ge=1, le=100)
     lockout_window_minutes: int = Field(default=15, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    # Sign-in throttling (auth.throttle; counted in the database). A source's failures at
+    # one username are held under lockout_max_failures by a budget of their own, so that no
+    # single source can lock an account.
+    login_failures_per_source: int = Field(default=20, ge=1)
+    login_failures_per_username: int = Field(default=10, ge=1)
+    login_attempts_per_minute: int = Field(default=300, ge=1)
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=8)
 
@@ -73,6 +85,9 @@ class Settings(BaseSettings):
     citation_number_prefix: str = "C"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
+    # the reverse proxies in front of the API. None by default: the peer is the caller.
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A request's whole body must arrive within this time of its start; it is read before
     # the request takes an admission slot, so a slow sender holds only its own connection.
@@ -95,6 +110,16 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return parse_networks(value)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {exc}") from exc
         return value
 
     @field_validator("timezone")

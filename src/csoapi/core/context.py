@@ -45,6 +45,7 @@ def request_id_of(request: Request) -> str:
 
 
 def client_ip(request: Request) -> str | None:
+    """The caller's IP address, as ``core.proxies`` resolved it (trusted proxies only)."""
     return request.client.host if request.client else None
 
 

@@ -1,8 +1,9 @@
 """Access tokens and the one auth dependency.
 
 Tokens are HS256 JWTs made and checked here only, with python-jose and a pinned algorithm
-list (never ``none``, never the token's own ``alg``), pinned ``iss``/``aud``, and explicit
-presence checks for ``exp``, ``iat``, ``sub``, ``jti`` and ``sid``. Anything wrong with a
+list (never ``none``, never the token's own ``alg``), pinned ``iss``/``aud``, explicit
+presence checks for ``exp``, ``iat``, ``sub``, ``jti`` and ``sid``, and ``exp - iat`` no
+longer than the configured access-token lifetime. Anything wrong with a
 token is a 401 problem with ``WWW-Authenticate: Bearer``; nothing about a token is a 500.
 
 Every access token names its login session (``sid``). Checking a token costs one indexed
@@ -148,6 +149,12 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
     iat = claims["iat"]
     if not isinstance(iat, int | float) or iat > (utcnow() + CLOCK_SKEW).timestamp():
         raise Unauthorized("Token issued in the future", code="invalid_token")
+    # Bounded by when it was issued, not only by its own ``exp``: a correctly signed token
+    # that claims to live longer than an access token may (one minted elsewhere with the
+    # key, or under a longer setting) is refused rather than honoured until its ``exp``.
+    exp = claims["exp"]  # python-jose accepts a numeric string here
+    if not isinstance(exp, int | float) or exp - iat > settings.access_token_minutes * 60:
+        raise Unauthorized("Token lifetime exceeds the access-token maximum", code="invalid_token")
     return claims
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import sqlalchemy as sa
@@ -9,6 +10,12 @@ from sqlmodel import Session
 
 from csoapi.core.pagination import SortKey, keyset_page
 from csoapi.users.models import User
+
+# pg_advisory_xact_lock key of the administrator roster: any fixed signed 64-bit number no
+# other lock of this database uses; derived from a name so that it says what it is.
+ADMIN_ROSTER_LOCK = int.from_bytes(
+    hashlib.sha256(b"csoapi.admin_roster").digest()[:8], "big", signed=True
+)
 
 USER_KEYS = (
     SortKey(User.username, "str", lambda u: u.username),
@@ -36,6 +43,30 @@ class UserRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
+
+    def lock_admin_roster(self) -> None:
+        """Serialise every "is there another active administrator?" check of the
+        installation (PostgreSQL: a transaction-scoped advisory lock, released at commit).
+
+        Row locks on the target alone are not enough: two administrators removing each
+        other lock different rows, both see the other still active, and both commit. Taken
+        after the target's row lock and before the count, so each check runs after the
+        previous one's commit is visible (READ COMMITTED reads a new snapshot per statement)
+        and nothing that holds this lock waits for another user's row. SQLite needs nothing:
+        every writing transaction holds the database's one write lock (``BEGIN IMMEDIATE``)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(ADMIN_ROSTER_LOCK)))
+
+    def other_active_admin_exists(self, user_id: uuid.UUID, admin_role: str) -> bool:
+        return bool(
+            self.session.scalar(
+                sa.select(
+                    sa.exists().where(
+                        User.role == admin_role, User.active.is_(True), User.id != user_id
+                    )
+                )
+            )
+        )
 
     def username_taken(self, username: str) -> bool:
         return self.session.scalar(sa.select(sa.exists().where(User.username == username))) or False

@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import Session
 
 from csoapi.auth.repository import AuthRepository
+from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
@@ -112,6 +113,7 @@ class UserService:
     def unlock(self, user_id: uuid.UUID) -> User:
         user = self.get(user_id, for_update=True)
         user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
+        SignInThrottle(self.session, self.ctx).forget_username(user.username)
         user.touch()
         audit.record(self.session, self.ctx, "user.unlock", entity_type="user", entity_id=user.id)
         return user
@@ -125,9 +127,10 @@ class UserService:
         self.auth.revoke_all_for(user_id=user.id, reason=reason, now=utcnow())
 
     def _keep_an_admin(self, user: User, *, new_role: str | None) -> None:
-        """Never leave the agency without an active administrator."""
+        """Never leave the agency without an active administrator, also when two of them
+        remove each other at once (the roster lock makes such checks take turns)."""
         if user.role != Role.admin or not user.active or new_role == Role.admin:
             return
-        others = self.repo.page(role=Role.admin.value, active=True, limit=2, cursor=None)[0]
-        if not any(u.id != user.id for u in others):
+        self.repo.lock_admin_roster()
+        if not self.repo.other_active_admin_exists(user.id, Role.admin.value):
             raise Conflict("This is the last active administrator", code="last_admin")
