@@ -4,7 +4,7 @@ victim follow-up, the redacted release copy and the export for RMS vendors."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -140,8 +140,13 @@ class ReportService:
             cursor=cursor,
             descending=True,
         )
-        audit.record(
-            self.session, self.ctx, "report.list", entity_type="report", detail={"count": len(rows)}
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "report.list",
+            entity_type="report",
+            filters=asdict(f) | {"limit": limit, "cursor": cursor},
+            count=len(rows),
         )
         return rows, nxt
 
@@ -393,12 +398,13 @@ class ReportService:
         rows, nxt = keyset_page(
             self.session, stmt, tag="report-export", keys=EXPORT_KEYS, limit=limit, cursor=cursor
         )
-        audit.record(
+        audit.record_list(
             self.session,
             self.ctx,
             "report.export",
             entity_type="report",
-            detail={"count": len(rows)},
+            filters={"approved_since": approved_since, "limit": limit, "cursor": cursor},
+            count=len(rows),
         )
         parts = load_parts(self.session, [r.id for r in rows])
         return [release_copy(r, parts[r.id]) for r in rows], nxt
