@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from csoapi.core import audit
+from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import (
@@ -50,6 +51,7 @@ class AuditRead(Output):
 def list_audit(
     _: AuditReader,
     session: SessionDep,
+    ctx: ContextDep,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
@@ -71,5 +73,16 @@ def list_audit(
         at_to=at_to,
         limit=limit,
         cursor=cursor,
+    )
+    # Reading the trail is on the trail too (written after the search: not in its answer).
+    query = {"actor_id": actor_id, "action": action, "entity_type": entity_type}
+    query |= {"entity_id": entity_id, "outcome": outcome, "from": at_from, "to": at_to}
+    audit.record_list(
+        session,
+        ctx,
+        "audit.list",
+        entity_type="audit",
+        filters=query | {"limit": limit, "cursor": cursor},
+        count=len(rows),
     )
     return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows], next_cursor=nxt)

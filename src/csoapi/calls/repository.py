@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from csoapi.calls.models import Call, CallActivity
 from csoapi.core import writes
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.pagination import PageFetch, SortKey, keyset_page
 
 CALL_KEYS = (
     SortKey(Call.received_at, "datetime", lambda c: c.received_at),
@@ -67,7 +67,7 @@ class CallRepository:
         return self.session.scalars(_BY_EXTERNAL_ID, params).first()
 
     def page(
-        self, f: CallFilters, *, limit: int, cursor: str | None
+        self, f: CallFilters, *, limit: int, cursor: str | None, fetch: PageFetch | None = None
     ) -> tuple[list[Call], str | None]:
         stmt = sa.select(Call)
         equal = {
@@ -92,6 +92,7 @@ class CallRepository:
             limit=limit,
             cursor=cursor,
             descending=True,
+            fetch=fetch,
         )
 
     def log(self, activity: CallActivity) -> CallActivity:

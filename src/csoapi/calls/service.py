@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -114,7 +115,16 @@ class CallService:
         return call
 
     def page(self, filters: CallFilters, *, limit: int, cursor: str | None):
-        return self.repo.page(filters, limit=limit, cursor=cursor)
+        """A page of calls, audited as one list read. A hot route (CAD bridges and dispatch
+        screens poll it): the audit row rides in the page's own statement (audit.listing)."""
+        audited = audit.listing(
+            self.ctx,
+            "call.list",
+            entity_type="call",
+            filters=asdict(filters) | {"limit": limit, "cursor": cursor},
+            limit=limit,
+        )
+        return self.repo.page(filters, limit=limit, cursor=cursor, fetch=audited)
 
     # -- intake ---------------------------------------------------------------------------
     def create(self, data: CallCreate) -> Call:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from csoapi.citations.payments import PaymentService, PaymentWindow
 from csoapi.citations.schemas import PaymentPage, PaymentRead, ReverseBody
+from csoapi.core import audit
 from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.idempotency import IdempotencyDep
@@ -76,10 +78,12 @@ def list_payments(
 ) -> Response:
     window = PaymentWindow(posted_from=posted_from, posted_to=posted_to)
     if accept and "text/csv" in accept:
+        payments = svc.all_in(window)
+        _audit(svc, "payment.export", window, len(payments))
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        for p in svc.all_in(window):
+        for p in payments:
             row = PaymentRead.model_validate(p).model_dump(mode="json")
             writer.writerow({k: spreadsheet_cell(row[k]) for k in CSV_FIELDS})
         return Response(
@@ -88,12 +92,21 @@ def list_payments(
             headers={"Content-Disposition": 'attachment; filename="payments.csv"'},
         )
     rows, nxt = svc.payments_page(window, limit=limit, cursor=cursor)
+    _audit(svc, "payment.list", window, len(rows), limit=limit, cursor=cursor)
     page = PaymentPage(
         items=[PaymentRead.model_validate(p) for p in rows],
         next_cursor=nxt,
         totals=svc.totals(window),
     )
     return respond(page)
+
+
+def _audit(svc: PaymentService, action: str, w: PaymentWindow, count: int, **page: Any) -> None:
+    """The listing or export as one audit row: who, the window and paging, how many rows."""
+    filters = asdict(w) | page
+    audit.record_list(
+        svc.session, svc.ctx, action, entity_type="payment", filters=filters, count=count
+    )
 
 
 @router.post(

@@ -4,7 +4,7 @@ into lines, listing, and voiding."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Protocol
 
@@ -253,9 +253,27 @@ class CitationService:
         )
 
     def read(self, citation_id: uuid.UUID) -> CitationRead:
-        return self.officer_view(self.get(citation_id))
+        """The officers' view (VIN, officer notes): audited."""
+        c = self.get(citation_id)
+        audit.record(
+            self.session, self.ctx, "citation.read", entity_type="citation", entity_id=c.id
+        )
+        return self.officer_view(c)
 
     def page(self, f: CitationFilters, *, limit: int, cursor: str | None):
+        """A page of citations, audited as one list read."""
+        rows, nxt = self._page(f, limit=limit, cursor=cursor)
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "citation.list",
+            entity_type="citation",
+            filters=asdict(f) | {"limit": limit, "cursor": cursor},
+            count=len(rows),
+        )
+        return rows, nxt
+
+    def _page(self, f: CitationFilters, *, limit: int, cursor: str | None):
         stmt = sa.select(Citation)
         equal = {
             Citation.plate: f.plate,

@@ -78,4 +78,12 @@ class VehicleService(CitationService):
             .order_by(count.desc(), Citation.plate_state, Citation.plate)
             .limit(limit)
         ).all()
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "vehicle.scofflaws",
+            entity_type="vehicle",
+            filters={"min_overdue": threshold, "limit": limit},
+            count=len(rows),
+        )
         return [Scofflaw(plate_state=s, plate=p, overdue_count=n) for s, p, n in rows]

@@ -92,9 +92,19 @@ class ClientService:
         return client
 
     def page(self, *, kind: ClientKind | None, active: bool | None, limit: int, cursor: str | None):
-        return self.repo.page(
+        rows, nxt = self.repo.page(
             kind=kind.value if kind else None, active=active, limit=limit, cursor=cursor
         )
+        filters = {"kind": kind, "active": active, "limit": limit, "cursor": cursor}
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "client.list",
+            entity_type="client",
+            filters=filters,
+            count=len(rows),
+        )
+        return rows, nxt
 
     def _with_secret(self, client: ApiClient, secret: str) -> ClientWithSecret:
         self.session.flush()

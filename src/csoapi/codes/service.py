@@ -43,7 +43,7 @@ class CodeService:
         stmt = sa.select(self.table.model)
         if active is not None:
             stmt = stmt.where(self.table.model.active == active)
-        return keyset_page(
+        rows, nxt = keyset_page(
             self.session,
             stmt,
             tag=self.table.name,
@@ -51,6 +51,15 @@ class CodeService:
             limit=limit,
             cursor=cursor,
         )
+        audit.record_list(
+            self.session,
+            self.ctx,
+            f"code.{self.table.name}.list",
+            entity_type=self.table.name,
+            filters={"active": active, "limit": limit, "cursor": cursor},
+            count=len(rows),
+        )
+        return rows, nxt
 
     def get(self, code: str, *, for_update: bool = False) -> Any:
         stmt = sa.select(self.table.model).where(self.table.model.code == code)

@@ -37,9 +37,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from csoapi.core.audit import record_refusal
+from csoapi.core import audit
 from csoapi.core.config import Settings
-from csoapi.core.errors import DomainError
+from csoapi.core.errors import DomainError, refusal_of
 
 log = structlog.get_logger("csoapi.db")
 
@@ -299,12 +299,54 @@ def _end_failed(session: Session, request: Request, exc: BaseException) -> None:
             session.commit()
             return
         session.rollback()
-        if isinstance(exc, DomainError):
+        refusal = refusal_of(exc)
+        if refusal is not None:
             try:
-                record_refusal(session, request, exc)
+                audit.refused(session, request, *refusal)
             except SQLAlchemyError:
                 session.rollback()
-                log.warning("refusal_audit_failed", code=exc.code)
+                log.warning("refusal_audit_failed", code=refusal[1])
+    finally:
+        session.close()
+
+
+async def record_refused_request(
+    request: Request, status: int, code: str, fields: list[str]
+) -> None:
+    """The refusal row of a request that failed validation before its route ran, in a short
+    transaction of its own (the route's, if one had begun, has ended). Noted only for a
+    caller whose token verifies, its session checked in that transaction: a request without
+    valid credentials costs no database work and leaves nothing, so a flood of invalid
+    bodies from nobody cannot grow the table; a signed-in caller's flood is theirs, on the
+    record, and paced like all their requests."""
+    if not audit.noted(request.method, status):
+        return
+    claims = None
+    if getattr(request.state, "principal", None) is None:  # no route dependency loaded it
+        from csoapi.core.security import token_claims  # security imports this module
+
+        try:
+            claims = token_claims(request)
+        except DomainError:
+            return
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_record_refused, request, claims, status, code, fields)
+
+
+def _record_refused(
+    request: Request, claims: dict[str, Any] | None, status: int, code: str, fields: list[str]
+) -> None:
+    from csoapi.core.security import principal_for  # security imports this module
+
+    session: Session = request.app.state.session_factory()
+    try:
+        principal = principal_for(request, session, claims) if claims is not None else None
+        audit.refused(session, request, status, code, principal=principal, fields=fields)
+    except DomainError:  # the token's sign-in has ended: nobody to note
+        session.rollback()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("refusal_audit_failed", code=code)
     finally:
         session.close()
 

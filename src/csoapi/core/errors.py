@@ -184,9 +184,31 @@ async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
     )
 
 
+def refusal_of(exc: BaseException) -> tuple[int, str] | None:
+    """The status and code an error answers, when it is a refusal worth an audit row: a
+    domain error, or a value the database could not store (a 422, see ``_db_handler``)."""
+    if isinstance(exc, DomainError):
+        return exc.status, exc.code
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in STORAGE_SQLSTATES:
+        return 422, "value_not_storable"
+    return None
+
+
+async def _audit_refusal(
+    request: Request, status: int, code: str, items: list[dict[str, Any]]
+) -> None:
+    """Request validation fails before a route's work (and its transaction) begins, so its
+    refusal row gets a transaction of its own (``db.record_refused_request``)."""
+    from csoapi.core.db import record_refused_request  # db imports this module
+
+    fields = [".".join(str(p) for p in i["loc"]) for i in items]
+    await record_refused_request(request, status, code, fields)
+
+
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     items = _validation_items(exc)
     if any(i["loc"] == ["header", "If-Match"] and i["type"] == "missing" for i in items):
+        await _audit_refusal(request, 428, "if_match_required", [])
         return problem_response(
             request,
             428,
@@ -200,6 +222,7 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     )
     if len(items) > 1:
         detail += f" (and {len(items) - 1} more)"
+    await _audit_refusal(request, 422, "validation_error", items)
     return problem_response(
         request, 422, "validation_error", detail, title="Validation failed", errors=items
     )
@@ -210,6 +233,7 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
     if status == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's word for a body it could not decode; to a client it is invalid input.
         item = {"loc": ["body"], "msg": "The body could not be parsed", "type": "body_unparseable"}
+        await _audit_refusal(request, 422, "validation_error", [item])
         return problem_response(
             request,
             422,

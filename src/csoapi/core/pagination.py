@@ -40,6 +40,9 @@ CursorQuery = Annotated[
 ]
 
 KeyKind = Literal["datetime", "date", "uuid", "int", "str"]
+# Runs a page's finished statement and returns its rows: for a listing that sends
+# something in the page's own statement (``audit.listing``).
+PageFetch = Callable[[Session, sa.Select[Any]], list[Any]]
 
 
 class Page(BaseModel, Generic[T]):
@@ -115,8 +118,10 @@ def keyset_page(
     cursor: str | None,
     descending: bool = False,
     scalars: bool = True,
+    fetch: PageFetch | None = None,
 ) -> tuple[list[Any], str | None]:
-    """Run ``stmt`` for one page ordered by ``keys``; return the rows and the next cursor."""
+    """Run ``stmt`` for one page ordered by ``keys`` (with ``fetch`` when given); return the
+    rows and the next cursor."""
     columns = [k.column for k in keys]
     if cursor:
         after = decode_cursor(tag, keys, cursor)
@@ -127,8 +132,11 @@ def keyset_page(
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [c.desc() if descending else c.asc() for c in columns]
     stmt = stmt.order_by(*order).limit(limit + 1)
-    result = session.execute(stmt)
-    rows = list(result.scalars().all() if scalars else result.all())
+    if fetch is not None:
+        rows = fetch(session, stmt)
+    else:
+        result = session.execute(stmt)
+        rows = list(result.scalars().all() if scalars else result.all())
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor(tag, keys, rows[-1])

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, StringConstraints
 
-from csoapi.core import events
+from csoapi.core import audit, events
+from csoapi.core.context import ContextDep
 from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, LimitQuery
@@ -53,6 +54,7 @@ class EventPage(BaseModel):
 def list_events(
     principal: EventReader,
     session: SessionDep,
+    ctx: ContextDep,
     after: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")] = None,
     types: Annotated[list[EventTypes] | None, Query(max_length=64, description=TYPES_DOC)] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -77,4 +79,12 @@ def list_events(
         )
         for r in rows
     ]
+    audit.record_list(
+        session,
+        ctx,
+        "event.list",
+        entity_type="event",
+        filters={"after": after, "types": wanted or None, "limit": limit},
+        count=len(items),
+    )
     return EventPage(items=items, next_cursor=items[-1].position if len(items) == limit else None)

@@ -121,7 +121,7 @@ def export_reports(
 @router.get(
     "/{report_id:uuid}",
     operation_id="reports_get",
-    summary="Read a report (audited)",
+    summary="Read a report (audited); person detail only for its author, reviewers and records",
     response_model=ReportRead,
     responses=error_responses(*E, 404),
 )
@@ -214,7 +214,7 @@ def add_supplement(
 @router.post(
     "/{report_id:uuid}/contacts",
     operation_id="reports_add_contact",
-    summary="Record a victim follow-up contact",
+    summary="Record a victim follow-up contact (the author or a reviewer)",
     status_code=201,
     response_model=ContactRead,
     responses=W,
@@ -230,7 +230,7 @@ def add_contact(
 @router.get(
     "/{report_id:uuid}/contacts",
     operation_id="reports_contacts",
-    summary="Victim follow-up contacts (audited)",
+    summary="Victim follow-up contacts (author, reviewers and records; audited)",
     response_model=list[ContactRead],
     responses=error_responses(*E, 404),
 )

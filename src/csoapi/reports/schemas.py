@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from csoapi.calls.schemas import Beat, Phone
 from csoapi.citations.schemas import Plate, PlateState, VehicleWord, Vin
@@ -101,12 +101,21 @@ class ContactBody(Input):
 
 
 class PersonRead(Output):
+    """A person on a report. Fields withheld from the reader are null, and `redacted` says so."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     role: str
     name: str | None
     phone: str | None
     address: str | None
     date_of_birth: date | None
     juvenile: bool
+    redacted: bool = Field(
+        default=False,
+        description="Some of this person's detail (phone, address, date of birth; a "
+        "juvenile's name) is withheld from this view: those fields are null whatever they hold",
+    )
 
 
 class VehicleOut(Output):
@@ -137,6 +146,8 @@ class ContactRead(Output):
 
 
 class ReportRead(Output):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: uuid.UUID
     number: str | None
     kind: ReportKind
@@ -160,6 +171,11 @@ class ReportRead(Output):
     version: int
     created_at: datetime
     updated_at: datetime
+    redactions: list[str] = Field(
+        default_factory=list,
+        description="What this view withholds (empty: the full report). Person detail goes "
+        "to the author, reviewers (reports:review) and records (reports:records) only",
+    )
 
 
 class ReportSummary(Output):

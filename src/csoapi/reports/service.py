@@ -4,7 +4,7 @@ victim follow-up, the redacted release copy and the export for RMS vendors."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,18 +32,15 @@ from csoapi.reports.models import (
 from csoapi.reports.schemas import (
     ContactBody,
     Person,
-    PersonRead,
     ReleaseCopy,
     ReportCreate,
-    ReportLocation,
     ReportRead,
     ReportUpdate,
     ReportVehicleIn,
     ReturnBody,
     SupplementBody,
-    SupplementRead,
-    VehicleOut,
 )
+from csoapi.reports.views import COLLEAGUE, Parts, load_parts, release_copy, report_view
 
 EDITABLE = ("draft", "returned")
 TRANSITIONS = {
@@ -62,15 +59,8 @@ EXPORT_KEYS = (
     SortKey(Report.id, "uuid", lambda r: r.id),
 )
 PUBLIC_EVENTS = "reports:export"  # approved/processed: for RMS vendors
-REVIEW_EVENTS = "reports:review"
-REDACTED_CONTACT_ROLES = ("victim", "witness")
-
-
-@dataclass(frozen=True, slots=True)
-class Parts:
-    persons: list[ReportPerson]
-    vehicles: list[VehicleOut]
-    supplements: list[SupplementRead]
+REVIEW_EVENTS = "reports:review"  # the reviewers' scope, and the events they follow
+RECORDS_SCOPE = "reports:records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +104,18 @@ class ReportService:
         return r
 
     def read(self, report_id: uuid.UUID) -> ReportRead:
+        """A read, audited, saying whether it showed the people on the report in full."""
         r = self.get(report_id)
-        audit.record(self.session, self.ctx, "report.read", entity_type="report", entity_id=r.id)
-        return self.view(r)
+        full = self.sees_people(r)
+        audit.record(
+            self.session,
+            self.ctx,
+            "report.read",
+            entity_type="report",
+            entity_id=r.id,
+            detail={"person_detail": "full" if full else "withheld"},
+        )
+        return report_view(r, self._parts(r), None if full else COLLEAGUE)
 
     def page(self, f: ReportFilters, *, limit: int, cursor: str | None):
         stmt = sa.select(Report)
@@ -141,8 +140,13 @@ class ReportService:
             cursor=cursor,
             descending=True,
         )
-        audit.record(
-            self.session, self.ctx, "report.list", entity_type="report", detail={"count": len(rows)}
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "report.list",
+            entity_type="report",
+            filters=asdict(f) | {"limit": limit, "cursor": cursor},
+            count=len(rows),
         )
         return rows, nxt
 
@@ -227,7 +231,7 @@ class ReportService:
             for i, p in enumerate(persons):
                 self.session.add(ReportPerson(report_id=r.id, position=i, **p.model_dump()))
         if vehicles is not None:
-            count = len(persons) if persons is not None else len(self._parts([r.id])[r.id].persons)
+            count = len(persons) if persons is not None else len(self._parts(r).persons)
             self.session.execute(sa.delete(ReportVehicle).where(ReportVehicle.report_id == r.id))
             for i, v in enumerate(vehicles):
                 if v.driver is not None and v.driver >= count:
@@ -253,7 +257,7 @@ class ReportService:
             missing.append("narrative")
         if r.kind == "crime" and not r.offense_code:
             missing.append("offense_code")
-        if r.kind == "collision" and not self._parts([r.id])[r.id].vehicles:
+        if r.kind == "collision" and not self._parts(r).vehicles:
             missing.append("vehicles")
         if r.kind != "activity" and not r.address:
             missing.append("location")
@@ -340,8 +344,19 @@ class ReportService:
         )
         return s
 
+    def _people_only(self, r: Report) -> None:
+        """Follow-up contacts are person detail. The report itself is visible to the caller
+        (someone else's draft is a 404 before this), so a refusal here is a 403: a 404
+        would contradict the report they can read."""
+        if not self.sees_people(r):
+            raise Forbidden(
+                "Victim follow-up is for the report's author, its reviewers and records",
+                code="person_detail_restricted",
+            )
+
     def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
         r = self.get(report_id, for_update=True)
+        self._people_only(r)
         refuse_implausible(data.at, "at")
         c = ReportContact(
             report_id=r.id,
@@ -357,6 +372,7 @@ class ReportService:
 
     def contacts(self, report_id: uuid.UUID) -> list[ReportContact]:
         r = self.get(report_id)
+        self._people_only(r)
         audit.record(
             self.session, self.ctx, "report.contacts.read", entity_type="report", entity_id=r.id
         )
@@ -373,7 +389,7 @@ class ReportService:
         if r.status not in ("approved", "processed"):
             raise Conflict("Only approved reports are released", code="report_not_approved")
         audit.record(self.session, self.ctx, "report.release", entity_type="report", entity_id=r.id)
-        return self.redacted(r)
+        return release_copy(r, self._parts(r))
 
     def export(self, approved_since: datetime | None, *, limit: int, cursor: str | None):
         stmt = sa.select(Report).where(Report.status.in_(("approved", "processed")))
@@ -382,118 +398,26 @@ class ReportService:
         rows, nxt = keyset_page(
             self.session, stmt, tag="report-export", keys=EXPORT_KEYS, limit=limit, cursor=cursor
         )
-        audit.record(
+        audit.record_list(
             self.session,
             self.ctx,
             "report.export",
             entity_type="report",
-            detail={"count": len(rows)},
+            filters={"approved_since": approved_since, "limit": limit, "cursor": cursor},
+            count=len(rows),
         )
-        parts = self._parts([r.id for r in rows])
-        return [self.redacted(r, parts[r.id]) for r in rows], nxt
+        parts = load_parts(self.session, [r.id for r in rows])
+        return [release_copy(r, parts[r.id]) for r in rows], nxt
 
     # -- views ----------------------------------------------------------------------------
-    def _parts(self, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, Parts]:
-        """Persons, vehicles and supplements of many reports in three queries (no N+1)."""
-        parts = {rid: Parts([], [], []) for rid in report_ids}
-        if not report_ids:
-            return parts
-        for p in self.session.scalars(
-            sa.select(ReportPerson)
-            .where(ReportPerson.report_id.in_(report_ids))
-            .order_by(ReportPerson.position)
-        ):
-            parts[p.report_id].persons.append(p)
-        for v in self.session.scalars(
-            sa.select(ReportVehicle)
-            .where(ReportVehicle.report_id.in_(report_ids))
-            .order_by(ReportVehicle.position)
-        ):
-            parts[v.report_id].vehicles.append(
-                VehicleOut(
-                    role=v.role,
-                    plate=v.plate,
-                    plate_state=v.plate_state,
-                    vin=v.vin,
-                    make=v.make,
-                    model=v.model,
-                    color=v.color,
-                    insurance=v.insurance,
-                    driver=v.driver_index,
-                )
-            )
-        for sup in self.session.scalars(
-            sa.select(ReportSupplement)
-            .where(ReportSupplement.report_id.in_(report_ids))
-            .order_by(ReportSupplement.created_at)
-        ):
-            parts[sup.report_id].supplements.append(SupplementRead.model_validate(sup))
-        return parts
-
-    @staticmethod
-    def _location(r: Report) -> ReportLocation | None:
-        return ReportLocation(address=r.address, beat=r.beat) if r.address else None
+    def sees_people(self, r: Report) -> bool:
+        """Full person detail (phones, addresses, dates of birth, juveniles' names, follow-up
+        contacts) is for the report's author, its reviewers and records staff."""
+        p = self.ctx.actor
+        return r.author_id == p.id or p.has(REVIEW_EVENTS) or p.has(RECORDS_SCOPE)
 
     def view(self, r: Report) -> ReportRead:
-        parts = self._parts([r.id])[r.id]
-        return ReportRead(
-            **{
-                k: getattr(r, k)
-                for k in (
-                    "id",
-                    "number",
-                    "kind",
-                    "status",
-                    "author_id",
-                    "call_id",
-                    "offense_code",
-                    "hit_and_run",
-                    "narrative",
-                    "occurred_from",
-                    "occurred_to",
-                    "submitted_at",
-                    "reviewed_by",
-                    "return_reason",
-                    "approved_at",
-                    "processed_at",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-            location=self._location(r),
-            persons=[PersonRead.model_validate(p) for p in parts.persons],
-            vehicles=parts.vehicles,
-            supplements=parts.supplements,
-        )
+        return report_view(r, self._parts(r), None if self.sees_people(r) else COLLEAGUE)
 
-    def redacted(self, r: Report, parts: Parts | None = None) -> ReleaseCopy:
-        parts = parts or self._parts([r.id])[r.id]
-        persons, redactions = [], set()
-        for p in parts.persons:
-            out = PersonRead.model_validate(p)
-            if p.role in REDACTED_CONTACT_ROLES and (p.phone or p.address or p.date_of_birth):
-                out = out.model_copy(update={"phone": None, "address": None, "date_of_birth": None})
-                redactions.add("victim and witness contact data")
-            if p.juvenile:
-                out = out.model_copy(update={"name": None, "date_of_birth": None})
-                redactions.add("juvenile names")
-            persons.append(out)
-        return ReleaseCopy(
-            id=r.id,
-            number=r.number,
-            kind=r.kind,
-            status=r.status,
-            offense_code=r.offense_code,
-            hit_and_run=r.hit_and_run,
-            narrative=r.narrative,
-            occurred_from=r.occurred_from,
-            occurred_to=r.occurred_to,
-            location=self._location(r),
-            persons=persons,
-            vehicles=parts.vehicles,
-            supplements=parts.supplements,
-            approved_at=r.approved_at,
-            processed_at=r.processed_at,
-            redactions=sorted(redactions),
-        )
+    def _parts(self, r: Report) -> Parts:
+        return load_parts(self.session, [r.id])[r.id]

@@ -119,9 +119,19 @@ class UserService:
         return user
 
     def page(self, *, role: Role | None, active: bool | None, limit: int, cursor: str | None):
-        return self.repo.page(
+        rows, nxt = self.repo.page(
             role=role.value if role else None, active=active, limit=limit, cursor=cursor
         )
+        filters = {"role": role, "active": active, "limit": limit, "cursor": cursor}
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "user.list",
+            entity_type="user",
+            filters=filters,
+            count=len(rows),
+        )
+        return rows, nxt
 
     def _end_sessions(self, user: User, reason: str) -> None:
         self.auth.revoke_all_for(user_id=user.id, reason=reason, now=utcnow())

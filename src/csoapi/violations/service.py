@@ -66,9 +66,18 @@ class ViolationService:
                 latest,
                 sa.and_(Violation.code == latest.c.code, Violation.effective_from == latest.c.eff),
             )
-        return keyset_page(
+        rows, nxt = keyset_page(
             self.session, stmt, tag="violations", keys=KEYS, limit=limit, cursor=cursor
         )
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "violation.list",
+            entity_type="violation",
+            filters={"code": code, "as_of": as_of, "limit": limit, "cursor": cursor},
+            count=len(rows),
+        )
+        return rows, nxt
 
     def get(self, violation_id: uuid.UUID, *, for_update: bool = False) -> Violation:
         stmt = sa.select(Violation).where(Violation.id == violation_id)
