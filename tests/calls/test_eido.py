@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import schemathesis
 import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -105,3 +106,34 @@ def test_the_validator_rejects_a_broken_eido(eido_validator):
         "agencyComponent": [{"$id": "a"}],
     }
     assert list(eido_validator.iter_errors(doc))  # the agency lacks its required fields
+
+
+async def test_every_view_of_a_call_is_the_body_its_contract_declares(client, app, db, settings):
+    """Schemathesis's response-schema and content-type checks on the JSON and EIDO views of
+    calls with and without notes, unit, location point and APCO disposition."""
+    contract = schemathesis.openapi.from_dict(app.openapi())
+    cso = create_user(db, settings, "cso")
+    sergeant = headers_for(db, settings, "sergeant")
+    received = await create_call(
+        client, headers_for(db, settings, "cad"), location={"address": "1 A St"}
+    )
+    on_scene = await to_state(client, sergeant, str(cso.id), "on_scene")
+    await client.post(
+        f"/api/v1/calls/{on_scene['id']}/notes", json={"text": "Owner notified"}, headers=sergeant
+    )
+    cleared = await to_state(client, sergeant, str(cso.id), "on_scene")
+    r = await act(
+        client, sergeant, cleared, "status", {"status": "cleared", "disposition": "REPORT_TAKEN"}
+    )
+    assert r.status_code == 200, r.text
+    views = {
+        "": contract["/api/v1/calls/{call_id}"]["GET"],
+        "?format=json": contract["/api/v1/calls/{call_id}"]["GET"],
+        "?format=eido": contract["/api/v1/calls/{call_id}"]["GET"],
+        "/eido": contract["/api/v1/calls/{call_id}/eido"]["GET"],
+    }
+    for call in (received, on_scene, cleared):
+        for suffix, operation in views.items():
+            r = await client.get(f"/api/v1/calls/{call['id']}{suffix}", headers=sergeant)
+            assert r.status_code == 200, r.text
+            operation.validate_response(r)

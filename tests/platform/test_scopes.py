@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from csoapi.core.scopes import ROLE_SCOPES
-from tests.factories import bearer, create_client, create_user, token_for
+from tests.factories import assert_problem, bearer, create_client, create_user, token_for
 
 CONTRACT = {
     "cso": "calls:read calls:write reports:read reports:write citations:read citations:issue "
@@ -99,3 +99,70 @@ async def test_every_role_against_every_scope(client, db, settings, role):
             assert r.status_code not in (401, 403), (role, scope, r.text)
         else:
             assert r.status_code == 403, (role, scope, r.text)
+
+
+# The hot routes (their work runs as one unit, core.context.Gate) with input that is invalid
+# in every part: the token is judged first, so a caller lacking the scope learns nothing of
+# the route's validation rules (403), and one without a token nothing at all (401).
+HOT_INVALID = {
+    "citations:lookup": ("GET", "/api/v1/citations/lookup?number=!!&plate_state=california", None),
+    "citations:issue": ("POST", "/api/v1/citations", {"plate": 7, "unknown": True}),
+    "calls:write": ("POST", "/api/v1/calls", {"source": "fax", "priority": "1"}),
+    "calls:read": ("GET", "/api/v1/calls?priority=9&limit=0&status=nope", None),
+}
+LACKING = {
+    "citations:lookup": "cso",
+    "citations:issue": "records",
+    "calls:write": "records",
+    "calls:read": "payment_portal",
+}
+
+
+@pytest.mark.parametrize("scope", sorted(HOT_INVALID))
+async def test_hot_routes_judge_the_token_before_the_input(client, db, settings, scope):
+    method, path, body = HOT_INVALID[scope]
+    r = await client.request(method, path, json=body)
+    assert_problem(r, 401)
+    lacking = _token(db, settings, LACKING[scope])
+    r = await client.request(method, path, json=body, headers=bearer(lacking))
+    assert_problem(r, 403, "insufficient_scope")
+    assert f'scope="{scope}"' in r.headers["WWW-Authenticate"]
+    # A token narrowed to other scopes, by a role that has this one, is refused the same way.
+    holder = "payment_portal" if scope == "citations:lookup" else "sergeant"
+    who = (
+        create_client(db, settings, holder)[0]
+        if holder in CLIENT_KINDS
+        else create_user(db, settings, holder)
+    )
+    narrowed = token_for(db, settings, who, scopes=frozenset({"events:read", "audit:read"}))
+    r = await client.request(method, path, json=body, headers=bearer(narrowed))
+    assert_problem(r, 403, "insufficient_scope")
+    # And a caller who holds the scope gets the validation details.
+    r = await client.request(method, path, json=body, headers=bearer(token_for(db, settings, who)))
+    assert_problem(r, 422, "validation_error")
+
+
+@pytest.mark.parametrize("scope", sorted(HOT_INVALID))
+async def test_hot_routes_a_signed_out_token_lacking_the_scope_is_401(client, db, settings, scope):
+    """Revoked is invalid (401), whatever scopes the token names."""
+    method, path, body = HOT_INVALID[scope]
+    token = _token(db, settings, LACKING[scope])
+    revoked = await client.post("/api/v1/auth/revoke", data={"token": token})
+    assert revoked.status_code == 200, revoked.text
+    r = await client.request(method, path, json=body, headers=bearer(token))
+    assert_problem(r, 401)
+
+
+@pytest.mark.parametrize("scope", sorted(HOT_INVALID))
+async def test_hot_routes_judge_the_token_first_on_their_own_units(
+    live_client, live_db, settings, scope
+):
+    # Real commits; on PostgreSQL the refusal is settled on asyncpg, as in production.
+    method, path, body = HOT_INVALID[scope]
+    with live_db() as s:
+        lacking = _token(s, settings, LACKING[scope])
+    r = await live_client.request(method, path, json=body, headers=bearer(lacking))
+    assert_problem(r, 403, "insufficient_scope")
+    await live_client.post("/api/v1/auth/revoke", data={"token": lacking})
+    r = await live_client.request(method, path, json=body, headers=bearer(lacking))
+    assert_problem(r, 401)

@@ -4,9 +4,11 @@ assigned unit's status and the disposition, with APCO common registry codes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session
 
 from csoapi.calls.models import Call
@@ -32,6 +34,100 @@ UNIT_STATUS = {
     "cancelled": "Available",
     "escalated": "Available",
 }
+
+
+# The document as this API writes it, for the contract: the part of NENA's
+# EmergencyIncidentDataObjectType (NENA-STA-021) it fills, under NENA's property names. A
+# component it leaves out is absent, never null (``Absent``). tests/calls/test_eido.py holds
+# the bodies to this and, with NENA's published schema at hand, to that schema too.
+Absent = SkipJsonSchema[None]
+
+
+class _Eido(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True, field_title_generator=lambda name, _: name.replace("_", " ").title()
+    )
+
+
+class EidoReference(_Eido):
+    ref: str = Field(alias="$ref", description="The `$id` of the component referred to")
+
+
+class EidoComponent(_Eido):
+    """The prologue every EIDO component starts with."""
+
+    id: str = Field(alias="$id", description="Globally unique id of the component")
+    last_update: datetime = Field(alias="lastUpdateTimeStamp")
+    updated_by: EidoReference = Field(alias="updatedByAgencyReference")
+
+
+class EidoAgency(EidoComponent):
+    roles: list[str] = Field(alias="agencyRoleDescriptionRegistryText")
+    types: list[str] = Field(alias="agencyType")
+    owning: bool = Field(alias="incidentOwningAgencyIndicator")
+
+
+class EidoDisposition(EidoComponent):
+    common_code: str = Field(alias="dispositionCommonRegistryCode", description="APCO code")
+    primary: bool = Field(alias="dispositionPrimaryIndicator")
+    category: str = Field(alias="dispositionCategoryText", description="Our disposition code")
+    description: str = Field(alias="dispositionDescriptionText")
+
+
+class EidoIncident(EidoComponent):
+    type_common: str = Field(alias="incidentTypeCommonRegistryText", description="APCO type")
+    type_code: str = Field(alias="incidentTypeInternalCode", description="Our call type")
+    type_text: str = Field(alias="incidentTypeInternalText")
+    status_common: list[str] = Field(alias="incidentStatusCommonRegistryText")
+    status_internal: list[str] = Field(alias="incidentStatusInternalText")
+    internal_id: str = Field(alias="internalIncidentId", description="The call's CFS number")
+    priority: int = Field(alias="incidentCommonPriorityNumber")
+    priority_text: str = Field(alias="incidentPriorityInternalText")
+    locations: list[EidoReference] = Field(alias="locationReference")
+    beat: str | Absent = Field(default=None, alias="beatOrDispatchGroupText")
+    notes: list[EidoReference] | Absent = Field(default=None, alias="notesReference")
+    dispositions: list[EidoDisposition] | Absent = Field(default=None, alias="dispositionComponent")
+
+
+class EidoLocation(EidoComponent):
+    type_text: str = Field(alias="locationTypeDescriptionRegistryText")
+    description: str = Field(alias="locationDescriptionText", description="The address")
+    by_value: str | Absent = Field(
+        default=None, alias="locationByValue", description="The point, as PIDF-LO XML"
+    )
+
+
+class EidoNotes(EidoComponent):
+    comments: str = Field(alias="notesActionComments", description="XML-escaped note text")
+
+
+class EidoAgent(EidoComponent):
+    roles: list[str] = Field(alias="agentRoleRegistryText")
+    agency: EidoReference = Field(alias="agencyReference")
+
+
+class EidoResource(EidoComponent):
+    agents: list[EidoReference] = Field(alias="agentReference")
+    type_common: str = Field(alias="emergencyResourceTypeCommonRegistryText")
+    type_text: str = Field(alias="emergencyResourceTypeInternalText")
+    attributes: list[str] = Field(alias="resourceAttributeRegistryText")
+    primary_status: str = Field(alias="primaryUnitStatusRegistryText")
+    secondary_status: list[str] = Field(alias="secondaryUnitStatusRegistryText")
+    incident_id: str = Field(alias="activeOnIncidentId")
+
+
+class EidoDocument(EidoComponent):
+    """A call as a NENA EIDO (NENA-STA-021): the incident, its location, notes, the agency,
+    and the assigned CSO as agent and unit."""
+
+    version: Literal["1.0"] = Field(alias="eidoVersion")
+    issuer: str = Field(alias="issuingElementIdentification")
+    agencies: list[EidoAgency] = Field(alias="agencyComponent")
+    incident: EidoIncident = Field(alias="incidentComponent")
+    locations: list[EidoLocation] = Field(alias="locationComponent")
+    notes: list[EidoNotes] | Absent = Field(default=None, alias="notesComponent")
+    agents: list[EidoAgent] | Absent = Field(default=None, alias="agentComponent")
+    resources: list[EidoResource] | Absent = Field(default=None, alias="emergencyResourceComponent")
 
 
 def _ts(value: datetime) -> str:

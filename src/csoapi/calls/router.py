@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from csoapi.calls.eido import to_eido
+from csoapi.calls.eido import EidoDocument, to_eido
 from csoapi.calls.repository import CallFilters
 from csoapi.calls.schemas import (
     AssignBody,
@@ -112,7 +112,8 @@ async def list_calls(
     "/{call_id}",
     operation_id="calls_get",
     summary="Read a call (with caller details; audited). `?format=eido` for NENA EIDO",
-    response_model=CallRead,
+    response_model=CallRead | EidoDocument,
+    response_description="The call; with `?format=eido`, its NENA EIDO document",
     responses=error_responses(*E, 404),
 )
 def get_call(
@@ -131,6 +132,7 @@ def get_call(
     "/{call_id}/eido",
     operation_id="calls_eido",
     summary="The call as a NENA EIDO incident (JSON)",
+    response_model=EidoDocument,
     responses=error_responses(*E, 404),
 )
 def get_call_eido(call_id: uuid.UUID, _: Reader, svc: CallServiceDep) -> Response:

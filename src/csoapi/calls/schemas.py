@@ -3,12 +3,24 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from csoapi.codes.schemas import Priority
-from csoapi.core.schemas import Code, Input, Name, Output, ShortText, Text, Timestamp, Token, Words
+from csoapi.core.schemas import (
+    AsString,
+    Code,
+    Id,
+    Input,
+    Name,
+    Output,
+    ShortText,
+    Text,
+    Timestamp,
+    Token,
+    Words,
+)
 
 
 class CallSource(StrEnum):
@@ -47,7 +59,7 @@ class Caller(Input):
 
 
 class CallCreate(Input):
-    source: CallSource
+    source: Annotated[CallSource, AsString]
     external_id: ExternalId | None = Field(
         default=None, description="The CAD's incident number; unique per source"
     )
@@ -72,7 +84,7 @@ class CallUpdate(Input):
 
 
 class AssignBody(Input):
-    assigned_to: uuid.UUID
+    assigned_to: Id
 
 
 class StatusBody(Input):

@@ -3,12 +3,23 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
 from csoapi.calls.schemas import Beat
-from csoapi.core.schemas import Input, Name, Output, ShortText, Text, Timestamp, Token, Words
+from csoapi.core.schemas import (
+    AsString,
+    Id,
+    Input,
+    Name,
+    Output,
+    ShortText,
+    Text,
+    Timestamp,
+    Token,
+    Words,
+)
 from csoapi.violations.schemas import ViolationCode
 
 Plate = Token(r"^[A-Za-z0-9]+$", max_length=8, case="upper")
@@ -50,7 +61,7 @@ class CitationCreate(Input):
     issued_at: Timestamp | None = Field(
         default=None, description="Defaults to now; not in the future"
     )
-    call_id: uuid.UUID | None = None
+    call_id: Id | None = None
     notes: Text | None = Field(default=None, description="Officer-only; never shown to portals")
 
 
@@ -163,7 +174,7 @@ Reference = Token(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", max_length=128)
 
 class PaymentCreate(Input):
     amount_cents: int = Field(ge=1, le=100_000_000)
-    method: PaymentMethod
+    method: Annotated[PaymentMethod, AsString]
     reference: Reference | None = Field(
         default=None, description="The portal's or cashier's reference"
     )

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from csoapi.core.schemas import Input, Name, Output
+from csoapi.core.schemas import AsString, Input, Name, Output
 from csoapi.core.scopes import ClientKind
 
 
 class ClientCreate(Input):
     name: Name
-    kind: ClientKind
+    kind: Annotated[ClientKind, AsString]
 
 
 class ClientRead(Output):

@@ -89,9 +89,10 @@ class Gate:
     """A hot route's authentication, finished inside its unit of work (``run_unit``).
 
     The token is verified before the route runs (a bad or missing one is a 401 before any
-    parameter is looked at, as on every other route); the principal is loaded and the
-    route's scopes checked by ``run``, with the unit's own session, so a request makes its
-    authentication and its work in one transaction and one greenlet or worker thread."""
+    parameter is looked at, as on every other route, and one that does not claim the
+    route's scopes a 401 or 403 too); the principal is loaded and the route's scopes checked
+    by ``run``, with the unit's own session, so a request makes its authentication and its
+    work in one transaction and one greenlet or worker thread."""
 
     request: Request
     claims: dict[str, Any]
@@ -119,7 +120,16 @@ async def _gate(
     security_scopes: SecurityScopes,
     _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
 ) -> Gate:
-    return Gate(request, token_claims(request), tuple(security_scopes.scopes))
+    claims = token_claims(request)
+    scopes = tuple(security_scopes.scopes)
+    if not set(scopes).issubset(str(claims["scope"]).split()):
+        # Refused whatever the database says (a principal holds at most the scopes its token
+        # claims): settle 401 or 403 now, as Scoped routes do, before FastAPI validates the
+        # parameters and body, so a caller lacking the scope learns nothing of them. A token
+        # that claims them goes on to the unit, whose own check is the one that counts.
+        gate = Gate(request, claims, scopes)
+        await run_unit(request, gate.context)
+    return Gate(request, claims, scopes)
 
 
 def Gated(*scopes: str) -> Any:  # noqa: N802 - reads as a type in signatures

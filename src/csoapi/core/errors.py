@@ -207,7 +207,10 @@ async def _audit_refusal(
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     items = _validation_items(exc)
-    if any(i["loc"] == ["header", "If-Match"] and i["type"] == "missing" for i in items):
+    # A missing If-Match is a 428, but only when it is all that is wrong: an invalid request
+    # is a 422 whatever its preconditions (so is one that brings a stale ETag: the 412 is
+    # decided after validation).
+    if items and all(i["loc"] == ["header", "If-Match"] and i["type"] == "missing" for i in items):
         await _audit_refusal(request, 428, "if_match_required", [])
         return problem_response(
             request,

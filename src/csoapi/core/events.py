@@ -89,7 +89,9 @@ def decode_position(value: str) -> tuple[int, int]:
         raise Unprocessable(
             "'after' is not a position this feed gave out", code="invalid_cursor"
         ) from None
-    if txid < 0 or row_id < 0:
+    # Only the form encode_position writes, of values a BIGINT holds ("1.99999999999999999999"
+    # reached the driver and failed there, a 500).
+    if not (0 <= txid < 2**63 and 0 <= row_id < 2**63) or encode_position(txid, row_id) != value:
         raise Unprocessable("'after' is not a position this feed gave out", code="invalid_cursor")
     return txid, row_id
 

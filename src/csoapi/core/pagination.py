@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
@@ -69,23 +69,38 @@ def _dump(kind: KeyKind, value: Any) -> Any:
     return value
 
 
+_INT64 = 2**63
+
+
 def _load(kind: KeyKind, value: Any) -> Any:
-    if kind == "datetime":
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed
-    if kind == "date":
-        return date.fromisoformat(value)
-    if kind == "uuid":
-        return uuid.UUID(value)
+    """The value ``_dump`` wrote, or ``ValueError`` (a 422 ``invalid_cursor``). Only the exact
+    form this API writes is read back (times in UTC, ids in canonical form, integers a BIGINT
+    holds, text a database can store): a cursor is opaque, so anything else was crafted, and
+    such a value (9999-12-31 at -01:00 is in year 10000 in UTC; 2**63 is no BIGINT; NUL is no
+    PostgreSQL text) would otherwise fail converting to UTC or in the driver, a 500."""
     if kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or not -_INT64 <= value < _INT64:
             raise ValueError("int")
         return value
     if not isinstance(value, str):
-        raise ValueError("str")
-    return value
+        raise ValueError(kind)
+    if kind == "datetime":
+        loaded: Any = datetime.fromisoformat(value)
+        if loaded.utcoffset() != timedelta(0):
+            raise ValueError("not UTC")
+        loaded = loaded.astimezone(UTC)
+    elif kind == "date":
+        loaded = date.fromisoformat(value)
+    elif kind == "uuid":
+        loaded = uuid.UUID(value)
+    else:
+        if "\x00" in value:
+            raise ValueError("NUL")
+        value.encode()  # a lone surrogate: UnicodeEncodeError, a ValueError
+        return value
+    if _dump(kind, loaded) != value:
+        raise ValueError("not canonical")
+    return loaded
 
 
 def encode_cursor(tag: str, keys: Sequence[SortKey], row: Any) -> str:

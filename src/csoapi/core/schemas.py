@@ -4,23 +4,37 @@ Inputs reject unknown fields, trim text and accept only aware datetimes (use
 ``AwareDatetime``); every string field declares a bound. Code-like values (``Token``) are
 not trimmed: they are checked exactly against their published pattern. Responses are plain
 models built from table rows (``from_attributes``): a table model is never returned as-is.
+
+Inputs are strict: what their published JSON Schema refuses, they refuse (``"100"`` and
+``true`` are no integer, ``false`` is no object), and what it accepts they accept (``100.0``
+is an integer). FastAPI validates a body after decoding
+its JSON, in pydantic's Python mode, where strict would also refuse the strings JSON
+carries dates, times, ids and enumerations in; those types say ``AsString`` (``Timestamp``,
+``Day``, ``Id``, ``Annotated[SomeEnum, AsString]``), which for a value decoded from JSON is
+exactly what pydantic's strict JSON mode accepts: the string, and nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Strict,
     StringConstraints,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from csoapi.core.clock import to_utc
 
@@ -58,8 +72,79 @@ class NoNul(BaseModel):
         return value
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+async def unique_json_keys(request: Request) -> None:
+    """A JSON body whose objects name a key twice is a 422, like one that does not parse:
+    Python's decoder keeps the last value, another reader might keep the first, and a check
+    made on one value must not let the other through (RFC 8259 §4: names SHOULD be unique;
+    RFC 7493 I-JSON: MUST).
+
+    FastAPI has already decoded the body (and answered a malformed one with 422) when this
+    runs, before the route's own dependencies and validation; this decodes it once more with
+    a hook per object, about 10 µs for a call intake and 50 µs for a 9 KB report (a
+    pathological 1 MiB of empty objects, 50 ms, on top of the 30 ms of the first decoding)."""
+    if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type.split(";", 1)[0]:
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        json.loads(body, object_pairs_hook=_unique)
+    except _DuplicateKey as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_duplicate_key",
+                    "loc": ("body",),
+                    "msg": f"The key {str(exc)!r} appears twice in one JSON object",
+                    "input": str(exc),
+                }
+            ]
+        ) from None
+    except ValueError:  # malformed: FastAPI's own decoding has answered it already
+        return
+
+
 class Input(NoNul):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=10_000)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,  # JSON has no NaN or Infinity, whatever Python's decoder takes
+        str_strip_whitespace=True,
+        str_max_length=10_000,
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integral_numbers(cls, value: Any) -> Any:
+        # JSON has one kind of number: 100.0 is the integer 100 to JSON Schema ("integer"
+        # matches any number with a zero fractional part), and Python's decoder makes it a
+        # float, which strict mode would refuse for an int. 100.5 still is no integer.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+# A value JSON carries as a string (see the module's docstring): lax for this type only.
+AsString = Strict(False)
+Id = Annotated[uuid.UUID, AsString]
 
 
 class Output(BaseModel):
@@ -129,7 +214,9 @@ def _rfc3339_only(value: Any) -> Any:
 
 
 # Stored and answered in UTC, whatever offset it came with.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(to_utc)]
+Timestamp = Annotated[
+    AwareDatetime, AsString, BeforeValidator(_rfc3339_only), AfterValidator(to_utc)
+]
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -141,4 +228,17 @@ def _iso_date_only(value: Any) -> Any:
     return value.strip()
 
 
-Day = Annotated[date, BeforeValidator(_iso_date_only)]
+Day = Annotated[date, AsString, BeforeValidator(_iso_date_only)]
+
+
+def _not_after_today(value: date) -> date:
+    # Today somewhere: the last time zone to start a day is UTC+14, so a later date has not
+    # begun anywhere (the agency's own day may be up to one behind that: a day's leeway, as
+    # times have their clock skew).
+    if value > (datetime.now(UTC) + timedelta(hours=14)).date():
+        raise PydanticCustomError("date_in_future", "Date should not be in the future")
+    return value
+
+
+PastDay = Annotated[Day, AfterValidator(_not_after_today)]
+"""A day that has begun (a date of birth, say): a later one is refused, 422."""

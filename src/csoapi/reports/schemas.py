@@ -3,13 +3,25 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from csoapi.calls.schemas import Beat, Phone
 from csoapi.citations.schemas import Plate, PlateState, VehicleWord, Vin
-from csoapi.core.schemas import Code, Day, Input, Name, Output, ShortText, Text, Timestamp, Words
+from csoapi.core.schemas import (
+    AsString,
+    Code,
+    Id,
+    Input,
+    Name,
+    Output,
+    PastDay,
+    ShortText,
+    Text,
+    Timestamp,
+    Words,
+)
 
 
 class ReportKind(StrEnum):
@@ -37,7 +49,7 @@ class Person(Input):
     name: Name
     phone: Phone | None = None
     address: Name | None = None
-    date_of_birth: Day | None = None
+    date_of_birth: PastDay | None = Field(default=None, description="Not in the future")
     juvenile: StrictBool = False
 
 
@@ -61,8 +73,8 @@ class ReportLocation(Input):
 
 
 class ReportCreate(Input):
-    kind: ReportKind
-    call_id: uuid.UUID | None = None
+    kind: Annotated[ReportKind, AsString]
+    call_id: Id | None = None
     offense_code: Code | None = Field(
         default=None, description="Crime reports: a NIBRS offense code"
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from csoapi.core.passwords import PASSWORD_MAX, PASSWORD_MIN
-from csoapi.core.schemas import Input, Name, Output, Token, Words
+from csoapi.core.schemas import AsString, Input, Name, Output, Token, Words
 from csoapi.core.scopes import Role
 
 # Sign-in names are case-insensitive: accepted in any case, stored in lower case.
@@ -23,14 +23,14 @@ class UserCreate(Input):
     username: Username
     full_name: Name
     badge_number: Badge | None = None
-    role: Role
+    role: Annotated[Role, AsString]
     password: Password
 
 
 class UserUpdate(Input):
     full_name: Name | None = None
     badge_number: Badge | None = None
-    role: Role | None = None
+    role: Annotated[Role, AsString] | None = None
     password: Password | None = None
 
 
