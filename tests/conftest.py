@@ -4,11 +4,10 @@
   (``CSOAPI_TEST_DATABASE_URL``, else the local server as user postgres). Both are created
   for this run, migrated with Alembic, and dropped at the end. PostgreSQL unreachable: its
   half is skipped with the reason in the summary.
-- ``client``: the real app over httpx/ASGI; each test runs inside an outer transaction that
-  is rolled back at the end (requests commit to savepoints), so tests never see each other.
-- ``live_client``: the real app on its real engine (requests really commit), for
-  concurrency tests and, on PostgreSQL, the hot routes' asyncpg units of work (``run_unit``);
-  the tables are emptied afterwards.
+- ``client``: the real app over httpx/ASGI on the production road (``run_unit``: asyncpg on
+  the event loop on PostgreSQL, a worker thread on SQLite); requests really commit, and every
+  table is put back to what the migrations left after each test, so tests never see each
+  other. ``db`` arranges and checks rows beside it; ``live_client`` is the same client.
 """
 
 from __future__ import annotations
@@ -139,32 +138,62 @@ def app(database: Database, settings: Settings):
     return create_app(settings, engine=database.engine)
 
 
+def empty_tables(engine: sa.Engine, seeded: dict[str, list[dict[str, Any]]]) -> None:
+    """Every table back to what the migrations left: emptied, the seeded rows put back."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+        for table in metadata.sorted_tables:
+            if seeded.get(table.name):
+                conn.execute(table.insert(), seeded[table.name])
+
+
 @pytest.fixture
-def connection(database: Database, app) -> Iterator[sa.Connection]:
-    """The outer transaction every request of the test joins (rolled back at the end)."""
-    conn = database.engine.connect()
-    outer = conn.begin()
-    original = app.state.session_factory
-    app.state.session_factory = sessionmaker(
-        bind=conn,
-        class_=Session,
-        expire_on_commit=False,
-        autoflush=False,
-        join_transaction_mode="create_savepoint",
-    )
+def clean_tables(database: Database) -> Iterator[None]:
+    """Requests really commit: every table is put back to what the migrations left, before
+    and after each test."""
+    empty_tables(database.engine, seeded_rows(database))
     try:
-        yield conn
+        yield
     finally:
-        app.state.session_factory = original
-        outer.rollback()
-        conn.close()
+        empty_tables(database.engine, seeded_rows(database))
+
+
+_SEEDED: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+def seeded_rows(database: Database) -> dict[str, list[dict[str, Any]]]:
+    if database.url not in _SEEDED:
+        with database.engine.connect() as conn:
+            _SEEDED[database.url] = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                for t in metadata.sorted_tables
+                if t.name in PRESERVED_TABLES and t.name != "alembic_version"
+            }
+    return _SEEDED[database.url]
 
 
 @pytest.fixture
-def db(connection: sa.Connection, app) -> Iterator[Session]:
-    """A session in the test's transaction, for arranging and checking rows directly."""
-    with app.state.session_factory() as session:
+def live_db(database: Database, clean_tables) -> sessionmaker[Session]:
+    """Sessions on the real engine, for arranging and checking rows (commit to be seen)."""
+    return make_session_factory(database.engine)
+
+
+@pytest.fixture
+def db(database: Database, clean_tables) -> Iterator[Session]:
+    """A session on the real engine, for arranging and checking rows directly. Its
+    transactions begin deferred on SQLite (no write lock held while the test reads), and the
+    test client ends whatever it has open before each request, so that the app sees what the
+    test arranged and the test then sees what the app committed."""
+    conn = database.engine.connect().execution_options(csoapi_read_only=True)
+    session = make_session_factory(conn)()
+    try:
         yield session
+    finally:
+        session.close()
+        conn.close()
 
 
 def _transport(app: Any) -> httpx.ASGITransport:
@@ -172,42 +201,38 @@ def _transport(app: Any) -> httpx.ASGITransport:
 
 
 @pytest.fixture
-async def client(app, connection) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=_transport(app), base_url="http://testserver") as c:
-        yield c
+async def client(
+    app, database: Database, settings: Settings, db
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over httpx on the production road: units of work over asyncpg on the
+    event loop on PostgreSQL (an engine of this test's own: a pooled asyncio connection
+    belongs to the loop it opened on, and each test has its own loop), on a worker thread on
+    SQLite. Before each request the ``db`` session ends its transaction, so the app sees what
+    the test arranged and the test then sees what the app committed."""
 
+    async def settle(_request: httpx.Request) -> None:
+        db.commit()
 
-def empty_tables(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        for table in reversed(metadata.sorted_tables):
-            if table.name not in PRESERVED_TABLES:
-                conn.execute(table.delete())
-
-
-@pytest.fixture
-def live_db(database: Database, app) -> Iterator[sessionmaker[Session]]:
-    """Real commits on the real engine; tables emptied afterwards. On PostgreSQL the hot
-    routes' units of work run on asyncpg, as in production (unpooled: each test
-    has its own event loop, and a pooled asyncio connection belongs to the loop it opened on)."""
-    empty_tables(database.engine)
-    factory = make_session_factory(database.engine)
-    original = app.state.session_factory, app.state.unit_factory
-    app.state.session_factory = factory
-    units = make_async_engine(database.url, poolclass=sa.pool.NullPool)
-    app.state.unit_factory = make_unit_factory(units) if units else None
+    original = app.state.unit_factory
+    engine = make_async_engine(database.url, settings)
+    app.state.unit_factory = make_unit_factory(engine) if engine else None
     try:
-        yield factory
+        async with httpx.AsyncClient(
+            transport=_transport(app),
+            base_url="http://testserver",
+            event_hooks={"request": [settle]},
+        ) as c:
+            yield c
     finally:
-        app.state.session_factory, app.state.unit_factory = original
-        empty_tables(database.engine)
+        app.state.unit_factory = original
+        if engine is not None:
+            await engine.dispose()
 
 
 @pytest.fixture
-async def live_client(app, live_db) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=_transport(app), base_url="http://testserver") as c:
-        yield c
+def live_client(client) -> httpx.AsyncClient:
+    """The same client (every test's requests really commit); the name concurrency tests use."""
+    return client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from csoapi.calls.eido import EidoDocument, to_eido
+from csoapi.calls.eido import EidoDocument
 from csoapi.calls.repository import CallFilters
 from csoapi.calls.schemas import (
     AssignBody,
@@ -25,31 +25,23 @@ from csoapi.calls.schemas import (
     summary_from,
 )
 from csoapi.calls.service import CallService
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import Gated, provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep, IdempotencyKey
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/calls", tags=["calls"])
-Reader = Scoped("calls:read")
-Writer = Scoped("calls:write")
-Intake = Gated("calls:write")  # the same scopes, for the routes that run as one unit
-Polling = Gated("calls:read")
-Dispatcher = Scoped("calls:dispatch")
+Reader = carrier(CallService, "calls:read")
+Writer = carrier(CallService, "calls:write")
+Intake = carrier(CallService, "calls:write", idempotency="optional")
+Notes = carrier(CallService, "calls:write", idempotency="optional")
+Dispatcher = carrier(CallService, "calls:dispatch")
 E = (401, 403, 422)
 
 
-CallServiceDep = Annotated[CallService, provide(CallService)]
-
-
-def _full(call, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]
-    return respond(
-        summary_from(call, CallRead), status_code=status_code, version=call.version, **kw
-    )
+def _full(call) -> Reply:  # type: ignore[no-untyped-def]
+    return ok(summary_from(call, CallRead), version=call.version)
 
 
 @router.post(
@@ -60,14 +52,14 @@ def _full(call, status_code: int = 200, **kw) -> Response:  # type: ignore[no-un
     response_model=CallRead,
     responses=error_responses(*E, 409),
 )
-async def create_call(body: CallCreate, gate: Intake, key: IdempotencyKey) -> Response:
-    # A hot path (a CAD bridge replaying a backlog): one unit of work, see run_unit.
-    def work(svc: CallService) -> Response:
-        idem = key.begin(svc.session, svc.ctx)
+async def create_call(body: CallCreate, unit: Intake) -> Response:
+    def work(svc: CallService) -> Reply:
         call = svc.create(body)
-        return _full(call, 201, location=f"/api/v1/calls/{call.id}", idem=idem)
+        return created(
+            summary_from(call, CallRead), location=f"/api/v1/calls/{call.id}", version=call.version
+        )
 
-    return await gate.run(CallService, work)
+    return await unit.run(work)
 
 
 @router.get(
@@ -78,7 +70,7 @@ async def create_call(body: CallCreate, gate: Intake, key: IdempotencyKey) -> Re
     responses=error_responses(*E),
 )
 async def list_calls(
-    gate: Polling,
+    unit: Reader,
     status: Annotated[CallStatus | None, Query()] = None,
     call_type: Annotated[str | None, Query(max_length=32)] = None,
     priority: Annotated[int | None, Query(ge=1, le=4)] = None,
@@ -91,7 +83,6 @@ async def list_calls(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[CallSummary]:
-    # A hot path (CAD bridges and dispatch screens poll it): one unit of work, see run_unit.
     def work(svc: CallService) -> Page[CallSummary]:
         filters = CallFilters(
             status=status.value if status else None,
@@ -105,7 +96,7 @@ async def list_calls(
         rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
         return Page[CallSummary](items=[summary_from(c) for c in rows], next_cursor=nxt)
 
-    return await gate.run(CallService, work)
+    return await unit.run(work)
 
 
 @router.get(
@@ -116,16 +107,16 @@ async def list_calls(
     response_description="The call; with `?format=eido`, its NENA EIDO document",
     responses=error_responses(*E, 404),
 )
-def get_call(
+async def get_call(
     call_id: uuid.UUID,
-    _: Reader,
-    svc: CallServiceDep,
+    unit: Reader,
     format: Annotated[Literal["json", "eido"], Query()] = "json",  # noqa: A002
 ) -> Response:
-    call = svc.read(call_id)
-    if format == "eido":
-        return eido_response(svc, call)
-    return _full(call)
+    def work(svc: CallService) -> Reply:
+        call = svc.read(call_id)
+        return ok(svc.eido(call)) if format == "eido" else _full(call)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -135,15 +126,8 @@ def get_call(
     response_model=EidoDocument,
     responses=error_responses(*E, 404),
 )
-def get_call_eido(call_id: uuid.UUID, _: Reader, svc: CallServiceDep) -> Response:
-    return eido_response(svc, svc.read(call_id))
-
-
-def eido_response(svc: CallService, call) -> Response:  # type: ignore[no-untyped-def]
-    import json
-
-    body = to_eido(svc.session, call, svc.ctx.settings)
-    return Response(json.dumps(body), media_type="application/json")
+async def get_call_eido(call_id: uuid.UUID, unit: Reader) -> Response:
+    return await unit.run(lambda svc: ok(svc.eido(svc.read(call_id))))
 
 
 @router.patch(
@@ -153,14 +137,10 @@ def eido_response(svc: CallService, call) -> Response:  # type: ignore[no-untype
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412, 428),
 )
-def update_call(
-    call_id: uuid.UUID,
-    body: CallUpdate,
-    _: Writer,
-    svc: CallServiceDep,
-    if_match: IfMatchRequired,
+async def update_call(
+    call_id: uuid.UUID, body: CallUpdate, unit: Writer, if_match: IfMatchRequired
 ) -> Response:
-    return _full(svc.update(call_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc.update(call_id, body, if_match)))
 
 
 @router.post(
@@ -170,14 +150,10 @@ def update_call(
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def assign_call(
-    call_id: uuid.UUID,
-    body: AssignBody,
-    _: Dispatcher,
-    svc: CallServiceDep,
-    if_match: IfMatchHeader = None,
+async def assign_call(
+    call_id: uuid.UUID, body: AssignBody, unit: Dispatcher, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc.assign(call_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc.assign(call_id, body, if_match)))
 
 
 @router.post(
@@ -187,14 +163,10 @@ def assign_call(
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def change_call_status(
-    call_id: uuid.UUID,
-    body: StatusBody,
-    _: Writer,
-    svc: CallServiceDep,
-    if_match: IfMatchHeader = None,
+async def change_call_status(
+    call_id: uuid.UUID, body: StatusBody, unit: Writer, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc.change_status(call_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc.change_status(call_id, body, if_match)))
 
 
 @router.post(
@@ -204,14 +176,10 @@ def change_call_status(
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def escalate_call(
-    call_id: uuid.UUID,
-    body: EscalateBody,
-    _: Writer,
-    svc: CallServiceDep,
-    if_match: IfMatchHeader = None,
+async def escalate_call(
+    call_id: uuid.UUID, body: EscalateBody, unit: Writer, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc.escalate(call_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc.escalate(call_id, body, if_match)))
 
 
 @router.post(
@@ -222,19 +190,20 @@ def escalate_call(
     response_model=NoteRead,
     responses=error_responses(*E, 404),
 )
-def add_call_note(
-    call_id: uuid.UUID, body: NoteBody, _: Writer, svc: CallServiceDep, idem: IdempotencyDep
-) -> Response:
-    note = svc.add_note(call_id, body)
-    read = NoteRead(
-        id=note.id or 0,
-        call_id=note.call_id,
-        at=note.at,
-        author_id=note.actor_id,
-        author=note.actor_name,
-        text=note.text or "",
-    )
-    return respond(read, status_code=201, idem=idem)
+async def add_call_note(call_id: uuid.UUID, body: NoteBody, unit: Notes) -> Response:
+    def work(svc: CallService) -> Reply:
+        note = svc.add_note(call_id, body)
+        read = NoteRead(
+            id=note.id or 0,
+            call_id=note.call_id,
+            at=note.at,
+            author_id=note.actor_id,
+            author=note.actor_name,
+            text=note.text or "",
+        )
+        return Reply(read, 201)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -244,5 +213,5 @@ def add_call_note(
     response_model=Timeline,
     responses=error_responses(*E, 404),
 )
-def call_timeline(call_id: uuid.UUID, _: Reader, svc: CallServiceDep) -> Timeline:
-    return Timeline(call_id=call_id, items=svc.timeline(call_id))
+async def call_timeline(call_id: uuid.UUID, unit: Reader) -> Response:
+    return await unit.run(lambda svc: Timeline(call_id=call_id, items=svc.timeline(call_id)))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from csoapi.calls.eido import to_eido
 from csoapi.calls.models import Call, CallActivity
 from csoapi.calls.repository import CallFilters, CallRepository
 from csoapi.calls.schemas import (
@@ -332,6 +333,10 @@ class CallService:
         self._transition(call, S.escalated, at, reason=data.reason, emit_status=True)
         self._event("call.escalated", call, at=at.isoformat())
         return call
+
+    def eido(self, call: Call) -> dict[str, Any]:
+        """The call as a NENA EIDO incident."""
+        return to_eido(self.session, call, self.ctx.settings)
 
     def add_note(self, call_id: uuid.UUID, data: NoteBody) -> CallActivity:
         call = self.get(call_id, for_update=True)
