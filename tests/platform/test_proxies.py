@@ -36,10 +36,9 @@ def served(app):
 
 
 @pytest.fixture
-def proxied_app(database, app, connection):
-    """The app with trusted proxies configured, in the test's rolled-back transaction."""
+def proxied_app(database, app, clean_tables):
+    """The app with trusted proxies configured, on the same database."""
     other = create_app(make_settings(database.url, trusted_proxies=PROXIES), engine=database.engine)
-    other.state.session_factory = app.state.session_factory
     return other
 
 
@@ -67,13 +66,13 @@ LONG = "x" * 200
 LIST = ", ".join(["198.51.100.1"] * 40)
 
 
-async def test_by_default_no_peer_is_believed(app, db, connection):
+async def test_by_default_no_peer_is_believed(app, db):
     for peer in (("127.0.0.1", 4000), ("10.0.0.2", 4000), ("203.0.113.7", 4000)):
         assert await signed_in_from(app, db, peer, ["198.51.100.9"]) == peer[0]
 
 
 @pytest.mark.parametrize("forwarded", [[LONG], [LIST], ["1.2.3.4", LONG], ["::1" * 30]])
-async def test_a_long_or_garbled_header_never_fails_a_sign_in(app, db, connection, forwarded):
+async def test_a_long_or_garbled_header_never_fails_a_sign_in(app, db, forwarded):
     assert await signed_in_from(app, db, ("127.0.0.1", 4000), forwarded) == "127.0.0.1"
 
 
@@ -101,13 +100,11 @@ async def test_a_long_or_garbled_header_never_fails_a_sign_in(app, db, connectio
         ("127.0.0.1", [], "127.0.0.1"),
     ],
 )
-async def test_trusted_proxies_name_the_caller(
-    proxied_app, db, connection, peer, forwarded, expected
-):
+async def test_trusted_proxies_name_the_caller(proxied_app, db, peer, forwarded, expected):
     assert await signed_in_from(proxied_app, db, (peer, 4000), forwarded) == expected
 
 
-async def test_a_peer_that_is_not_an_ip_is_recorded_as_none(app, db, connection):
+async def test_a_peer_that_is_not_an_ip_is_recorded_as_none(app, db):
     assert await signed_in_from(app, db, ("testclient", 50000), ["198.51.100.9"]) is None
 
 

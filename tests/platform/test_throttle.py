@@ -141,10 +141,9 @@ async def test_one_username_from_many_sources_is_limited(client, app, db, settin
         throttled(await login(c, "ghost.user ", WRONG))
 
 
-async def test_the_overall_budget_bounds_the_hashes(database, app, connection, minute, hashes):
+async def test_the_overall_budget_bounds_the_hashes(database, clean_tables, minute, hashes):
     settings = make_settings(database.url, login_attempts_per_minute=3)
     limited = create_app(settings, engine=database.engine)
-    limited.state.session_factory = app.state.session_factory  # the test's transaction
     for i in range(3):
         async with from_address(limited, f"198.51.100.{200 + i}") as c:
             assert_problem(await login(c, f"nobody.{i}", WRONG), 401, "invalid_grant")
