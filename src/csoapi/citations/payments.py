@@ -216,6 +216,13 @@ class PaymentService(CitationService):
             )
         return stated
 
+    def listed(self, action: str, filters: dict[str, Any], count: int) -> None:
+        """A listing or export of payments as one audit row: who, the window and paging,
+        how many rows."""
+        audit.record_list(
+            self.session, self.ctx, action, entity_type="payment", filters=filters, count=count
+        )
+
     def reverse(self, payment_id: uuid.UUID, data: ReverseBody) -> Payment:
         actor = self.ctx.actor
         if not (actor.is_user and actor.role == Role.records):

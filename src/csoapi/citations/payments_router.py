@@ -13,18 +13,15 @@ from fastapi.responses import Response
 
 from csoapi.citations.payments import PaymentService, PaymentWindow
 from csoapi.citations.schemas import PaymentPage, PaymentRead, ReverseBody
-from csoapi.core import audit
-from csoapi.core.context import provide
+from csoapi.core.carrier import Reply, carrier
+from csoapi.core.db import offload
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/payments", tags=["payments"])
-Signed = Scoped()
-Payer = Scoped("payments:write")
+Signed = carrier(PaymentService)  # records (payments:read) or a portal (its own): the service
+Reverser = carrier(PaymentService, "payments:write", idempotency="optional")
 CSV_FIELDS = [
     "id",
     "citation_id",
@@ -55,9 +52,6 @@ def spreadsheet_cell(value: object) -> object:
     return value
 
 
-Svc = Annotated[PaymentService, provide(PaymentService)]
-
-
 @router.get(
     "",
     operation_id="payments_list",
@@ -67,9 +61,8 @@ Svc = Annotated[PaymentService, provide(PaymentService)]
     response_model=PaymentPage,
     responses=error_responses(401, 403, 422) | {200: {"content": {"text/csv": {}}}},
 )
-def list_payments(
-    _: Signed,
-    svc: Svc,
+async def list_payments(
+    unit: Signed,
     posted_from: Annotated[Timestamp | None, Query()] = None,
     posted_to: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -77,36 +70,37 @@ def list_payments(
     accept: Annotated[str | None, Header(max_length=256)] = None,
 ) -> Response:
     window = PaymentWindow(posted_from=posted_from, posted_to=posted_to)
-    if accept and "text/csv" in accept:
+
+    def export(svc: PaymentService) -> Response:
         payments = svc.all_in(window)
-        _audit(svc, "payment.export", window, len(payments))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for p in payments:
-            row = PaymentRead.model_validate(p).model_dump(mode="json")
-            writer.writerow({k: spreadsheet_cell(row[k]) for k in CSV_FIELDS})
+        svc.listed("payment.export", asdict(window), len(payments))
         return Response(
-            out.getvalue(),
+            offload(_csv, payments),  # CPU-heavy: rendered on a worker thread
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="payments.csv"'},
         )
-    rows, nxt = svc.payments_page(window, limit=limit, cursor=cursor)
-    _audit(svc, "payment.list", window, len(rows), limit=limit, cursor=cursor)
-    page = PaymentPage(
-        items=[PaymentRead.model_validate(p) for p in rows],
-        next_cursor=nxt,
-        totals=svc.totals(window),
-    )
-    return respond(page)
+
+    def page(svc: PaymentService) -> PaymentPage:
+        rows, nxt = svc.payments_page(window, limit=limit, cursor=cursor)
+        filters = asdict(window) | {"limit": limit, "cursor": cursor}
+        svc.listed("payment.list", filters, len(rows))
+        return PaymentPage(
+            items=[PaymentRead.model_validate(p) for p in rows],
+            next_cursor=nxt,
+            totals=svc.totals(window),
+        )
+
+    return await unit.run(export if accept and "text/csv" in accept else page)
 
 
-def _audit(svc: PaymentService, action: str, w: PaymentWindow, count: int, **page: Any) -> None:
-    """The listing or export as one audit row: who, the window and paging, how many rows."""
-    filters = asdict(w) | page
-    audit.record_list(
-        svc.session, svc.ctx, action, entity_type="payment", filters=filters, count=count
-    )
+def _csv(payments: list[Any]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for p in payments:
+        row = PaymentRead.model_validate(p).model_dump(mode="json")
+        writer.writerow({k: spreadsheet_cell(row[k]) for k in CSV_FIELDS})
+    return out.getvalue()
 
 
 @router.post(
@@ -117,8 +111,7 @@ def _audit(svc: PaymentService, action: str, w: PaymentWindow, count: int, **pag
     response_model=PaymentRead,
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def reverse_payment(
-    payment_id: uuid.UUID, body: ReverseBody, _: Payer, svc: Svc, idem: IdempotencyDep
-) -> Response:
-    reversal = svc.reverse(payment_id, body)
-    return respond(PaymentRead.model_validate(reversal), status_code=201, idem=idem)
+async def reverse_payment(payment_id: uuid.UUID, body: ReverseBody, unit: Reverser) -> Response:
+    return await unit.run(
+        lambda svc: Reply(PaymentRead.model_validate(svc.reverse(payment_id, body)), 201)
+    )

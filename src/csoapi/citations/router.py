@@ -25,23 +25,20 @@ from csoapi.citations.schemas import (
     VoidBody,
 )
 from csoapi.citations.service import CitationFilters, CitationService
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.context import Gated, provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import ClientIdempotencyDep, IdempotencyKey
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/citations", tags=["citations"])
-Issuer = Gated("citations:issue")
-Reader = Scoped("citations:read")
-Voider = Scoped("citations:void")
+Issuer = carrier(CitationService, "citations:issue", idempotency="optional")
+Reader = carrier(CitationService, "citations:read")
+Voider = carrier(CitationService, "citations:void")
+Portal = carrier(PaymentService, "citations:lookup")
+Payer = carrier(PaymentService, "payments:write", idempotency="clients")
+Adjudicator = carrier(AdjudicationService, "citations:adjudicate")
 E = (401, 403, 422)
-
-
-Svc = Annotated[CitationService, provide(CitationService)]
 
 
 @router.post(
@@ -52,20 +49,16 @@ Svc = Annotated[CitationService, provide(CitationService)]
     response_model=CitationRead,
     responses=error_responses(*E),
 )
-async def issue_citation(body: CitationCreate, gate: Issuer, key: IdempotencyKey) -> Response:
-    # A hot path (CAD and handheld writes): one unit of work, see run_unit.
-    def work(svc: CitationService) -> Response:
-        idem = key.begin(svc.session, svc.ctx)
+async def issue_citation(body: CitationCreate, unit: Issuer) -> Response:
+    def work(svc: CitationService) -> Reply:
         c = svc.issue(body)
-        return respond(
+        return created(
             svc.officer_view_from(c, []),  # just issued: nothing paid yet
-            status_code=201,
-            version=c.version,
             location=f"/api/v1/citations/{c.id}",
-            idem=idem,
+            version=c.version,
         )
 
-    return await gate.run(CitationService, work)
+    return await unit.run(work)
 
 
 @router.get(
@@ -75,9 +68,8 @@ async def issue_citation(body: CitationCreate, gate: Issuer, key: IdempotencyKey
     response_model=Page[CitationSummary],
     responses=error_responses(*E),
 )
-def list_citations(
-    _: Reader,
-    svc: Svc,
+async def list_citations(
+    unit: Reader,
     status: Annotated[CitationStatus | None, Query()] = None,
     plate: Annotated[Plate | None, Query()] = None,
     plate_state: Annotated[PlateState | None, Query()] = None,
@@ -89,7 +81,7 @@ def list_citations(
     ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[CitationSummary]:
+) -> Response:
     filters = CitationFilters(
         status=status,
         plate=plate,
@@ -99,18 +91,17 @@ def list_citations(
         issued_by=issued_by,
         min_balance_cents=min_balance_cents,
     )
-    rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
-    paid = svc.payments([c.id for c in rows])
-    items = []
-    for c in rows:
-        view = svc.officer_view_from(c, paid[c.id])
-        items.append(CitationSummary.model_validate(view.model_dump()))
-    return Page[CitationSummary](items=items, next_cursor=nxt)
 
+    def work(svc: CitationService) -> Page[CitationSummary]:
+        rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
+        paid = svc.payments([c.id for c in rows])
+        items = []
+        for c in rows:
+            view = svc.officer_view_from(c, paid[c.id])
+            items.append(CitationSummary.model_validate(view.model_dump()))
+        return Page[CitationSummary](items=items, next_cursor=nxt)
 
-PaySvc = Annotated[PaymentService, provide(PaymentService)]
-Portal = Gated("citations:lookup")
-Payer = Scoped("payments:write")
+    return await unit.run(work)
 
 
 @router.get(
@@ -121,16 +112,16 @@ Payer = Scoped("payments:write")
     responses=error_responses(*E, 429),
 )
 async def lookup_citations(
-    gate: Portal,
+    unit: Portal,
     number: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9\-]+$")] = None,
     plate: Annotated[Plate | None, Query()] = None,
     plate_state: Annotated[PlateState | None, Query()] = None,
-) -> PortalLookup:
-    # The portal's hot path: one unit of work (see run_unit), no worker threads on PostgreSQL.
-    items = await gate.run(
-        PaymentService, lambda svc: svc.lookup(number=number, plate=plate, plate_state=plate_state)
+) -> Response:
+    return await unit.run(
+        lambda svc: PortalLookup(
+            items=svc.lookup(number=number, plate=plate, plate_state=plate_state)
+        )
     )
-    return PortalLookup(items=items)
 
 
 @router.post(
@@ -141,16 +132,13 @@ async def lookup_citations(
     response_model=PaymentRead,
     responses=error_responses(*E, 404, 409),
 )
-def pay_citation(
-    citation_id: uuid.UUID, body: PaymentCreate, _: Payer, svc: PaySvc, idem: ClientIdempotencyDep
-) -> Response:
-    _, payment = svc.pay(citation_id, body)
-    return respond(
-        PaymentRead.model_validate(payment),
-        status_code=201,
-        idem=idem,
-        location=f"/api/v1/payments/{payment.id}",
-    )
+async def pay_citation(citation_id: uuid.UUID, body: PaymentCreate, unit: Payer) -> Response:
+    def work(svc: PaymentService) -> Reply:
+        _, payment = svc.pay(citation_id, body)
+        read = PaymentRead.model_validate(payment)
+        return created(read, location=f"/api/v1/payments/{payment.id}")
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -160,9 +148,12 @@ def pay_citation(
     response_model=CitationRead,
     responses=error_responses(*E, 404),
 )
-def get_citation(citation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
-    view = svc.read(citation_id)
-    return respond(view, version=view.version)
+async def get_citation(citation_id: uuid.UUID, unit: Reader) -> Response:
+    def work(svc: CitationService) -> Reply:
+        view = svc.read(citation_id)
+        return ok(view, version=view.version)
+
+    return await unit.run(work)
 
 
 @router.post(
@@ -172,15 +163,14 @@ def get_citation(citation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
     response_model=CitationRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def void_citation(
-    citation_id: uuid.UUID, body: VoidBody, _: Voider, svc: Svc, if_match: IfMatchHeader = None
+async def void_citation(
+    citation_id: uuid.UUID, body: VoidBody, unit: Voider, if_match: IfMatchHeader = None
 ) -> Response:
-    c = svc.void(citation_id, body, if_match)
-    return respond(svc.officer_view(c), version=c.version)
+    def work(svc: CitationService) -> Reply:
+        c = svc.void(citation_id, body, if_match)
+        return ok(svc.officer_view(c), version=c.version)
 
-
-AdjSvc = Annotated[AdjudicationService, provide(AdjudicationService)]
-Adjudicator = Scoped("citations:adjudicate")
+    return await unit.run(work)
 
 
 @router.post(
@@ -190,15 +180,14 @@ Adjudicator = Scoped("citations:adjudicate")
     response_model=CitationRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def contest_citation(
-    citation_id: uuid.UUID,
-    body: ContestBody,
-    _: Adjudicator,
-    svc: AdjSvc,
-    if_match: IfMatchHeader = None,
+async def contest_citation(
+    citation_id: uuid.UUID, body: ContestBody, unit: Adjudicator, if_match: IfMatchHeader = None
 ) -> Response:
-    c = svc.contest(citation_id, body, if_match)
-    return respond(svc.officer_view(c), version=c.version)
+    def work(svc: AdjudicationService) -> Reply:
+        c = svc.contest(citation_id, body, if_match)
+        return ok(svc.officer_view(c), version=c.version)
+
+    return await unit.run(work)
 
 
 @router.post(
@@ -208,15 +197,17 @@ def contest_citation(
     response_model=CitationRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def adjudicate_citation(
+async def adjudicate_citation(
     citation_id: uuid.UUID,
     body: AdjudicateBody,
-    _: Adjudicator,
-    svc: AdjSvc,
+    unit: Adjudicator,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    c = svc.adjudicate(citation_id, body, if_match)
-    return respond(svc.officer_view(c), version=c.version)
+    def work(svc: AdjudicationService) -> Reply:
+        c = svc.adjudicate(citation_id, body, if_match)
+        return ok(svc.officer_view(c), version=c.version)
+
+    return await unit.run(work)
 
 
 @router.post(
@@ -226,8 +217,11 @@ def adjudicate_citation(
     response_model=CitationRead,
     responses=error_responses(*E, 404, 409, 412),
 )
-def refer_to_collections(
-    citation_id: uuid.UUID, _: Adjudicator, svc: AdjSvc, if_match: IfMatchHeader = None
+async def refer_to_collections(
+    citation_id: uuid.UUID, unit: Adjudicator, if_match: IfMatchHeader = None
 ) -> Response:
-    c = svc.to_collections(citation_id, if_match)
-    return respond(svc.officer_view(c), version=c.version)
+    def work(svc: AdjudicationService) -> Reply:
+        c = svc.to_collections(citation_id, if_match)
+        return ok(svc.officer_view(c), version=c.version)
+
+    return await unit.run(work)

@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from csoapi.citations.schemas import Plate, PlateState, ScofflawList, VehicleRecord
 from csoapi.citations.vehicles import VehicleService
-from csoapi.core.context import provide
+from csoapi.core.carrier import carrier
 from csoapi.core.errors import error_responses
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
-Reader = Scoped("citations:read")
-Records = Scoped("citations:adjudicate")
-
-
-Svc = Annotated[VehicleService, provide(VehicleService)]
+Reader = carrier(VehicleService, "citations:read")
+Records = carrier(VehicleService, "citations:adjudicate")
 
 
 @router.get(
@@ -27,14 +24,16 @@ Svc = Annotated[VehicleService, provide(VehicleService)]
     response_model=ScofflawList,
     responses=error_responses(401, 403, 422),
 )
-def scofflaws(
-    _: Records,
-    svc: Svc,
+async def scofflaws(
+    unit: Records,
     min_overdue: Annotated[int | None, Query(ge=1, le=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> ScofflawList:
-    threshold = min_overdue or svc.ctx.settings.tow_eligible_overdue
-    return ScofflawList(threshold=threshold, items=svc.scofflaws(threshold, limit))
+) -> Response:
+    def work(svc: VehicleService) -> ScofflawList:
+        threshold = min_overdue or svc.ctx.settings.tow_eligible_overdue
+        return ScofflawList(threshold=threshold, items=svc.scofflaws(threshold, limit))
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -44,10 +43,7 @@ def scofflaws(
     response_model=VehicleRecord,
     responses=error_responses(401, 403, 422),
 )
-def vehicle(
-    plate_state: Annotated[PlateState, Path()],
-    plate: Annotated[Plate, Path()],
-    _: Reader,
-    svc: Svc,
-) -> VehicleRecord:
-    return svc.record(plate_state, plate)
+async def vehicle(
+    plate_state: Annotated[PlateState, Path()], plate: Annotated[Plate, Path()], unit: Reader
+) -> Response:
+    return await unit.run(lambda svc: svc.record(plate_state, plate))

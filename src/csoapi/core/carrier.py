@@ -40,7 +40,7 @@ from csoapi.core.idempotency import (
     request_fingerprint,
     stored_headers,
 )
-from csoapi.core.security import check_claimed_scopes, check_scopes, oauth2_scheme, principal_for
+from csoapi.core.security import check_scopes, claims_scopes, oauth2_scheme, principal_for
 from csoapi.core.security import token_claims as verified_claims
 
 S = TypeVar("S")
@@ -155,12 +155,18 @@ def carrier(
 
         return Annotated[Unit[S], Depends(anonymous)]
 
-    def authorized(
+    async def authorized(
         request: Request, security: SecurityScopes
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
         claims = verified_claims(request)  # 401 before anything else is looked at
         wanted = tuple(security.scopes)
-        check_claimed_scopes(claims, wanted)  # 403 before the body is validated
+        if not claims_scopes(claims, wanted):
+            # Refused whatever the database says (a principal holds at most the scopes its
+            # token claims): settled now, before the parameters and body are validated, so
+            # a caller without the scope learns nothing of them. In a unit of its own, so an
+            # ended sign-in is still a 401 and the refused probe is audited like any other.
+            probe = Unit(request, service, claims, wanted, None, "none")
+            await run_unit(request, probe._context)
         return claims, wanted
 
     if idempotency == "none":
@@ -170,7 +176,7 @@ def carrier(
             security: SecurityScopes,
             _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
         ) -> Unit[S]:
-            claims, wanted = authorized(request, security)
+            claims, wanted = await authorized(request, security)
             return Unit(request, service, claims, wanted, None, "none")
 
         dependency: Callable[..., Any] = plain
@@ -182,7 +188,7 @@ def carrier(
             _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
             key: IdempotencyKeyHeader = None,
         ) -> Unit[S]:
-            claims, wanted = authorized(request, security)
+            claims, wanted = await authorized(request, security)
             # The body is fingerprinted only when there is a key to hold it against.
             fingerprint = "" if key is None else await request_fingerprint(request)
             held = IdempotencyRequest(key, fingerprint, request.method, request.url.path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -257,26 +257,23 @@ def _insufficient(missing: list[str]) -> str:
     return f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'
 
 
-def _require(held: Collection[str], scopes: Sequence[str]) -> None:
-    missing = [s for s in scopes if s not in held]
+def check_scopes(principal: Principal, scopes: Sequence[str]) -> Principal:
+    """403 ``insufficient_scope`` unless the principal holds every scope named."""
+    missing = [s for s in scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(
             f"This operation needs the scope(s): {' '.join(missing)}",
             code="insufficient_scope",
             headers={"WWW-Authenticate": _insufficient(missing)},
         )
-
-
-def check_scopes(principal: Principal, scopes: Sequence[str]) -> Principal:
-    """403 ``insufficient_scope`` unless the principal holds every scope named."""
-    _require(principal.scopes, scopes)
     return principal
 
 
-def check_claimed_scopes(claims: dict[str, Any], scopes: Sequence[str]) -> None:
-    """The same 403, from a verified token's own ``scope`` claim, before the database is
-    asked (the principal's current scopes are a subset of it, checked again in the unit)."""
-    _require(frozenset(str(claims.get("scope", "")).split()), scopes)
+def claims_scopes(claims: dict[str, Any], scopes: Sequence[str]) -> bool:
+    """Whether a verified token claims every scope named (a principal's current scopes are
+    a subset of its token's: a token that does not claim them is refused whatever the
+    database says)."""
+    return set(scopes).issubset(str(claims.get("scope", "")).split())
 
 
 async def require_scopes(
