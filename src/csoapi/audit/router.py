@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from csoapi.core import audit
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.audit.service import AuditQuery, AuditService
+from csoapi.core.carrier import carrier
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import (
     DEFAULT_LIMIT,
@@ -19,10 +19,9 @@ from csoapi.core.pagination import (
     Page,
 )
 from csoapi.core.schemas import Output, Timestamp
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-AuditReader = Scoped("audit:read")
+AuditReader = carrier(AuditService, "audit:read")
 
 
 class AuditRead(Output):
@@ -48,10 +47,8 @@ class AuditRead(Output):
     response_model=Page[AuditRead],
     responses=error_responses(401, 403, 422),
 )
-def list_audit(
-    _: AuditReader,
-    session: SessionDep,
-    ctx: ContextDep,
+async def list_audit(
+    unit: AuditReader,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
@@ -61,28 +58,13 @@ def list_audit(
     at_to: Annotated[Timestamp | None, Query(alias="to")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[AuditRead]:
-    rows, nxt = audit.search(
-        session,
-        actor_id=str(actor_id) if actor_id else None,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        outcome=outcome,
-        at_from=at_from,
-        at_to=at_to,
-        limit=limit,
-        cursor=cursor,
+) -> Response:
+    query = AuditQuery(
+        str(actor_id) if actor_id else None, action, entity_type, entity_id, outcome, at_from, at_to
     )
-    # Reading the trail is on the trail too (written after the search: not in its answer).
-    query = {"actor_id": actor_id, "action": action, "entity_type": entity_type}
-    query |= {"entity_id": entity_id, "outcome": outcome, "from": at_from, "to": at_to}
-    audit.record_list(
-        session,
-        ctx,
-        "audit.list",
-        entity_type="audit",
-        filters=query | {"limit": limit, "cursor": cursor},
-        count=len(rows),
-    )
-    return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows], next_cursor=nxt)
+
+    def work(svc: AuditService) -> Page[AuditRead]:
+        rows, nxt = svc.search(query, limit=limit, cursor=cursor)
+        return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows], next_cursor=nxt)
+
+    return await unit.run(work)

@@ -7,27 +7,18 @@ import binascii
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from csoapi.auth.schemas import MeResponse, RevokeForm, RevokeResponse, TokenForm, TokenResponse
 from csoapi.auth.service import AuthService
-from csoapi.core.context import AnonymousContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core.carrier import carrier, ok
 from csoapi.core.errors import BadRequest, Unauthorized, error_responses
-from csoapi.core.responses import respond
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-AnyPrincipal = Scoped()
+Public = carrier(AuthService, public=True)  # the sign-in itself: no token yet
+AnyPrincipal = carrier(AuthService)  # anyone signed in
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def auth_service(session: SessionDep, ctx: AnonymousContextDep) -> AuthService:
-    return AuthService(session, ctx)
-
-
-AuthServiceDep = Annotated[AuthService, Depends(auth_service)]
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -76,13 +67,15 @@ def _required(value: str | None, name: str) -> str:
     response_model=TokenResponse,
     responses=error_responses(400, 401, 413, 422, 429),
 )
-def token(form: Annotated[TokenForm, Form()], request: Request, svc: AuthServiceDep) -> Response:
+async def token(form: Annotated[TokenForm, Form()], request: Request, unit: Public) -> Response:
     grant = form.grant_type
     if grant == "password":
-        result = svc.password_grant(
-            _required(form.username, "username"), _required(form.password, "password"), form.scope
+        username = _required(form.username, "username")
+        password = _required(form.password, "password")
+        return await unit.run(
+            lambda svc: ok(svc.password_grant(username, password, form.scope), headers=NO_STORE)
         )
-    elif grant == "client_credentials":
+    if grant == "client_credentials":
         basic = _basic_credentials(request)
         if basic is not None and (form.client_id or form.client_secret):
             raise BadRequest(
@@ -94,16 +87,21 @@ def token(form: Annotated[TokenForm, Form()], request: Request, svc: AuthService
             _required(form.client_id, "client_id"),
             _required(form.client_secret, "client_secret"),
         )
-        result = svc.client_credentials_grant(client_id, secret, form.scope)
-    elif grant == "refresh_token":
-        result = svc.refresh_grant(_required(form.refresh_token, "refresh_token"), form.scope)
-    else:
-        raise BadRequest(
-            "grant_type must be password, client_credentials or refresh_token",
-            code="unsupported_grant_type",
-            error="unsupported_grant_type",
+        return await unit.run(
+            lambda svc: ok(
+                svc.client_credentials_grant(client_id, secret, form.scope), headers=NO_STORE
+            )
         )
-    return respond(result, headers=NO_STORE)
+    if grant == "refresh_token":
+        refresh = _required(form.refresh_token, "refresh_token")
+        return await unit.run(
+            lambda svc: ok(svc.refresh_grant(refresh, form.scope), headers=NO_STORE)
+        )
+    raise BadRequest(
+        "grant_type must be password, client_credentials or refresh_token",
+        code="unsupported_grant_type",
+        error="unsupported_grant_type",
+    )
 
 
 @router.post(
@@ -113,8 +111,8 @@ def token(form: Annotated[TokenForm, Form()], request: Request, svc: AuthService
     response_model=RevokeResponse,
     responses=error_responses(413, 422),
 )
-def revoke(form: Annotated[RevokeForm, Form()], svc: AuthServiceDep) -> RevokeResponse:
-    return RevokeResponse(revoked=svc.revoke(form.token))
+async def revoke(form: Annotated[RevokeForm, Form()], unit: Public) -> Response:
+    return await unit.run(lambda svc: RevokeResponse(revoked=svc.revoke(form.token)))
 
 
 @router.get(
@@ -124,5 +122,5 @@ def revoke(form: Annotated[RevokeForm, Form()], svc: AuthServiceDep) -> RevokeRe
     response_model=MeResponse,
     responses=error_responses(401),
 )
-def me(principal: AnyPrincipal) -> MeResponse:
-    return AuthService.me(principal)
+async def me(unit: AnyPrincipal) -> Response:
+    return await unit.run(lambda svc: AuthService.me(svc.ctx.actor))

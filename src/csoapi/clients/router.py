@@ -10,21 +10,16 @@ from fastapi.responses import Response
 
 from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.clients.service import ClientService
+from csoapi.core.carrier import Reply, carrier, ok
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.scopes import ClientKind
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/clients", tags=["clients"])
-Admin = Scoped("admin")
+Admin = carrier(ClientService, "admin")
 ERRORS = (401, 403, 422)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-ClientServiceDep = Annotated[ClientService, provide(ClientService)]
 
 
 # Creation and rotation take no Idempotency-Key on purpose: a replayable response would
@@ -37,15 +32,13 @@ ClientServiceDep = Annotated[ClientService, provide(ClientService)]
     summary="Register a machine client; the secret is returned once",
     responses=error_responses(*ERRORS),
 )
-def create_client(body: ClientCreate, _: Admin, svc: ClientServiceDep) -> Response:
-    created = svc.create(body)
-    return respond(
-        created,
-        status_code=201,
-        version=created.version,
-        headers=NO_STORE,
-        location=f"/api/v1/clients/{created.id}",
-    )
+async def create_client(body: ClientCreate, unit: Admin) -> Response:
+    def work(svc: ClientService) -> Reply:
+        made = svc.create(body)
+        location = f"/api/v1/clients/{made.id}"
+        return Reply(made, 201, made.version, location, NO_STORE)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -55,16 +48,19 @@ def create_client(body: ClientCreate, _: Admin, svc: ClientServiceDep) -> Respon
     response_model=Page[ClientRead],
     responses=error_responses(*ERRORS),
 )
-def list_clients(
-    _: Admin,
-    svc: ClientServiceDep,
+async def list_clients(
+    unit: Admin,
     kind: Annotated[ClientKind | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[ClientRead]:
-    rows, nxt = svc.page(kind=kind, active=active, limit=limit, cursor=cursor)
-    return Page[ClientRead](items=[ClientRead.model_validate(c) for c in rows], next_cursor=nxt)
+) -> Response:
+    def work(svc: ClientService) -> Page[ClientRead]:
+        rows, nxt = svc.page(kind=kind, active=active, limit=limit, cursor=cursor)
+        items = [ClientRead.model_validate(c) for c in rows]
+        return Page[ClientRead](items=items, next_cursor=nxt)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -74,9 +70,12 @@ def list_clients(
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404),
 )
-def get_client(client_pk: uuid.UUID, _: Admin, svc: ClientServiceDep) -> Response:
-    client = svc.get(client_pk)
-    return respond(ClientRead.model_validate(client), version=client.version)
+async def get_client(client_pk: uuid.UUID, unit: Admin) -> Response:
+    return await unit.run(lambda svc: _read(svc.get(client_pk)))
+
+
+def _read(client) -> Reply:  # type: ignore[no-untyped-def]
+    return ok(ClientRead.model_validate(client), version=client.version)
 
 
 @router.post(
@@ -86,11 +85,14 @@ def get_client(client_pk: uuid.UUID, _: Admin, svc: ClientServiceDep) -> Respons
     response_model=ClientWithSecret,
     responses=error_responses(*ERRORS, 404, 412),
 )
-def rotate_client_secret(
-    client_pk: uuid.UUID, _: Admin, svc: ClientServiceDep, if_match: IfMatchHeader = None
+async def rotate_client_secret(
+    client_pk: uuid.UUID, unit: Admin, if_match: IfMatchHeader = None
 ) -> Response:
-    rotated = svc.rotate_secret(client_pk, if_match)
-    return respond(rotated, version=rotated.version, headers=NO_STORE)
+    def work(svc: ClientService) -> Reply:
+        rotated = svc.rotate_secret(client_pk, if_match)
+        return ok(rotated, version=rotated.version, headers=NO_STORE)
+
+    return await unit.run(work)
 
 
 @router.post(
@@ -100,11 +102,10 @@ def rotate_client_secret(
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404, 412),
 )
-def deactivate_client(
-    client_pk: uuid.UUID, _: Admin, svc: ClientServiceDep, if_match: IfMatchHeader = None
+async def deactivate_client(
+    client_pk: uuid.UUID, unit: Admin, if_match: IfMatchHeader = None
 ) -> Response:
-    client = svc.set_active(client_pk, False, if_match)
-    return respond(ClientRead.model_validate(client), version=client.version)
+    return await unit.run(lambda svc: _read(svc.set_active(client_pk, False, if_match)))
 
 
 @router.post(
@@ -114,8 +115,7 @@ def deactivate_client(
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404, 412),
 )
-def reactivate_client(
-    client_pk: uuid.UUID, _: Admin, svc: ClientServiceDep, if_match: IfMatchHeader = None
+async def reactivate_client(
+    client_pk: uuid.UUID, unit: Admin, if_match: IfMatchHeader = None
 ) -> Response:
-    client = svc.set_active(client_pk, True, if_match)
-    return respond(ClientRead.model_validate(client), version=client.version)
+    return await unit.run(lambda svc: _read(svc.set_active(client_pk, True, if_match)))

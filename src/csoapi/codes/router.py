@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -18,17 +18,12 @@ from csoapi.codes.schemas import (
     OffenseUpdate,
 )
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, OFFENSES, CodeService, CodeTable
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchRequired
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
-from csoapi.core.security import Scoped
 
 router = APIRouter(prefix="/codes", tags=["codes"])
-Admin = Scoped("admin")
-Reader = Scoped()
 CodePath = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -38,13 +33,14 @@ def _add_routes(
     op = table.name.replace("-", "_")
     label = table.label
 
-    def service(session: SessionDep, ctx: ContextDep) -> CodeService:
+    def service(session: Any, ctx: Any) -> CodeService:
         return CodeService(session, ctx, table)
 
-    Svc = Annotated[CodeService, Depends(service)]
+    Reader = carrier(service)  # anyone signed in
+    Admin = carrier(service, "admin")
 
-    def one(row: Any, status_code: int = 200, **kw: Any) -> Response:
-        return respond(read.model_validate(row), status_code=status_code, version=row.version, **kw)
+    def one(row: Any) -> Reply:
+        return ok(read.model_validate(row), version=row.version)
 
     @router.get(
         f"/{table.name}",
@@ -53,15 +49,17 @@ def _add_routes(
         response_model=Page[read],
         responses=error_responses(401, 422),
     )  # type: ignore[valid-type]
-    def list_codes(
-        _: Reader,
-        svc: Svc,
+    async def list_codes(
+        unit: Reader,  # type: ignore[valid-type]
         active: Annotated[bool | None, Query()] = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         cursor: CursorQuery = None,
-    ) -> Any:
-        rows, nxt = svc.page(active=active, limit=limit, cursor=cursor)
-        return Page[read](items=[read.model_validate(r) for r in rows], next_cursor=nxt)  # type: ignore[valid-type]
+    ) -> Response:
+        def work(svc: CodeService) -> Any:
+            rows, nxt = svc.page(active=active, limit=limit, cursor=cursor)
+            return Page[read](items=[read.model_validate(r) for r in rows], next_cursor=nxt)  # type: ignore[valid-type]
+
+        return await unit.run(work)
 
     @router.get(
         f"/{table.name}/{{code}}",
@@ -70,8 +68,8 @@ def _add_routes(
         response_model=read,
         responses=error_responses(401, 404, 422),
     )
-    def get_code(code: CodePath, _: Reader, svc: Svc) -> Response:
-        return one(svc.get(code))
+    async def get_code(code: CodePath, unit: Reader) -> Response:  # type: ignore[valid-type]
+        return await unit.run(lambda svc: one(svc.get(code)))
 
     @router.post(
         f"/{table.name}",
@@ -81,9 +79,13 @@ def _add_routes(
         response_model=read,
         responses=error_responses(401, 403, 409, 422),
     )
-    def create_code(body: create, _: Admin, svc: Svc) -> Response:  # type: ignore[valid-type]
-        row = svc.create(body)
-        return one(row, 201, location=f"/api/v1/codes/{table.name}/{row.code}")
+    async def create_code(body: create, unit: Admin) -> Response:  # type: ignore[valid-type]
+        def work(svc: CodeService) -> Reply:
+            row = svc.create(body)
+            location = f"/api/v1/codes/{table.name}/{row.code}"
+            return created(read.model_validate(row), location=location, version=row.version)
+
+        return await unit.run(work)
 
     @router.patch(
         f"/{table.name}/{{code}}",
@@ -92,14 +94,13 @@ def _add_routes(
         response_model=read,
         responses=error_responses(401, 403, 404, 412, 422, 428),
     )
-    def update_code(
+    async def update_code(
         code: CodePath,
-        body: update,
-        _: Admin,
-        svc: Svc,  # type: ignore[valid-type]
+        body: update,  # type: ignore[valid-type]
+        unit: Admin,  # type: ignore[valid-type]
         if_match: IfMatchRequired,
     ) -> Response:
-        return one(svc.update(code, body, if_match))
+        return await unit.run(lambda svc: one(svc.update(code, body, if_match)))
 
 
 _add_routes(CALL_TYPES, CallTypeCreate, CallTypeUpdate, CallTypeRead)

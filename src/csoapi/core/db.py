@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.util.concurrency import await_only, in_greenlet
 from sqlmodel import Session
 
 from csoapi.core import audit
@@ -272,19 +271,6 @@ async def run_unit(request: Request, work: Callable[[Session], T]) -> T:
             return await anyio.to_thread.run_sync(_unit, session, request, work)
         async with units() as unit:
             return await unit.run_sync(_unit, request, work)
-
-
-def offload(fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU-heavy ``fn(*args)`` (an Argon2 hash, a CSV rendering) off the event loop.
-
-    Inside a unit on PostgreSQL the work runs in a greenlet on the event loop, where a long
-    computation would hold up every other request of the process: there the greenlet hands
-    ``fn`` to a worker thread and waits for it without blocking the loop (SQLAlchemy's
-    ``await_only``, the same bridge its asyncpg driver takes for each statement). Elsewhere
-    (SQLite units, the CLI) the work already runs on a thread of its own: ``fn`` runs here."""
-    if in_greenlet():
-        return await_only(anyio.to_thread.run_sync(functools.partial(fn, *args)))
-    return fn(*args)
 
 
 def _unit(session: Session, request: Request, work: Callable[[Session], T]) -> T:

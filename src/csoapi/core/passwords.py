@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from csoapi.core.config import Settings
+from csoapi.core.offload import offload
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
@@ -25,7 +26,8 @@ def hasher(settings: Settings) -> PasswordHasher:
 
 
 def hash_password(settings: Settings, password: str) -> str:
-    return hasher(settings).hash(password)
+    """Argon2id: deliberately slow, so off the event loop (``offload``)."""
+    return offload(hasher(settings).hash, password)
 
 
 def verify_password(settings: Settings, password_hash: str | None, password: str) -> bool:
@@ -35,7 +37,7 @@ def verify_password(settings: Settings, password_hash: str | None, password: str
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
     try:
-        ok = ph.verify(target, password)
+        ok = offload(ph.verify, target, password)  # deliberately slow: off the event loop
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return ok and password_hash is not None

@@ -7,17 +7,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, StringConstraints
 
-from csoapi.core import audit, events
-from csoapi.core.context import ContextDep
-from csoapi.core.db import SessionDep
+from csoapi.core import events
+from csoapi.core.carrier import carrier
 from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, LimitQuery
-from csoapi.core.security import Scoped
+from csoapi.events.service import EventService
 
 router = APIRouter(prefix="/events", tags=["events"])
-EventReader = Scoped("events:read")
+EventReader = carrier(EventService, "events:read")
 
 
 TYPES_DOC = "Event types such as `call.created` (repeat the parameter or comma-separate)"
@@ -51,40 +51,28 @@ class EventPage(BaseModel):
     response_model=EventPage,
     responses=error_responses(401, 403, 422),
 )
-def list_events(
-    principal: EventReader,
-    session: SessionDep,
-    ctx: ContextDep,
+async def list_events(
+    unit: EventReader,
     after: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")] = None,
     types: Annotated[list[EventTypes] | None, Query(max_length=64, description=TYPES_DOC)] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> EventPage:
+) -> Response:
     wanted = sorted({t.strip() for raw in types or [] for t in raw.split(",") if t.strip()})
-    rows = events.read_feed(
-        session,
-        after=events.decode_position(after) if after else None,
-        types=wanted or None,
-        scopes=principal.scopes,
-        limit=limit,
-    )
-    items = [
-        EventRead(
-            id=r.event_id,
-            position=events.encode_position(r.txid, r.id or 0),
-            type=r.type,
-            entity_type=r.entity_type,
-            entity_id=r.entity_id,
-            occurred_at=r.occurred_at,
-            data=r.payload,
-        )
-        for r in rows
-    ]
-    audit.record_list(
-        session,
-        ctx,
-        "event.list",
-        entity_type="event",
-        filters={"after": after, "types": wanted or None, "limit": limit},
-        count=len(items),
-    )
-    return EventPage(items=items, next_cursor=items[-1].position if len(items) == limit else None)
+
+    def work(svc: EventService) -> EventPage:
+        items = [
+            EventRead(
+                id=r.event_id,
+                position=events.encode_position(r.txid, r.id or 0),
+                type=r.type,
+                entity_type=r.entity_type,
+                entity_id=r.entity_id,
+                occurred_at=r.occurred_at,
+                data=r.payload,
+            )
+            for r in svc.feed(after, wanted, limit)
+        ]
+        more = items[-1].position if len(items) == limit else None
+        return EventPage(items=items, next_cursor=more)
+
+    return await unit.run(work)

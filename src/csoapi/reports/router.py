@@ -9,14 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.schemas import Timestamp
-from csoapi.core.security import Scoped
 from csoapi.reports.schemas import (
     ContactBody,
     ContactRead,
@@ -34,20 +31,18 @@ from csoapi.reports.schemas import (
 from csoapi.reports.service import ReportFilters, ReportService
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-Reader = Scoped("reports:read")
-Writer = Scoped("reports:write")
-Reviewer = Scoped("reports:review")
-Records = Scoped("reports:records")
-Exporter = Scoped("reports:export")
+Reader = carrier(ReportService, "reports:read")
+Writer = carrier(ReportService, "reports:write")
+Creator = carrier(ReportService, "reports:write", idempotency="optional")
+Reviewer = carrier(ReportService, "reports:review")
+Records = carrier(ReportService, "reports:records")
+Exporter = carrier(ReportService, "reports:export")
 E = (401, 403, 422)
 W = error_responses(*E, 404, 409, 412)
 
 
-Svc = Annotated[ReportService, provide(ReportService)]
-
-
-def _full(svc: ReportService, r, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]
-    return respond(svc.view(r), status_code=status_code, version=r.version, **kw)
+def _full(svc: ReportService, r) -> Reply:  # type: ignore[no-untyped-def]
+    return ok(svc.view(r), version=r.version)
 
 
 class ExportPage(BaseModel):
@@ -63,9 +58,12 @@ class ExportPage(BaseModel):
     response_model=ReportRead,
     responses=error_responses(*E),
 )
-def create_report(body: ReportCreate, _: Writer, svc: Svc, idem: IdempotencyDep) -> Response:
-    r = svc.create(body)
-    return _full(svc, r, 201, location=f"/api/v1/reports/{r.id}", idem=idem)
+async def create_report(body: ReportCreate, unit: Creator) -> Response:
+    def work(svc: ReportService) -> Reply:
+        r = svc.create(body)
+        return created(svc.view(r), location=f"/api/v1/reports/{r.id}", version=r.version)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -76,9 +74,8 @@ def create_report(body: ReportCreate, _: Writer, svc: Svc, idem: IdempotencyDep)
     response_model=Page[ReportSummary],
     responses=error_responses(*E),
 )
-def list_reports(
-    principal: Reader,
-    svc: Svc,
+async def list_reports(
+    unit: Reader,
     status: Annotated[ReportStatus | None, Query()] = None,
     author: Annotated[
         uuid.UUID | Literal["me"] | None, Query(description="A user id, or `me`")
@@ -87,17 +84,20 @@ def list_reports(
     call_id: Annotated[uuid.UUID | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[ReportSummary]:
-    filters = ReportFilters(
-        status=status.value if status else None,
-        author_id=principal.id if author == "me" else author,  # type: ignore[arg-type]
-        kind=kind.value if kind else None,
-        call_id=call_id,
-    )
-    rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
-    return Page[ReportSummary](
-        items=[ReportSummary.model_validate(r) for r in rows], next_cursor=nxt
-    )
+) -> Response:
+    def work(svc: ReportService) -> Page[ReportSummary]:
+        filters = ReportFilters(
+            status=status.value if status else None,
+            author_id=svc.ctx.actor.id if author == "me" else author,  # type: ignore[arg-type]
+            kind=kind.value if kind else None,
+            call_id=call_id,
+        )
+        rows, nxt = svc.page(filters, limit=limit, cursor=cursor)
+        return Page[ReportSummary](
+            items=[ReportSummary.model_validate(r) for r in rows], next_cursor=nxt
+        )
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -107,15 +107,17 @@ def list_reports(
     response_model=ExportPage,
     responses=error_responses(*E),
 )
-def export_reports(
-    _: Exporter,
-    svc: Svc,
+async def export_reports(
+    unit: Exporter,
     approved_since: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> ExportPage:
-    items, nxt = svc.export(approved_since, limit=limit, cursor=cursor)
-    return ExportPage(items=items, next_cursor=nxt)
+) -> Response:
+    def work(svc: ReportService) -> ExportPage:
+        items, nxt = svc.export(approved_since, limit=limit, cursor=cursor)
+        return ExportPage(items=items, next_cursor=nxt)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -125,9 +127,12 @@ def export_reports(
     response_model=ReportRead,
     responses=error_responses(*E, 404),
 )
-def get_report(report_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
-    view = svc.read(report_id)
-    return respond(view, version=view.version)
+async def get_report(report_id: uuid.UUID, unit: Reader) -> Response:
+    def work(svc: ReportService) -> Reply:
+        view = svc.read(report_id)
+        return ok(view, version=view.version)
+
+    return await unit.run(work)
 
 
 @router.patch(
@@ -137,10 +142,10 @@ def get_report(report_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
     response_model=ReportRead,
     responses=error_responses(*E, 404, 409, 412, 428),
 )
-def update_report(
-    report_id: uuid.UUID, body: ReportUpdate, _: Writer, svc: Svc, if_match: IfMatchRequired
+async def update_report(
+    report_id: uuid.UUID, body: ReportUpdate, unit: Writer, if_match: IfMatchRequired
 ) -> Response:
-    return _full(svc, svc.update(report_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc, svc.update(report_id, body, if_match)))
 
 
 @router.post(
@@ -150,10 +155,10 @@ def update_report(
     response_model=ReportRead,
     responses=W,
 )
-def submit_report(
-    report_id: uuid.UUID, _: Writer, svc: Svc, if_match: IfMatchHeader = None
+async def submit_report(
+    report_id: uuid.UUID, unit: Writer, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc, svc.submit(report_id, if_match))
+    return await unit.run(lambda svc: _full(svc, svc.submit(report_id, if_match)))
 
 
 @router.post(
@@ -163,10 +168,10 @@ def submit_report(
     response_model=ReportRead,
     responses=W,
 )
-def approve_report(
-    report_id: uuid.UUID, _: Reviewer, svc: Svc, if_match: IfMatchHeader = None
+async def approve_report(
+    report_id: uuid.UUID, unit: Reviewer, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc, svc.approve(report_id, if_match))
+    return await unit.run(lambda svc: _full(svc, svc.approve(report_id, if_match)))
 
 
 @router.post(
@@ -176,10 +181,10 @@ def approve_report(
     response_model=ReportRead,
     responses=W,
 )
-def return_report(
-    report_id: uuid.UUID, body: ReturnBody, _: Reviewer, svc: Svc, if_match: IfMatchHeader = None
+async def return_report(
+    report_id: uuid.UUID, body: ReturnBody, unit: Reviewer, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc, svc.return_(report_id, body, if_match))
+    return await unit.run(lambda svc: _full(svc, svc.return_(report_id, body, if_match)))
 
 
 @router.post(
@@ -189,10 +194,10 @@ def return_report(
     response_model=ReportRead,
     responses=W,
 )
-def process_report(
-    report_id: uuid.UUID, _: Records, svc: Svc, if_match: IfMatchHeader = None
+async def process_report(
+    report_id: uuid.UUID, unit: Records, if_match: IfMatchHeader = None
 ) -> Response:
-    return _full(svc, svc.process(report_id, if_match))
+    return await unit.run(lambda svc: _full(svc, svc.process(report_id, if_match)))
 
 
 @router.post(
@@ -203,11 +208,9 @@ def process_report(
     response_model=SupplementRead,
     responses=W,
 )
-def add_supplement(
-    report_id: uuid.UUID, body: SupplementBody, _: Writer, svc: Svc, idem: IdempotencyDep
-) -> Response:
-    return respond(
-        SupplementRead.model_validate(svc.supplement(report_id, body)), status_code=201, idem=idem
+async def add_supplement(report_id: uuid.UUID, body: SupplementBody, unit: Creator) -> Response:
+    return await unit.run(
+        lambda svc: Reply(SupplementRead.model_validate(svc.supplement(report_id, body)), 201)
     )
 
 
@@ -219,11 +222,9 @@ def add_supplement(
     response_model=ContactRead,
     responses=W,
 )
-def add_contact(
-    report_id: uuid.UUID, body: ContactBody, _: Writer, svc: Svc, idem: IdempotencyDep
-) -> Response:
-    return respond(
-        ContactRead.model_validate(svc.contact(report_id, body)), status_code=201, idem=idem
+async def add_contact(report_id: uuid.UUID, body: ContactBody, unit: Creator) -> Response:
+    return await unit.run(
+        lambda svc: Reply(ContactRead.model_validate(svc.contact(report_id, body)), 201)
     )
 
 
@@ -234,8 +235,10 @@ def add_contact(
     response_model=list[ContactRead],
     responses=error_responses(*E, 404),
 )
-def list_contacts(report_id: uuid.UUID, _: Reader, svc: Svc) -> list[ContactRead]:
-    return [ContactRead.model_validate(c) for c in svc.contacts(report_id)]
+async def list_contacts(report_id: uuid.UUID, unit: Reader) -> Response:
+    return await unit.run(
+        lambda svc: [ContactRead.model_validate(c) for c in svc.contacts(report_id)]
+    )
 
 
 @router.get(
@@ -245,5 +248,5 @@ def list_contacts(report_id: uuid.UUID, _: Reader, svc: Svc) -> list[ContactRead
     response_model=ReleaseCopy,
     responses=error_responses(*E, 404, 409),
 )
-def release_report(report_id: uuid.UUID, _: Records, svc: Svc) -> ReleaseCopy:
-    return svc.release(report_id)
+async def release_report(report_id: uuid.UUID, unit: Records) -> Response:
+    return await unit.run(lambda svc: svc.release(report_id))

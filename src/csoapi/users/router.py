@@ -8,29 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.scopes import Role
-from csoapi.core.security import Scoped
 from csoapi.users.schemas import UserCreate, UserRead, UserUpdate
 from csoapi.users.service import UserService
 
 router = APIRouter(prefix="/users", tags=["users"])
-Admin = Scoped("admin")
+Admin = carrier(UserService, "admin")
+Creator = carrier(UserService, "admin", idempotency="optional")
 ERRORS = (401, 403, 422)
 
 
-UserServiceDep = Annotated[UserService, provide(UserService)]
-
-
-def _one(user, status_code: int = 200, **kw) -> Response:  # type: ignore[no-untyped-def]
-    return respond(
-        UserRead.model_validate(user), status_code=status_code, version=user.version, **kw
-    )
+def _one(user) -> Reply:  # type: ignore[no-untyped-def]
+    return ok(UserRead.model_validate(user), version=user.version)
 
 
 @router.post(
@@ -41,9 +34,13 @@ def _one(user, status_code: int = 200, **kw) -> Response:  # type: ignore[no-unt
     response_model=UserRead,
     responses=error_responses(*ERRORS, 409),
 )
-def create_user(body: UserCreate, _: Admin, svc: UserServiceDep, idem: IdempotencyDep) -> Response:
-    user = svc.create(body)
-    return _one(user, 201, location=f"/api/v1/users/{user.id}", idem=idem)
+async def create_user(body: UserCreate, unit: Creator) -> Response:
+    def work(svc: UserService) -> Reply:
+        user = svc.create(body)
+        read = UserRead.model_validate(user)
+        return created(read, location=f"/api/v1/users/{user.id}", version=user.version)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -53,16 +50,18 @@ def create_user(body: UserCreate, _: Admin, svc: UserServiceDep, idem: Idempoten
     response_model=Page[UserRead],
     responses=error_responses(*ERRORS),
 )
-def list_users(
-    _: Admin,
-    svc: UserServiceDep,
+async def list_users(
+    unit: Admin,
     role: Annotated[Role | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[UserRead]:
-    rows, nxt = svc.page(role=role, active=active, limit=limit, cursor=cursor)
-    return Page[UserRead](items=[UserRead.model_validate(u) for u in rows], next_cursor=nxt)
+) -> Response:
+    def work(svc: UserService) -> Page[UserRead]:
+        rows, nxt = svc.page(role=role, active=active, limit=limit, cursor=cursor)
+        return Page[UserRead](items=[UserRead.model_validate(u) for u in rows], next_cursor=nxt)
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -72,8 +71,8 @@ def list_users(
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404),
 )
-def get_user(user_id: uuid.UUID, _: Admin, svc: UserServiceDep) -> Response:
-    return _one(svc.get(user_id))
+async def get_user(user_id: uuid.UUID, unit: Admin) -> Response:
+    return await unit.run(lambda svc: _one(svc.get(user_id)))
 
 
 @router.patch(
@@ -83,14 +82,10 @@ def get_user(user_id: uuid.UUID, _: Admin, svc: UserServiceDep) -> Response:
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 409, 412, 428),
 )
-def update_user(
-    user_id: uuid.UUID,
-    body: UserUpdate,
-    _: Admin,
-    svc: UserServiceDep,
-    if_match: IfMatchRequired,
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, unit: Admin, if_match: IfMatchRequired
 ) -> Response:
-    return _one(svc.update(user_id, body, if_match))
+    return await unit.run(lambda svc: _one(svc.update(user_id, body, if_match)))
 
 
 @router.post(
@@ -100,10 +95,10 @@ def update_user(
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 409, 412),
 )
-def deactivate_user(
-    user_id: uuid.UUID, _: Admin, svc: UserServiceDep, if_match: IfMatchHeader = None
+async def deactivate_user(
+    user_id: uuid.UUID, unit: Admin, if_match: IfMatchHeader = None
 ) -> Response:
-    return _one(svc.set_active(user_id, False, if_match))
+    return await unit.run(lambda svc: _one(svc.set_active(user_id, False, if_match)))
 
 
 @router.post(
@@ -113,10 +108,10 @@ def deactivate_user(
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 412),
 )
-def reactivate_user(
-    user_id: uuid.UUID, _: Admin, svc: UserServiceDep, if_match: IfMatchHeader = None
+async def reactivate_user(
+    user_id: uuid.UUID, unit: Admin, if_match: IfMatchHeader = None
 ) -> Response:
-    return _one(svc.set_active(user_id, True, if_match))
+    return await unit.run(lambda svc: _one(svc.set_active(user_id, True, if_match)))
 
 
 @router.post(
@@ -126,5 +121,5 @@ def reactivate_user(
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404),
 )
-def unlock_user(user_id: uuid.UUID, _: Admin, svc: UserServiceDep) -> Response:
-    return _one(svc.unlock(user_id))
+async def unlock_user(user_id: uuid.UUID, unit: Admin) -> Response:
+    return await unit.run(lambda svc: _one(svc.unlock(user_id)))

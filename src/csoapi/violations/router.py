@@ -8,23 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchRequired
-from csoapi.core.context import provide
 from csoapi.core.errors import error_responses
-from csoapi.core.idempotency import IdempotencyDep
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from csoapi.core.responses import respond
 from csoapi.core.schemas import Day
-from csoapi.core.security import Scoped
 from csoapi.violations.schemas import ViolationCreate, ViolationRead, ViolationUpdate
 from csoapi.violations.service import ViolationService
 
 router = APIRouter(prefix="/violations", tags=["violations"])
-Admin = Scoped("admin")
-Reader = Scoped()
+Admin = carrier(ViolationService, "admin")
+Scheduler = carrier(ViolationService, "admin", idempotency="optional")
+Reader = carrier(ViolationService)  # anyone signed in
 
 
-Svc = Annotated[ViolationService, provide(ViolationService)]
+def _one(row) -> Reply:  # type: ignore[no-untyped-def]
+    return ok(ViolationRead.model_validate(row), version=row.version)
 
 
 @router.get(
@@ -34,18 +33,20 @@ Svc = Annotated[ViolationService, provide(ViolationService)]
     response_model=Page[ViolationRead],
     responses=error_responses(401, 422),
 )
-def list_violations(
-    _: Reader,
-    svc: Svc,
+async def list_violations(
+    unit: Reader,
     code: Annotated[str | None, Query(max_length=16)] = None,
     as_of: Annotated[Day | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[ViolationRead]:
-    rows, nxt = svc.page(code=code, as_of=as_of, limit=limit, cursor=cursor)
-    return Page[ViolationRead](
-        items=[ViolationRead.model_validate(r) for r in rows], next_cursor=nxt
-    )
+) -> Response:
+    def work(svc: ViolationService) -> Page[ViolationRead]:
+        rows, nxt = svc.page(code=code, as_of=as_of, limit=limit, cursor=cursor)
+        return Page[ViolationRead](
+            items=[ViolationRead.model_validate(r) for r in rows], next_cursor=nxt
+        )
+
+    return await unit.run(work)
 
 
 @router.get(
@@ -55,9 +56,8 @@ def list_violations(
     response_model=ViolationRead,
     responses=error_responses(401, 404, 422),
 )
-def get_violation(violation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
-    row = svc.get(violation_id)
-    return respond(ViolationRead.model_validate(row), version=row.version)
+async def get_violation(violation_id: uuid.UUID, unit: Reader) -> Response:
+    return await unit.run(lambda svc: _one(svc.get(violation_id)))
 
 
 @router.post(
@@ -68,15 +68,13 @@ def get_violation(violation_id: uuid.UUID, _: Reader, svc: Svc) -> Response:
     response_model=ViolationRead,
     responses=error_responses(401, 403, 409, 422),
 )
-def create_violation(body: ViolationCreate, _: Admin, svc: Svc, idem: IdempotencyDep) -> Response:
-    row = svc.create(body)
-    return respond(
-        ViolationRead.model_validate(row),
-        status_code=201,
-        version=row.version,
-        location=f"/api/v1/violations/{row.id}",
-        idem=idem,
-    )
+async def create_violation(body: ViolationCreate, unit: Scheduler) -> Response:
+    def work(svc: ViolationService) -> Reply:
+        row = svc.create(body)
+        read = ViolationRead.model_validate(row)
+        return created(read, location=f"/api/v1/violations/{row.id}", version=row.version)
+
+    return await unit.run(work)
 
 
 @router.patch(
@@ -86,12 +84,7 @@ def create_violation(body: ViolationCreate, _: Admin, svc: Svc, idem: Idempotenc
     response_model=ViolationRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),
 )
-def update_violation(
-    violation_id: uuid.UUID,
-    body: ViolationUpdate,
-    _: Admin,
-    svc: Svc,
-    if_match: IfMatchRequired,
+async def update_violation(
+    violation_id: uuid.UUID, body: ViolationUpdate, unit: Admin, if_match: IfMatchRequired
 ) -> Response:
-    row = svc.update(violation_id, body, if_match)
-    return respond(ViolationRead.model_validate(row), version=row.version)
+    return await unit.run(lambda svc: _one(svc.update(violation_id, body, if_match)))
