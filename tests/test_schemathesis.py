@@ -22,7 +22,7 @@ from schemathesis.config import CheckConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import missing_required_header, negative_data_rejection
 
-from csoapi.core.db import make_session_factory
+from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.migrate import upgrade
 from csoapi.core.scopes import scopes_for
 from csoapi.main import create_app
@@ -39,9 +39,12 @@ _DIR = Path(tempfile.mkdtemp(prefix="csoapi-schemathesis-"))
 def _app_with_tokens(url: str) -> tuple[Any, dict[str, str]]:
     upgrade(url)
     settings = make_settings(url)
-    app = create_app(settings)
+    # Given an engine, a PostgreSQL app opens an unpooled asyncpg connection per unit: this
+    # app is driven from each test's own event loop in turn.
+    engine = make_engine(url)
+    app = create_app(settings, engine=engine)
     tokens: dict[str, str] = {}
-    with make_session_factory(app.state.engine)() as s:
+    with make_session_factory(engine)() as s:
         for role in ("admin", "sergeant", "cso", "records"):
             tokens[role] = token_for(s, settings, create_user(s, settings, role))
         for kind in ("cad", "payment_portal"):

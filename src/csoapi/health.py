@@ -1,17 +1,17 @@
-"""/healthz (process up) and /readyz (database reachable, by both drivers where there are
-two, and schema at Alembic head)."""
+"""/healthz (process up) and /readyz (database reachable over the connection units use, and
+schema at Alembic head)."""
 
 from __future__ import annotations
 
-import anyio.to_thread
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from csoapi.core.db import read_only_connection
-from csoapi.core.errors import ServiceUnavailable, error_responses
+from csoapi.core.errors import ServiceUnavailable
 from csoapi.core.migrate import current_revisions
+from csoapi.core.problems import error_responses
+from csoapi.core.unit import in_session
 
 router = APIRouter(tags=["health"])
 
@@ -41,14 +41,9 @@ def healthz() -> Health:
     responses=error_responses(503),
 )
 async def readyz(request: Request) -> Ready:
-    engine: sa.Engine = request.app.state.engine
     heads: frozenset[str] = request.app.state.schema_heads
     try:
-        current = await anyio.to_thread.run_sync(_revisions, engine)
-        units = request.app.state.unit_factory
-        if units is not None:  # the hot routes' driver must reach the database too
-            async with units() as session:
-                await session.execute(sa.text("SELECT 1"))
+        current, dialect = await in_session(request, _revisions)
     except SQLAlchemyError:
         raise ServiceUnavailable(
             "The database is unreachable", code="database_unreachable"
@@ -58,11 +53,15 @@ async def readyz(request: Request) -> Ready:
             "The database schema is not at the newest migration; run `csoapi migrate`",
             code="schema_not_at_head",
         )
-    return Ready(
-        status="ok", database=engine.dialect.name, schema_revision=",".join(sorted(current))
-    )
+    return Ready(status="ok", database=dialect, schema_revision=",".join(sorted(current)))
 
 
-def _revisions(engine: sa.Engine) -> frozenset[str]:
-    with read_only_connection(engine) as conn:
-        return current_revisions(conn)
+def _revisions(session: Session) -> tuple[frozenset[str], str]:
+    """Read over the connection units use (asyncpg on PostgreSQL), without taking SQLite's
+    write lock."""
+    try:
+        conn = session.connection(execution_options={"csoapi_read_only": True})
+        return current_revisions(conn), conn.dialect.name
+    finally:
+        session.rollback()
+        session.close()

@@ -5,17 +5,17 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 import csoapi.registry  # noqa: F401  (every table on the metadata)
 from csoapi import __version__
 from csoapi.api.v1 import api_router
+from csoapi.auth.principals import session_row
 from csoapi.core.config import Settings, get_settings
 from csoapi.core.db import (
     make_async_engine,
@@ -23,11 +23,12 @@ from csoapi.core.db import (
     make_session_factory,
     make_unit_factory,
 )
-from csoapi.core.errors import install_error_handlers
 from csoapi.core.logging import configure_logging
 from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
 from csoapi.core.migrate import head_revisions
+from csoapi.core.problems import install_error_handlers
 from csoapi.core.proxies import ClientAddressMiddleware
+from csoapi.features import openapi_tags
 from csoapi.health import router as health_router
 
 DESCRIPTION = """
@@ -69,27 +70,26 @@ def _operation_id(route: APIRoute) -> str:
     return route.operation_id or route.name
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    engine: Engine | None = None,
-    session_factory: sessionmaker[Any] | None = None,
-) -> FastAPI:
-    """The app on ``settings``' database, or on ``engine`` when given (tests). A PostgreSQL
-    app that owns its engine also gets an asyncpg engine for the hot routes' units of work
-    (``run_unit``); otherwise they run on worker threads (``app.state.unit_factory`` None)."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The app on ``settings``' database. Its units of work (``core.unit``) run over asyncpg
+    on PostgreSQL, on a worker thread over ``engine`` (made from the settings when not
+    given) on SQLite. Given an engine (tests, embedders that drive the app from several
+    event loops), a PostgreSQL app opens an unpooled asyncpg connection per unit: a pooled
+    asyncio connection belongs to the loop it was opened on."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     owns_engine = engine is None
-    engine = engine or make_engine(settings.database_url, settings)
-    async_engine = make_async_engine(settings.database_url, settings) if owns_engine else None
+    unpooled = {} if owns_engine else {"poolclass": NullPool}
+    async_engine = make_async_engine(settings.database_url, settings, **unpooled)
+    if engine is None and async_engine is None:
+        engine = make_engine(settings.database_url, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.signing_key()  # fail fast (and create the dev key once) before serving
         settle_heap()
         yield
-        if owns_engine:
+        if owns_engine and engine is not None:
             engine.dispose()
         if async_engine is not None:
             await async_engine.dispose()
@@ -100,33 +100,14 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        openapi_tags=[
-            {"name": "auth", "description": "Tokens, revocation, the current principal"},
-            {"name": "users", "description": "People who sign in (admin)"},
-            {"name": "clients", "description": "Machine clients: CAD, payment portals (admin)"},
-            {"name": "codes", "description": "Call types, dispositions and offenses (admin keeps)"},
-            {
-                "name": "calls",
-                "description": "Calls for service: intake, dispatch, status, timeline",
-            },
-            {"name": "reports", "description": "Reports: drafting, review, records, release"},
-            {"name": "violations", "description": "The violation schedule (admin keeps)"},
-            {"name": "citations", "description": "Parking citations and warnings"},
-            {"name": "payments", "description": "Payments, reversals, reconciliation"},
-            {
-                "name": "vehicles",
-                "description": "Plates: open citations, tow eligibility, scofflaws",
-            },
-            {"name": "audit", "description": "The audit trail"},
-            {"name": "events", "description": "The event feed (outbox)"},
-            {"name": "health", "description": "Liveness and readiness"},
-        ],
+        openapi_tags=openapi_tags(),
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.session_factory = make_session_factory(engine) if engine is not None else None
     app.state.async_engine = async_engine
     app.state.unit_factory = make_unit_factory(async_engine) if async_engine else None
+    app.state.principal_lookup = session_row
     app.state.schema_heads = head_revisions(settings.database_url)
 
     install_error_handlers(app)

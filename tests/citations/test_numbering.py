@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from csoapi.citations.models import Citation
 from tests.citations.helpers import CITATIONS, citation_body, schedule
 from tests.factories import bearer, create_user, token_for
+from tests.probes import close
 
 
 async def test_fifty_concurrent_issuances(live_client, live_db, settings, postgres_only):
@@ -58,8 +59,7 @@ async def test_two_api_instances_share_one_sequence(
                 ]
             )
     finally:
-        other.state.engine.dispose()
-        await other.state.async_engine.dispose()
+        await close(other)
     assert [r.status_code for r in results] == [201] * 40
     seqs = sorted(int(r.json()["number"].split("-")[1]) for r in results)
     assert seqs == list(range(seqs[0], seqs[0] + 40))

@@ -16,13 +16,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 
 from csoapi.core.audit import AuditEvent
-from csoapi.core.db import SessionDep
-from csoapi.core.security import AuthenticatedDep
 from csoapi.main import create_app
 from csoapi.users.models import User
 from tests.calls.helpers import CALLS, create_call
 from tests.citations.helpers import CITATIONS, citation_body, schedule
 from tests.factories import assert_problem, bearer, create_client, create_user, token_for
+from tests.probes import SignedIn
 from tests.reports.helpers import URL as REPORTS
 from tests.reports.helpers import crime, step
 
@@ -250,10 +249,13 @@ async def test_a_value_the_database_cannot_store_leaves_a_refusal_row(
     app = create_app(settings, engine=database.engine)
     probe = APIRouter()
 
-    @probe.post("/too-long")
-    def too_long(session: SessionDep, _: AuthenticatedDep) -> None:
+    def narrow(session) -> None:  # type: ignore[no-untyped-def]
         session.execute(sa.text("CREATE TEMP TABLE narrow (v varchar(2))"))
         session.execute(sa.text("INSERT INTO narrow (v) VALUES ('abc')"))
+
+    @probe.post("/too-long")
+    async def too_long(unit: SignedIn) -> None:
+        await unit.run(lambda svc: narrow(svc.session))
 
     app.include_router(probe)
     with live_db() as s:

@@ -9,10 +9,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter
+from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 
 from csoapi.core.db import (
-    SessionDep,
     _psycopg_timeouts,
     asyncpg_connect_args,
     make_async_engine,
@@ -21,6 +21,7 @@ from csoapi.core.db import (
 from csoapi.main import create_app
 from tests.conftest import make_settings
 from tests.factories import assert_problem
+from tests.probes import Anyone, close
 
 
 @pytest.fixture
@@ -56,9 +57,7 @@ async def test_readyz_gives_up_on_a_database_that_never_answers(silent_server):
             r = await asyncio.wait_for(c.get("/readyz"), 15)
             elapsed = loop.time() - started
     finally:
-        app.state.engine.dispose()
-        if app.state.async_engine is not None:
-            await app.state.async_engine.dispose()
+        await close(app)
     assert_problem(r, 503, "database_unreachable")
     assert elapsed < 5, elapsed
 
@@ -110,9 +109,8 @@ async def test_a_statement_past_the_timeout_is_a_503(database, postgres_only):
     slow = APIRouter()
 
     @slow.get("/sleep")
-    def sleep(session: SessionDep) -> dict[str, str]:
-        session.execute(sa.text("SELECT pg_sleep(2)"))
-        return {"slept": "yes"}
+    async def sleep(unit: Anyone) -> Response:
+        return await unit.run(lambda svc: svc.session.execute(sa.text("SELECT pg_sleep(2)")) and {})
 
     app.include_router(slow)
     try:
@@ -121,6 +119,5 @@ async def test_a_statement_past_the_timeout_is_a_503(database, postgres_only):
         ) as c:
             r = await c.get("/sleep")
     finally:
-        app.state.engine.dispose()
-        await app.state.async_engine.dispose()
+        await close(app)
     assert_problem(r, 503, "database_unavailable")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -9,12 +11,13 @@ from fastapi import APIRouter
 from sqlalchemy.exc import DBAPIError
 
 from csoapi.calls.models import Call
-from csoapi.core.db import SessionDep, make_async_engine, make_unit_factory
-from csoapi.core.errors import transient
+from csoapi.core.db import make_async_engine, make_unit_factory
+from csoapi.core.driver_errors import transient
 from csoapi.main import create_app
 from tests.calls.helpers import call_body
 from tests.conftest import make_settings
 from tests.factories import assert_problem, bearer, create_client, headers_for, token_for
+from tests.probes import Anyone, close
 
 
 async def test_404_unknown_path_and_405(client):
@@ -148,7 +151,7 @@ async def test_401_and_403(client, db, settings):
 
 
 @pytest.fixture
-def crashing_app(tmp_path):
+async def crashing_app(tmp_path):
     from csoapi.core.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'crash.db'}"
@@ -161,13 +164,12 @@ def crashing_app(tmp_path):
         raise RuntimeError("secret internals: password=hunter2 SELECT * FROM user_account")
 
     @boom.get("/boom-db")
-    def explode_db(session: SessionDep) -> None:
-        session.exec_driver_sql = None  # type: ignore[attr-defined]
-        session.execute(__import__("sqlalchemy").text("SELECT * FROM no_such_table"))
+    async def explode_db(unit: Anyone) -> None:
+        await unit.run(lambda svc: svc.session.execute(sa.text("SELECT * FROM no_such_table")))
 
     app.include_router(boom)
     yield app
-    app.state.engine.dispose()
+    await close(app)
 
 
 async def test_500_says_nothing_internal(crashing_app):
@@ -187,15 +189,19 @@ async def test_a_value_the_database_cannot_store_is_a_422(database, postgres_onl
     app = create_app(make_settings(database.url))
     probe = APIRouter()
 
-    @probe.post("/too-long")
-    def too_long(session: SessionDep) -> None:
+    def narrow(session, insert: str, **values):  # type: ignore[no-untyped-def]
         session.execute(sa.text("CREATE TEMP TABLE narrow (v varchar(2), n smallint)"))
-        session.execute(sa.text("INSERT INTO narrow (v) VALUES ('abc')"))
+        session.execute(sa.text(insert), values)
+
+    @probe.post("/too-long")
+    async def too_long(unit: Anyone) -> None:
+        await unit.run(lambda svc: narrow(svc.session, "INSERT INTO narrow (v) VALUES ('abc')"))
 
     @probe.post("/too-large")
-    def too_large(session: SessionDep) -> None:
-        session.execute(sa.text("CREATE TEMP TABLE narrow (v varchar(2), n smallint)"))
-        session.execute(sa.text("INSERT INTO narrow (n) VALUES (:n)"), {"n": 70_000})
+    async def too_large(unit: Anyone) -> None:
+        await unit.run(
+            lambda svc: narrow(svc.session, "INSERT INTO narrow (n) VALUES (:n)", n=70_000)
+        )
 
     app.include_router(probe)
     try:
@@ -206,84 +212,55 @@ async def test_a_value_the_database_cannot_store_is_a_422(database, postgres_onl
                 body = assert_problem(await c.post(path), 422, "value_not_storable")
                 assert "narrow" not in body["detail"]
     finally:
-        app.state.engine.dispose()
+        await close(app)
+
+
+@contextlib.asynccontextmanager
+async def _holding_a_connection(app):  # type: ignore[no-untyped-def]
+    """One connection of the pool the app's units use (asyncpg's on PostgreSQL), held."""
+    if app.state.async_engine is not None:
+        async with app.state.async_engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+            yield
+    else:
+        with app.state.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            yield
 
 
 async def test_503_when_every_connection_stays_busy(database, tmp_path):
     """A pool that stays exhausted for its whole timeout is a busy server (503 with
     Retry-After), not a crash; the connection comes back and requests succeed again."""
-    from csoapi.core.db import make_engine
-
-    engine = make_engine(database.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    app = create_app(make_settings(database.url), engine=engine)
-    held = engine.connect()
+    settings = make_settings(
+        database.url,
+        database_pool_size=1,
+        database_max_overflow=0,
+        database_pool_timeout_seconds=0.2,
+    )
+    app = create_app(settings)
+    form = {"grant_type": "password", "username": "x", "password": "y"}
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
         ) as c:
-            r = await c.post(
-                "/api/v1/auth/token",
-                data={"grant_type": "password", "username": "x", "password": "y"},
-            )
-            assert_problem(r, 503, "server_busy")
-            assert r.headers["retry-after"] == "1"
-            held.close()
-            r = await c.post(
-                "/api/v1/auth/token",
-                data={"grant_type": "password", "username": "x", "password": "y"},
-            )
-            assert r.status_code == 401
-    finally:
-        held.close()
-        engine.dispose()
-
-
-async def test_a_connection_lost_while_pooled_fails_one_request(database, postgres_only):
-    """Without pre-ping, a pooled connection the server dropped (a restart, a failover)
-    fails the request that finds it with 503 + Retry-After, and the pool is renewed."""
-    import sqlalchemy as sa
-
-    from csoapi.core.db import make_engine
-
-    settings = make_settings(database.url)
-    assert settings.database_pool_pre_ping is False
-    engine = make_engine(database.url, settings)
-    app = create_app(settings, engine=engine)
-    form = {"grant_type": "password", "username": "nobody", "password": "wrong-password"}
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
-        ) as c:
+            async with _holding_a_connection(app):  # the pool's one connection, kept busy
+                r = await c.post("/api/v1/auth/token", data=form)
+                assert_problem(r, 503, "server_busy")
+                assert r.headers["retry-after"] == "1"
             assert (await c.post("/api/v1/auth/token", data=form)).status_code == 401
-            with engine.connect() as conn:
-                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-            with database.engine.connect() as admin:
-                admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            first = await c.post("/api/v1/auth/token", data=form)
-            assert_problem(first, 503, "database_unavailable")
-            assert first.headers["retry-after"] == "1"
-            for _ in range(2):
-                assert (await c.post("/api/v1/auth/token", data=form)).status_code == 401
     finally:
-        engine.dispose()
+        await close(app)
 
 
 async def test_a_burst_larger_than_the_pool_queues_instead_of_stalling(live_db, database):
-    """100 signed-in requests at once against a 2-connection pool. A request takes its
-    connection in one worker-thread step (authentication) and needs another step later; with
-    every thread waiting for a connection held by a request that waits for a thread, nothing
-    moves until the pool timeout, then 503s. Admitted two at a time, all finish."""
+    """100 signed-in requests at once against a 2-connection pool: admitted two at a time
+    (never more than the pool holds), all finish."""
     import asyncio
 
-    from csoapi.core.db import make_engine
-
-    settings = make_settings(database.url).model_copy(
-        update={"database_pool_size": 2, "database_max_overflow": 0}
-    )
+    settings = make_settings(database.url, database_pool_size=2, database_max_overflow=0)
     with live_db() as s:
         auth = headers_for(s, settings, "cso")
-    engine = make_engine(database.url, pool_size=2, max_overflow=0, pool_timeout=3)
-    app = create_app(settings, engine=engine)
+    app = create_app(settings)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
@@ -293,7 +270,7 @@ async def test_a_burst_larger_than_the_pool_queues_instead_of_stalling(live_db, 
             )
         assert [r.status_code for r in responses] == [200] * 100
     finally:
-        engine.dispose()
+        await close(app)
 
 
 def test_admission_serves_an_app_driven_from_one_loop_then_another(database):
@@ -305,8 +282,8 @@ def test_admission_serves_an_app_driven_from_one_loop_then_another(database):
     from csoapi.core.db import make_engine
 
     settings = make_settings(database.url).model_copy(update={"max_in_flight": 1})
-    # Given its engine, the app has no asyncpg pool: a pooled asyncio connection belongs to
-    # the loop that opened it (a server has one loop; this test is about admission).
+    # Given its engine, the app opens an unpooled asyncpg connection per unit: a pooled
+    # asyncio connection belongs to the loop that opened it (this test is about admission).
     app = create_app(settings, engine=make_engine(database.url))
 
     async def burst() -> list[int]:
@@ -354,7 +331,7 @@ async def test_admission_gives_up_with_503_after_its_wait(database):
             assert (await first).status_code == 200
             assert (await c.get("/readyz")).status_code == 200
     finally:
-        app.state.engine.dispose()
+        await close(app)
 
 
 async def test_hot_routes_answer_503_when_the_database_is_unreachable(

@@ -8,6 +8,7 @@ from csoapi.core.migrate import downgrade, upgrade
 from csoapi.main import create_app
 from tests.conftest import make_settings
 from tests.factories import assert_problem
+from tests.probes import close
 
 
 async def test_healthz_and_readyz(client):
@@ -36,7 +37,7 @@ async def test_readyz_is_503_when_schema_is_behind(tmp_path):
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         r = await c.get("/readyz")
     assert_problem(r, 503, "schema_not_at_head")
-    app.state.engine.dispose()
+    await close(app)
 
 
 async def test_readyz_asks_the_hot_routes_driver_too(client, app, database, postgres_only):

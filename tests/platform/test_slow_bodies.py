@@ -11,6 +11,7 @@ import httpx
 
 from csoapi.main import create_app
 from tests.conftest import make_settings
+from tests.probes import close
 
 
 async def _asgi(app: Any, method: str, path: str, chunks: list[bytes], pause: float, length: int):
@@ -83,7 +84,7 @@ async def test_slow_bodies_hold_no_admission_slot(database):
             problem = json.loads(body)
             assert problem["code"] == "request_timeout" and problem["status"] == 408
     finally:
-        app.state.engine.dispose()
+        await close(app)
 
 
 async def test_a_body_in_slow_chunks_within_the_limit_is_served(database):
@@ -96,6 +97,6 @@ async def test_a_body_in_slow_chunks_within_the_limit_is_served(database):
     try:
         status, body = await _asgi(app, "POST", "/api/v1/auth/token", chunks, 0.05, len(form))
     finally:
-        app.state.engine.dispose()
+        await close(app)
     assert status == 400, body  # the whole form arrived and was judged: an unknown grant
     assert b"unsupported_grant_type" in body

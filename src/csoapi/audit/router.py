@@ -11,13 +11,13 @@ from fastapi.responses import Response
 
 from csoapi.audit.service import AuditQuery, AuditService
 from csoapi.core.carrier import carrier
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
     LimitQuery,
     Page,
 )
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Output, Timestamp
 
 router = APIRouter(prefix="/audit", tags=["audit"])

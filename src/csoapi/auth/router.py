@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from csoapi.auth.schemas import MeResponse, RevokeForm, RevokeResponse, TokenForm, TokenResponse
 from csoapi.auth.service import AuthService
 from csoapi.core.carrier import carrier, ok
-from csoapi.core.errors import BadRequest, Unauthorized, error_responses
+from csoapi.core.errors import BadRequest, Unauthorized
+from csoapi.core.problems import error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Public = carrier(AuthService, public=True)  # the sign-in itself: no token yet

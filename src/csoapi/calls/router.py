@@ -21,14 +21,13 @@ from csoapi.calls.schemas import (
     NoteBody,
     NoteRead,
     StatusBody,
-    Timeline,
     summary_from,
 )
 from csoapi.calls.service import CallService
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Timestamp
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -204,14 +203,3 @@ async def add_call_note(call_id: uuid.UUID, body: NoteBody, unit: Notes) -> Resp
         return Reply(read, 201)
 
     return await unit.run(work)
-
-
-@router.get(
-    "/{call_id}/timeline",
-    operation_id="calls_timeline",
-    summary="Everything that happened on a call, in time order",
-    response_model=Timeline,
-    responses=error_responses(*E, 404),
-)
-async def call_timeline(call_id: uuid.UUID, unit: Reader) -> Response:
-    return await unit.run(lambda svc: Timeline(call_id=call_id, items=svc.timeline(call_id)))

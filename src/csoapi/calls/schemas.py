@@ -157,26 +157,6 @@ class NoteRead(Output):
     text: str
 
 
-class TimelineEntry(Output):
-    at: datetime
-    kind: str
-    actor: str | None = None
-    from_status: str | None = None
-    to_status: str | None = None
-    assigned_to: uuid.UUID | None = None
-    text: str | None = None
-    record_type: str | None = Field(
-        default=None, description="For linked records: report, citation, …"
-    )
-    record_id: uuid.UUID | None = None
-    detail: dict[str, Any] | None = None
-
-
-class Timeline(Output):
-    call_id: uuid.UUID
-    items: list[TimelineEntry]
-
-
 def summary_from(call: Any, cls: type[CallSummary] = CallSummary) -> CallSummary:
     data = {name: getattr(call, name) for name in cls.model_fields if hasattr(call, name)}
     data["location"] = LocationRead(

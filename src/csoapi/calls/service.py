@@ -7,7 +7,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -23,9 +22,7 @@ from csoapi.calls.schemas import (
     EscalateBody,
     NoteBody,
     StatusBody,
-    TimelineEntry,
 )
-from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events, writes
 from csoapi.core.clock import refuse_implausible
@@ -35,7 +32,6 @@ from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound,
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
-from csoapi.reports.models import Report
 from csoapi.users.repository import UserRepository
 
 S = CallStatus
@@ -344,50 +340,9 @@ class CallService:
         audit.record(self.session, self.ctx, "call.note", entity_type="call", entity_id=call.id)
         return note
 
-    def timeline(self, call_id: uuid.UUID) -> list[TimelineEntry]:
-        call = self.get(call_id)
-        entries = [
-            TimelineEntry(
-                at=a.at,
-                kind=a.kind,
-                actor=a.actor_name,
-                from_status=a.from_status,
-                to_status=a.to_status,
-                assigned_to=a.assigned_to,
-                text=a.text,
-                detail=a.detail,
-            )
-            for a in self.repo.activity(call.id)
-        ]
-        entries.extend(self._linked_records(call.id))
-        entries.sort(key=lambda e: e.at)
-        audit.record(self.session, self.ctx, "call.timeline", entity_type="call", entity_id=call.id)
-        return entries
-
-    def _linked_records(self, call_id: uuid.UUID) -> list[TimelineEntry]:
-        """Records of other features that name this call: reports and citations (impounds,
-        evidence and referrals join here as they are built)."""
-        reports = self.session.scalars(sa.select(Report).where(Report.call_id == call_id)).all()
-        rows = self.session.scalars(sa.select(Citation).where(Citation.call_id == call_id)).all()
-        return [
-            TimelineEntry(
-                at=r.created_at,
-                kind=f"{r.kind}_report",
-                record_type="report",
-                record_id=r.id,
-                text=r.number or r.status,
-            )
-            for r in reports
-        ] + [
-            TimelineEntry(
-                at=c.issued_at,
-                kind=f"{c.kind}_issued",
-                record_type="citation",
-                record_id=c.id,
-                text=f"{c.number} {c.violation_code} {c.plate_state} {c.plate}",
-            )
-            for c in rows
-        ]
+    def activity(self, call_id: uuid.UUID) -> list[CallActivity]:
+        """The call's activity lines, oldest first (the timeline reads them)."""
+        return list(self.repo.activity(call_id))
 
     # -- helpers --------------------------------------------------------------------------
     def _transition(

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from csoapi.citations.payments import PaymentService, PaymentWindow
 from csoapi.citations.schemas import PaymentPage, PaymentRead, ReverseBody
 from csoapi.core.carrier import Reply, carrier
-from csoapi.core.errors import error_responses
 from csoapi.core.offload import offload
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Timestamp
 
 router = APIRouter(prefix="/payments", tags=["payments"])

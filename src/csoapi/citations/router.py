@@ -27,8 +27,8 @@ from csoapi.citations.schemas import (
 from csoapi.citations.service import CitationFilters, CitationService
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Timestamp
 
 router = APIRouter(prefix="/citations", tags=["citations"])

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from csoapi.citations.schemas import Plate, PlateState, ScofflawList, VehicleRecord
 from csoapi.citations.vehicles import VehicleService
 from csoapi.core.carrier import carrier
-from csoapi.core.errors import error_responses
+from csoapi.core.problems import error_responses
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 Reader = carrier(VehicleService, "citations:read")

@@ -12,8 +12,8 @@ from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.clients.service import ClientService
 from csoapi.core.carrier import Reply, carrier, ok
 from csoapi.core.concurrency import IfMatchHeader
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 from csoapi.core.scopes import ClientKind
 
 router = APIRouter(prefix="/clients", tags=["clients"])

@@ -20,8 +20,8 @@ from csoapi.codes.schemas import (
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, OFFENSES, CodeService, CodeTable
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchRequired
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 
 router = APIRouter(prefix="/codes", tags=["codes"])
 CodePath = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")]

@@ -6,7 +6,7 @@ What the carrier does, in this order:
    and claims (401) and the scopes the token claims against the route's (403), with no
    database; the route's scopes appear in OpenAPI as an OAuth2 security requirement. A
    route that declares idempotency reads ``Idempotency-Key`` and fingerprints the body.
-2. Inside one unit of work (``core.db.run_unit``: asyncpg on the event loop on PostgreSQL,
+2. Inside one unit of work (``core.unit.run_unit``: asyncpg on the event loop on PostgreSQL,
    one worker thread on SQLite), in one transaction: the caller as the database has them
    now (revoked sessions, deactivated accounts and changed roles are 401), the request
    context, the service built for this request, the Idempotency-Key claimed (or its first
@@ -32,7 +32,6 @@ from sqlmodel import Session
 
 from csoapi.core.concurrency import etag
 from csoapi.core.context import RequestContext, client_ip, request_id_of
-from csoapi.core.db import run_unit
 from csoapi.core.idempotency import (
     Idempotency,
     IdempotencyKeyHeader,
@@ -42,6 +41,7 @@ from csoapi.core.idempotency import (
 )
 from csoapi.core.security import check_scopes, claims_scopes, oauth2_scheme, principal_for
 from csoapi.core.security import token_claims as verified_claims
+from csoapi.core.unit import run_unit
 
 S = TypeVar("S")
 IdempotencyMode = Literal["none", "optional", "clients"]

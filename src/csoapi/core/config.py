@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # A round trip before every checkout; off, a connection lost while pooled (a database
     # restart) fails one request with 503, and the pool then replaces all its connections.
     database_pool_pre_ping: bool = False
+    # How long a unit waits for a pooled connection before a 503 server_busy.
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # PostgreSQL: how long opening a connection may take, and any one statement (server-side
     # statement_timeout, lock waits included; 0 for none). A database that hangs then costs a
     # request seconds and a 503, not minutes with its admission slot held.

@@ -15,19 +15,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
 import asyncpg
 import sqlalchemy as sa
-import structlog
-from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,11 +33,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from csoapi.core import audit
 from csoapi.core.config import Settings
-from csoapi.core.errors import DomainError, refusal_of
-
-log = structlog.get_logger("csoapi.db")
 
 T = TypeVar("T")
 _INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -189,6 +181,7 @@ def _pool_args(settings: Settings | None, overrides: dict[str, Any]) -> dict[str
         "pool_size": pool_size,
         "max_overflow": max_overflow,
         "pool_recycle": 1800,
+        "pool_timeout": settings.database_pool_timeout_seconds if settings else 30,
         "pool_pre_ping": settings.database_pool_pre_ping if settings else False,
     }
     if overrides.get("poolclass") is sa.pool.NullPool:
@@ -227,131 +220,6 @@ def make_unit_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(
         engine, sync_session_class=Session, expire_on_commit=False, autoflush=False
     )
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session, one transaction per request: commit on success, roll back on any error.
-
-    Declared with ``scope="function"`` so the commit happens before the response is sent:
-    a failed commit becomes an error response, never a 2xx for lost work.
-
-    An async dependency on purpose: opening a session does no I/O (the connection is taken
-    on first use, by authentication or the endpoint on their worker threads), so only the
-    ending needs a thread of its own; it takes one, shielded from cancellation so that a
-    dropped client can never leave a transaction open or a connection checked out.
-    """
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
-        yield session
-    except BaseException as exc:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_end_failed, session, request, exc)
-        raise
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_end_ok, session)
-
-
-async def run_unit(request: Request, work: Callable[[Session], T]) -> T:
-    """A request's whole database work as one unit: ``work(session)``, then commit; on an
-    error, the same ending as ``get_session`` (rollback, and the refusal's audit row).
-
-    With an asyncio engine (``app.state.unit_factory``, PostgreSQL) the unit runs on the
-    event loop in one greenlet: each statement waits on the socket without a worker thread,
-    so the request makes no thread hand-offs and no GIL hand-offs per round trip (on the
-    portal lookup this cut the API's CPU per request by about a third). Without one (SQLite,
-    and the tests' shared-transaction sessions) it runs on one worker thread. The work is
-    the same synchronous code either way. Shielded from cancellation, as ``get_session``'s
-    ending is: a dropped client never leaves a transaction open or a connection out.
-    """
-    units: async_sessionmaker[AsyncSession] | None = request.app.state.unit_factory
-    with anyio.CancelScope(shield=True):
-        if units is None:
-            session = request.app.state.session_factory()
-            return await anyio.to_thread.run_sync(_unit, session, request, work)
-        async with units() as unit:
-            return await unit.run_sync(_unit, request, work)
-
-
-def _unit(session: Session, request: Request, work: Callable[[Session], T]) -> T:
-    try:
-        result = work(session)
-    except BaseException as exc:
-        _end_failed(session, request, exc)
-        raise
-    _end_ok(session)
-    return result
-
-
-def _end_ok(session: Session) -> None:
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _end_failed(session: Session, request: Request, exc: BaseException) -> None:
-    try:
-        if isinstance(exc, DomainError) and exc.persist:
-            session.commit()
-            return
-        session.rollback()
-        refusal = refusal_of(exc)
-        if refusal is not None:
-            try:
-                audit.refused(session, request, *refusal)
-            except SQLAlchemyError:
-                session.rollback()
-                log.warning("refusal_audit_failed", code=refusal[1])
-    finally:
-        session.close()
-
-
-async def record_refused_request(
-    request: Request, status: int, code: str, fields: list[str]
-) -> None:
-    """The refusal row of a request that failed validation before its route ran, in a short
-    transaction of its own (the route's, if one had begun, has ended). Noted only for a
-    caller whose token verifies, its session checked in that transaction: a request without
-    valid credentials costs no database work and leaves nothing, so a flood of invalid
-    bodies from nobody cannot grow the table; a signed-in caller's flood is theirs, on the
-    record, and paced like all their requests."""
-    if not audit.noted(request.method, status):
-        return
-    claims = None
-    if getattr(request.state, "principal", None) is None:  # no route dependency loaded it
-        from csoapi.core.security import token_claims  # security imports this module
-
-        try:
-            claims = token_claims(request)
-        except DomainError:
-            return
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_record_refused, request, claims, status, code, fields)
-
-
-def _record_refused(
-    request: Request, claims: dict[str, Any] | None, status: int, code: str, fields: list[str]
-) -> None:
-    from csoapi.core.security import principal_for  # security imports this module
-
-    session: Session = request.app.state.session_factory()
-    try:
-        principal = principal_for(request, session, claims) if claims is not None else None
-        audit.refused(session, request, status, code, principal=principal, fields=fields)
-    except DomainError:  # the token's sign-in has ended: nobody to note
-        session.rollback()
-    except SQLAlchemyError:
-        session.rollback()
-        log.warning("refusal_audit_failed", code=code)
-    finally:
-        session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def read_only_connection(engine: Engine) -> sa.Connection:

@@ -13,17 +13,16 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from sqlmodel import Field, Session, SQLModel
 
-from csoapi.core.context import ContextDep, RequestContext
-from csoapi.core.db import SessionDep, per_dialect
+from csoapi.core.context import RequestContext
+from csoapi.core.db import per_dialect
 from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.models import created_field, id_field, utc_column, utcnow
 
@@ -222,31 +221,6 @@ class IdempotencyRequest:
         idem = Idempotency(session, ctx, self.key, self.fingerprint, self.method, self.path)
         idem.begin()
         return idem
-
-
-async def idempotency_request(
-    request: Request, key: IdempotencyKeyHeader = None
-) -> IdempotencyRequest:
-    # The body is fingerprinted only when there is a key to hold it against.
-    fingerprint = "" if key is None else await request_fingerprint(request)
-    return IdempotencyRequest(key, fingerprint, request.method, request.url.path)
-
-
-IdempotencyKey = Annotated[IdempotencyRequest, Depends(idempotency_request)]
-
-
-def _dependency(*, required_for_clients: bool) -> Callable[..., Idempotency]:
-    """The Idempotency-Key dependency of routes on worker threads (get_session); a route
-    running as one unit (run_unit) takes ``IdempotencyKey`` and calls ``begin`` itself."""
-
-    def dependency(session: SessionDep, ctx: ContextDep, req: IdempotencyKey) -> Idempotency:
-        return req.begin(session, ctx, required_for_clients=required_for_clients)
-
-    return dependency
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(_dependency(required_for_clients=False))]
-ClientIdempotencyDep = Annotated[Idempotency, Depends(_dependency(required_for_clients=True))]
 
 
 def stored_headers(headers: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from csoapi.core.errors import internal_error_response, problem_response
+from csoapi.core.problems import internal_error_response, problem_response
 from csoapi.core.schemas import NUL_MESSAGE
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")

@@ -1,4 +1,5 @@
-"""Access tokens and the one auth dependency.
+"""Access tokens, the principal they name, and scope checks (the route's entry to all of it
+is ``core.carrier``).
 
 Tokens are HS256 JWTs made and checked here only, with python-jose and a pinned algorithm
 list (never ``none``, never the token's own ``alg``), pinned ``iss``/``aud``, explicit
@@ -13,24 +14,21 @@ session was revoked, the account deactivated, or the role changed since the toke
 
 from __future__ import annotations
 
-import functools
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import sqlalchemy as sa
-from fastapi import Depends, Request, Security
+from fastapi import Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
-from fastapi.security import OAuth2, SecurityScopes
+from fastapi.security import OAuth2
 from jose import jwt
 from jose.exceptions import JOSEError
 
 from csoapi.core.clock import CLOCK_SKEW
 from csoapi.core.config import Settings
-from csoapi.core.db import SessionDep
 from csoapi.core.errors import Forbidden, Unauthorized
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import SCOPE_DESCRIPTIONS, scopes_for
@@ -162,41 +160,19 @@ def _as_uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-@functools.cache
-def _principal_query() -> sa.Select[Any]:
-    """The session row joined to its user or client, built once: a statement reused with
-    bound parameters skips SQLAlchemy's per-statement construction and cache-key work."""
-    from csoapi.auth.models import AuthSession  # local import: models import this package
-    from csoapi.clients.models import ApiClient
-    from csoapi.users.models import User
-
-    return (
-        sa.select(
-            AuthSession.revoked_at,
-            AuthSession.expires_at,
-            User.id,
-            User.username,
-            User.role,
-            User.active,
-            ApiClient.id,
-            ApiClient.client_id,
-            ApiClient.kind,
-            ApiClient.active,
-        )
-        .select_from(AuthSession)
-        .outerjoin(User, User.id == AuthSession.user_id)
-        .outerjoin(ApiClient, ApiClient.id == AuthSession.client_id)
-        .where(AuthSession.id == sa.bindparam("sid"))
-    )
+# (session, session id) -> the sign-in's row joined to its user or client, or None: the
+# auth feature's query (``csoapi.auth.principals``), given to the app by its factory so that
+# core needs no feature's tables.
+PrincipalLookup = Callable[[Any, uuid.UUID], Any]
 
 
-def _load_principal(session: Any, claims: dict[str, Any]) -> Principal:
+def _load_principal(lookup: PrincipalLookup, session: Any, claims: dict[str, Any]) -> Principal:
     try:
         sid = uuid.UUID(str(claims["sid"]))
         sub = uuid.UUID(str(claims["sub"]))
     except ValueError:
         raise Unauthorized("Invalid token subject", code="invalid_token") from None
-    row = session.connection().execute(_principal_query(), {"sid": sid}).first()
+    row = lookup(session, sid)
     if row is None:
         raise Unauthorized("Session not found", code="invalid_token")
     (revoked_at, expires_at, uid, username, urole, uactive, cid, client_id, ckind, cactive) = row
@@ -243,14 +219,9 @@ def token_claims(request: Request) -> dict[str, Any]:
 
 def principal_for(request: Request, session: Any, claims: dict[str, Any]) -> Principal:
     """The caller the verified claims name, as the database has them now."""
-    principal = _load_principal(session, claims)
+    principal = _load_principal(request.app.state.principal_lookup, session, claims)
     request.state.principal = principal
     return principal
-
-
-def authenticate(request: Request, session: SessionDep) -> Principal:
-    """The caller, checked once per request (cached by FastAPI across dependencies)."""
-    return principal_for(request, session, token_claims(request))
 
 
 def _insufficient(missing: list[str]) -> str:
@@ -274,19 +245,3 @@ def claims_scopes(claims: dict[str, Any], scopes: Sequence[str]) -> bool:
     a subset of its token's: a token that does not claim them is refused whatever the
     database says)."""
     return set(scopes).issubset(str(claims.get("scope", "")).split())
-
-
-async def require_scopes(
-    security_scopes: SecurityScopes,
-    principal: Annotated[Principal, Depends(authenticate)],
-    _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
-) -> Principal:
-    return check_scopes(principal, security_scopes.scopes)
-
-
-def Scoped(*scopes: str) -> Any:  # noqa: N802 - reads as a type in signatures
-    """``Annotated[Principal, Security(require_scopes, scopes=[...])]`` for a route."""
-    return Annotated[Principal, Security(require_scopes, scopes=list(scopes))]
-
-
-AuthenticatedDep = Annotated[Principal, Depends(authenticate)]

@@ -12,8 +12,8 @@ from pydantic import BaseModel, StringConstraints
 
 from csoapi.core import events
 from csoapi.core.carrier import carrier
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, LimitQuery
+from csoapi.core.problems import error_responses
 from csoapi.events.service import EventService
 
 router = APIRouter(prefix="/events", tags=["events"])

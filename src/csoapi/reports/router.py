@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Timestamp
 from csoapi.reports.schemas import (
     ContactBody,

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchRequired
-from csoapi.core.errors import error_responses
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Day
 from csoapi.violations.schemas import ViolationCreate, ViolationRead, ViolationUpdate
 from csoapi.violations.service import ViolationService
