@@ -33,10 +33,12 @@ run: install
 	$(BIN)/csoapi seed-demo --if-empty
 	$(BIN)/csoapi serve --host $(HOST) --port $(PORT)
 
-## make test: lint, the Dockerfile lint, and the whole suite on SQLite and (when reachable) PostgreSQL
+## make test: lint, the Dockerfile lint, the layering contracts (import-linter, ARCHITECTURE.md),
+## and the whole suite on SQLite and (when reachable) PostgreSQL
 test: dev
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 lint: dev

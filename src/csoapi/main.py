@@ -111,6 +111,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.schema_heads = head_revisions(settings.database_url)
 
     install_error_handlers(app)
+    _add_middleware(app, settings)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: the caller's address, the request's id and whole body, admission,
+    then CORS."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -138,6 +147,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         body_timeout_seconds=settings.body_timeout_seconds,
     )
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
-    app.include_router(health_router)
-    app.include_router(api_router)
-    return app

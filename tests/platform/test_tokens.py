@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from csoapi.calls.schemas import ExternalId, Phone
-from csoapi.citations.schemas import Plate, PlateState, Reference, Vin
+from csoapi.calls.schemas import ExternalId
+from csoapi.citations.schemas import Reference
 from csoapi.codes.schemas import CommonCode
 from csoapi.core.schemas import Code
+from csoapi.core.values import Phone, Plate, PlateState, Vin
 from csoapi.users.schemas import Username
 from csoapi.violations.schemas import ViolationCode
 

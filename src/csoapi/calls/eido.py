@@ -146,36 +146,65 @@ def _pidf_point(call: Call) -> str:
     )
 
 
-def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
-    agency = f"{settings.agency_ori.lower()}.csoapi"
-    ref = {"$ref": agency}
-    updated = _ts(call.updated_at)
+class _Ids:
+    """The call's component ids and the prologue every EIDO component starts with."""
 
-    def prologue(component_id: str, at: datetime | None = None) -> dict[str, Any]:
+    def __init__(self, call: Call, settings: Settings) -> None:
+        self.agency = f"{settings.agency_ori.lower()}.csoapi"
+        self.ref = {"$ref": self.agency}
+        self.updated = _ts(call.updated_at)
+        self.hex = call.id.hex
+        self.incident = f"urn:emergency:uid:incidentid:{self.hex}:{self.agency}"
+        self.location = f"urn:emergency:uid:locationid:{self.hex}:{self.agency}"
+
+    def prologue(self, component_id: str, at: datetime | None = None) -> dict[str, Any]:
         return {
             "$id": component_id,
-            "lastUpdateTimeStamp": _ts(at) if at else updated,
-            "updatedByAgencyReference": ref,
+            "lastUpdateTimeStamp": _ts(at) if at else self.updated,
+            "updatedByAgencyReference": self.ref,
         }
 
-    incident_id = f"urn:emergency:uid:incidentid:{call.id.hex}:{agency}"
-    location_id = f"urn:emergency:uid:locationid:{call.id.hex}:{agency}"
-    call_type = session.get(CallType, call.call_type)
-    notes = [a for a in CallRepository(session).activity(call.id) if a.kind == "note"]
 
-    notes_component = [
-        prologue(f"urn:emergency:uid:notesid:{call.id.hex}-{n.id}:{agency}", n.at)
+def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
+    ids = _Ids(call, settings)
+    notes = [
+        ids.prologue(f"urn:emergency:uid:notesid:{ids.hex}-{n.id}:{ids.agency}", n.at)
         | {"notesActionComments": escape(n.text or "")}
-        for n in notes
+        for n in CallRepository(session).activity(call.id)
+        if n.kind == "note"
     ]
-    location = prologue(location_id) | {
+    location = ids.prologue(ids.location) | {
         "locationTypeDescriptionRegistryText": "Incident",
         "locationDescriptionText": call.address,
     }
     if call.lat is not None and call.lon is not None:
         location["locationByValue"] = _pidf_point(call)
+    eido: dict[str, Any] = ids.prologue(ids.incident) | {
+        "eidoVersion": "1.0",
+        "issuingElementIdentification": f"csoapi.{ids.agency}",
+        "agencyComponent": [
+            ids.prologue(ids.agency)
+            | {
+                "agencyRoleDescriptionRegistryText": ["Dispatching"],
+                "agencyType": ["police"],
+                "incidentOwningAgencyIndicator": True,
+            }
+        ],
+        "incidentComponent": _incident(session, call, ids, notes),
+        "locationComponent": [location],
+    }
+    if notes:
+        eido["notesComponent"] = notes
+    if call.assigned_to is not None and call.status in UNIT_STATUS:
+        eido |= _unit(call, ids)
+    return eido
 
-    incident: dict[str, Any] = prologue(incident_id) | {
+
+def _incident(
+    session: Session, call: Call, ids: _Ids, notes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    call_type = session.get(CallType, call.call_type)
+    incident: dict[str, Any] = ids.prologue(ids.incident) | {
         "incidentTypeCommonRegistryText": call_type.common_code if call_type else "INFO",
         "incidentTypeInternalCode": call.call_type,
         "incidentTypeInternalText": call_type.description if call_type else call.call_type,
@@ -184,16 +213,17 @@ def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
         "internalIncidentId": call.number,
         "incidentCommonPriorityNumber": call.priority,
         "incidentPriorityInternalText": str(call.priority),
-        "locationReference": [{"$ref": location_id}],
+        "locationReference": [{"$ref": ids.location}],
     }
     if call.beat:
         incident["beatOrDispatchGroupText"] = call.beat
-    if notes_component:
-        incident["notesReference"] = [{"$ref": n["$id"]} for n in notes_component]
+    if notes:
+        incident["notesReference"] = [{"$ref": n["$id"]} for n in notes]
     disposition = session.get(Disposition, call.disposition) if call.disposition else None
     if disposition is not None and disposition.common_code:
+        disposition_id = f"urn:emergency:uid:dispositionid:{ids.hex}:{ids.agency}"
         incident["dispositionComponent"] = [
-            prologue(f"urn:emergency:uid:dispositionid:{call.id.hex}:{agency}", call.cleared_at)
+            ids.prologue(disposition_id, call.cleared_at)
             | {
                 "dispositionCommonRegistryCode": disposition.common_code,
                 "dispositionPrimaryIndicator": True,
@@ -201,30 +231,20 @@ def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
                 "dispositionDescriptionText": disposition.description,
             }
         ]
+    return incident
 
-    eido: dict[str, Any] = prologue(incident_id) | {
-        "eidoVersion": "1.0",
-        "issuingElementIdentification": f"csoapi.{agency}",
-        "agencyComponent": [
-            prologue(agency)
-            | {
-                "agencyRoleDescriptionRegistryText": ["Dispatching"],
-                "agencyType": ["police"],
-                "incidentOwningAgencyIndicator": True,
-            }
+
+def _unit(call: Call, ids: _Ids) -> dict[str, Any]:
+    """The assigned CSO as an agent and the emergency resource (unit) it staffs."""
+    assert call.assigned_to is not None
+    agent_id = f"user:{call.assigned_to}@{ids.agency}"
+    return {
+        "agentComponent": [
+            ids.prologue(agent_id)
+            | {"agentRoleRegistryText": ["Responder"], "agencyReference": ids.ref}
         ],
-        "incidentComponent": incident,
-        "locationComponent": [location],
-    }
-    if notes_component:
-        eido["notesComponent"] = notes_component
-    if call.assigned_to is not None and call.status in UNIT_STATUS:
-        agent_id = f"user:{call.assigned_to}@{agency}"
-        eido["agentComponent"] = [
-            prologue(agent_id) | {"agentRoleRegistryText": ["Responder"], "agencyReference": ref}
-        ]
-        eido["emergencyResourceComponent"] = [
-            prologue(f"urn:emergency:uid:unitid:{call.assigned_to.hex}:{agency}")
+        "emergencyResourceComponent": [
+            ids.prologue(f"urn:emergency:uid:unitid:{call.assigned_to.hex}:{ids.agency}")
             | {
                 "agentReference": [{"$ref": agent_id}],
                 "emergencyResourceTypeCommonRegistryText": "Person",
@@ -232,7 +252,7 @@ def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
                 "resourceAttributeRegistryText": ["NonSworn"],
                 "primaryUnitStatusRegistryText": UNIT_STATUS[call.status],
                 "secondaryUnitStatusRegistryText": [call.status],
-                "activeOnIncidentId": incident_id,
+                "activeOnIncidentId": ids.incident,
             }
-        ]
-    return eido
+        ],
+    }

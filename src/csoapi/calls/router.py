@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.calls.eido import EidoDocument
-from csoapi.calls.repository import CallFilters
 from csoapi.calls.schemas import (
     AssignBody,
     CallCreate,
@@ -23,7 +22,7 @@ from csoapi.calls.schemas import (
     StatusBody,
     summary_from,
 )
-from csoapi.calls.service import CallService
+from csoapi.calls.service import CallFilters, CallService
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page

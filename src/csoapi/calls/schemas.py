@@ -21,6 +21,7 @@ from csoapi.core.schemas import (
     Token,
     Words,
 )
+from csoapi.core.values import Beat, Phone
 
 
 class CallSource(StrEnum):
@@ -42,8 +43,6 @@ class CallStatus(StrEnum):
 
 ExternalId = Token(r"^[\x21-\x7e]+$", max_length=64)
 # Digits and the usual separators; inner spaces allowed, none at either end.
-Phone = Token(r"^[0-9+().x\-]([0-9+()\-. x]*[0-9+().x\-])?$", min_length=3, max_length=32)
-Beat = Words(16)
 
 
 class Location(Input):

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from csoapi.citations import money
 from csoapi.citations.models import Citation
-from csoapi.citations.schemas import Plate, PlateState
 from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
@@ -41,6 +40,7 @@ from csoapi.core.imports import (
 )
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import CITATION_NUMBER, yearly_numbers
+from csoapi.core.values import Plate, PlateState
 from csoapi.violations.models import Violation
 from csoapi.violations.schemas import ViolationCode
 from csoapi.violations.service import in_force

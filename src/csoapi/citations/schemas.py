@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from csoapi.calls.schemas import Beat
 from csoapi.core.schemas import (
     AsString,
     Id,
@@ -20,12 +19,8 @@ from csoapi.core.schemas import (
     Token,
     Words,
 )
+from csoapi.core.values import Beat, Plate, PlateState, VehicleWord, Vin
 from csoapi.violations.schemas import ViolationCode
-
-Plate = Token(r"^[A-Za-z0-9]+$", max_length=8, case="upper")
-PlateState = Token(r"^[A-Za-z]{2}$", min_length=2, max_length=2, case="upper")
-Vin = Token(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", min_length=17, max_length=17, case="upper")
-VehicleWord = Words(32)
 
 
 class CitationStatus(StrEnum):

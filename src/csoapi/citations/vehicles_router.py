@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from csoapi.citations.schemas import Plate, PlateState, ScofflawList, VehicleRecord
+from csoapi.citations.schemas import ScofflawList, VehicleRecord
 from csoapi.citations.vehicles import VehicleService
 from csoapi.core.carrier import carrier
 from csoapi.core.problems import error_responses
+from csoapi.core.values import Plate, PlateState
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 Reader = carrier(VehicleService, "citations:read")

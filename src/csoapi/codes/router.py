@@ -30,22 +30,26 @@ CodePath = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")]
 def _add_routes(
     table: CodeTable, create: type[BaseModel], update: type[BaseModel], read: type[BaseModel]
 ) -> None:
-    op = table.name.replace("-", "_")
-    label = table.label
+    """The four routes of one code table: list and read (anyone signed in), add and change
+    (admin)."""
 
     def service(session: Any, ctx: Any) -> CodeService:
         return CodeService(session, ctx, table)
 
-    Reader = carrier(service)  # anyone signed in
-    Admin = carrier(service, "admin")
-
     def one(row: Any) -> Reply:
         return ok(read.model_validate(row), version=row.version)
+
+    _reads(table, read, carrier(service), one)
+    _writes(table, create, update, read, carrier(service, "admin"), one)
+
+
+def _reads(table: CodeTable, read: type[BaseModel], Reader: Any, one: Any) -> None:  # noqa: N803
+    op = table.name.replace("-", "_")
 
     @router.get(
         f"/{table.name}",
         operation_id=f"codes_{op}_list",
-        summary=f"List {label}s",
+        summary=f"List {table.label}s",
         response_model=Page[read],
         responses=error_responses(401, 422),
     )  # type: ignore[valid-type]
@@ -64,17 +68,28 @@ def _add_routes(
     @router.get(
         f"/{table.name}/{{code}}",
         operation_id=f"codes_{op}_get",
-        summary=f"Read a {label}",
+        summary=f"Read a {table.label}",
         response_model=read,
         responses=error_responses(401, 404, 422),
     )
     async def get_code(code: CodePath, unit: Reader) -> Response:  # type: ignore[valid-type]
         return await unit.run(lambda svc: one(svc.get(code)))
 
+
+def _writes(
+    table: CodeTable,
+    create: type[BaseModel],
+    update: type[BaseModel],
+    read: type[BaseModel],
+    Admin: Any,  # noqa: N803
+    one: Any,
+) -> None:
+    op = table.name.replace("-", "_")
+
     @router.post(
         f"/{table.name}",
         operation_id=f"codes_{op}_create",
-        summary=f"Add a {label}",
+        summary=f"Add a {table.label}",
         status_code=201,
         response_model=read,
         responses=error_responses(401, 403, 409, 422),
@@ -90,7 +105,7 @@ def _add_routes(
     @router.patch(
         f"/{table.name}/{{code}}",
         operation_id=f"codes_{op}_update",
-        summary=f"Change or deactivate a {label} (If-Match required)",
+        summary=f"Change or deactivate a {table.label} (If-Match required)",
         response_model=read,
         responses=error_responses(401, 403, 404, 412, 422, 428),
     )

@@ -134,6 +134,54 @@ class Unit(Generic[S]):
         )
 
 
+async def _authorized(
+    request: Request, security: SecurityScopes, service: Callable[[Session, RequestContext], Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The verified claims (401 before anything else is looked at) and the route's scopes."""
+    claims = verified_claims(request)
+    wanted = tuple(security.scopes)
+    if not claims_scopes(claims, wanted):
+        # Refused whatever the database says (a principal holds at most the scopes its token
+        # claims): settled now, before the parameters and body are validated, so a caller
+        # without the scope learns nothing of them. In a unit of its own, so an ended sign-in
+        # is still a 401 and the refused probe is audited like any other.
+        probe = Unit(request, service, claims, wanted, None, "none")
+        await run_unit(request, probe._context)
+    return claims, wanted
+
+
+def _dependency(
+    service: Callable[[Session, RequestContext], S], idempotency: IdempotencyMode
+) -> Callable[..., Any]:
+    """The FastAPI dependency behind a carrier: with ``Idempotency-Key`` among its
+    parameters (so in OpenAPI) only when the route takes one."""
+    if idempotency == "none":
+
+        async def plain(
+            request: Request,
+            security: SecurityScopes,
+            _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
+        ) -> Unit[S]:
+            claims, wanted = await _authorized(request, security, service)
+            return Unit(request, service, claims, wanted, None, "none")
+
+        return plain
+
+    async def keyed(
+        request: Request,
+        security: SecurityScopes,
+        _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
+        key: IdempotencyKeyHeader = None,
+    ) -> Unit[S]:
+        claims, wanted = await _authorized(request, security, service)
+        # The body is fingerprinted only when there is a key to hold it against.
+        fingerprint = "" if key is None else await request_fingerprint(request)
+        held = IdempotencyRequest(key, fingerprint, request.method, request.url.path)
+        return Unit(request, service, claims, wanted, held, idempotency)
+
+    return keyed
+
+
 def carrier(
     service: Callable[[Session, RequestContext], S],
     *scopes: str,
@@ -146,53 +194,13 @@ def carrier(
     ``idempotency``: ``optional`` reads ``Idempotency-Key`` (documented on the route);
     ``clients`` also requires it from machine clients (payments). ``public``: no token
     (the token endpoint itself)."""
-    if public:
-        if scopes or idempotency != "none":
-            raise ValueError("a public route has no scopes and no idempotency")
+    if not public:
+        dependency = _dependency(service, idempotency)
+        return Annotated[Unit[S], Security(dependency, scopes=list(scopes))]
+    if scopes or idempotency != "none":
+        raise ValueError("a public route has no scopes and no idempotency")
 
-        async def anonymous(request: Request) -> Unit[S]:
-            return Unit(request, service, None, (), None, "none")
+    async def anonymous(request: Request) -> Unit[S]:
+        return Unit(request, service, None, (), None, "none")
 
-        return Annotated[Unit[S], Depends(anonymous)]
-
-    async def authorized(
-        request: Request, security: SecurityScopes
-    ) -> tuple[dict[str, Any], tuple[str, ...]]:
-        claims = verified_claims(request)  # 401 before anything else is looked at
-        wanted = tuple(security.scopes)
-        if not claims_scopes(claims, wanted):
-            # Refused whatever the database says (a principal holds at most the scopes its
-            # token claims): settled now, before the parameters and body are validated, so
-            # a caller without the scope learns nothing of them. In a unit of its own, so an
-            # ended sign-in is still a 401 and the refused probe is audited like any other.
-            probe = Unit(request, service, claims, wanted, None, "none")
-            await run_unit(request, probe._context)
-        return claims, wanted
-
-    if idempotency == "none":
-
-        async def plain(
-            request: Request,
-            security: SecurityScopes,
-            _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
-        ) -> Unit[S]:
-            claims, wanted = await authorized(request, security)
-            return Unit(request, service, claims, wanted, None, "none")
-
-        dependency: Callable[..., Any] = plain
-    else:
-
-        async def keyed(
-            request: Request,
-            security: SecurityScopes,
-            _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
-            key: IdempotencyKeyHeader = None,
-        ) -> Unit[S]:
-            claims, wanted = await authorized(request, security)
-            # The body is fingerprinted only when there is a key to hold it against.
-            fingerprint = "" if key is None else await request_fingerprint(request)
-            held = IdempotencyRequest(key, fingerprint, request.method, request.url.path)
-            return Unit(request, service, claims, wanted, held, idempotency)
-
-        dependency = keyed
-    return Annotated[Unit[S], Security(dependency, scopes=list(scopes))]
+    return Annotated[Unit[S], Depends(anonymous)]

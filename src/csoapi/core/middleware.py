@@ -42,29 +42,8 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500, "started": False}
 
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > self.max_body_bytes
-            except ValueError:
-                too_big = False
-            if too_big:
-                await self._send_413(request, send, status_holder)
-                self._log(scope, status_holder, started)
-                return
-
-        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await self._send_nul(request, send, status_holder)
-            self._log(scope, status_holder, started)
-            return
-
-        body = await _read_body(receive, self.max_body_bytes, self.body_timeout_seconds)
-        if body is None:  # the client went away mid-body: nobody to answer
-            status_holder["status"] = 499
-            self._log(scope, status_holder, started)
-            return
-        if isinstance(body, int):
-            await self._send_body_refusal(request, send, status_holder, body)
+        body = await self._admissible_body(request, headers, receive, send, status_holder)
+        if body is None:  # refused (or the client went away): answered and logged
             self._log(scope, status_holder, started)
             return
 
@@ -99,6 +78,38 @@ class RequestContextMiddleware:
         finally:
             self._log(scope, status_holder, started)
             structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _admissible_body(
+        self,
+        request: Request,
+        headers: dict[bytes, bytes],
+        receive: Receive,
+        send: Send,
+        holder: dict[str, Any],
+    ) -> Message | None:
+        """The request's whole body, or None once the request has been refused here: a
+        declared or read body over the limit (413), NUL in the path or query (422), a body
+        not complete in time (408), or a client gone mid-body (nobody to answer)."""
+        declared = headers.get(b"content-length")
+        try:
+            too_big = declared is not None and int(declared) > self.max_body_bytes
+        except ValueError:
+            too_big = False
+        if too_big:
+            await self._send_413(request, send, holder)
+            return None
+        scope = request.scope
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._send_nul(request, send, holder)
+            return None
+        body = await _read_body(receive, self.max_body_bytes, self.body_timeout_seconds)
+        if body is None:
+            holder["status"] = 499
+            return None
+        if isinstance(body, int):
+            await self._send_body_refusal(request, send, holder, body)
+            return None
+        return body
 
     async def _send_body_refusal(
         self, request: Request, send: Send, holder: dict[str, Any], status: int

@@ -7,8 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from csoapi.calls.schemas import Beat, Phone
-from csoapi.citations.schemas import Plate, PlateState, VehicleWord, Vin
 from csoapi.core.schemas import (
     AsString,
     Code,
@@ -22,6 +20,7 @@ from csoapi.core.schemas import (
     Timestamp,
     Words,
 )
+from csoapi.core.values import Beat, Phone, Plate, PlateState, VehicleWord, Vin
 
 
 class ReportKind(StrEnum):
