@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from csoapi.calls.models import Call, CallActivity
@@ -26,11 +25,11 @@ from csoapi.calls.schemas import (
 )
 from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
-from csoapi.core import audit, events, writes
+from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
@@ -103,10 +102,7 @@ class CallService:
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call:
-        call = self.repo.get(call_id, for_update=for_update)
-        if call is None:
-            raise NotFound("No such call", code="call_not_found")
-        return call
+        return self.repo.get_or_404(call_id, for_update=for_update)
 
     def read(self, call_id: uuid.UUID) -> Call:
         """A full read (with caller details): audited."""
@@ -130,17 +126,36 @@ class CallService:
     def create(self, data: CallCreate) -> Call:
         now = utcnow()
         call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
-        if data.external_id is not None:
-            self._refuse_duplicate(data.source.value, data.external_id)
+        self._refuse_duplicate(data.source.value, data.external_id)
         received_at = refuse_implausible(data.received_at or now, "received_at", now)
+        call = self._new_call(data, call_type.code, call_type.default_priority, received_at)
+        # Reserved last: the counter row stays locked until commit and every other intake
+        # waits for it, so the work that can come first comes first, and the rows that need
+        # the number (the call, its first activity line, audit row and event) go to the
+        # database together, in one round trip.
+        call.number = self._number(received_at)
+        created = self._activity(
+            call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
+        )
+        self.repo.insert_new(
+            call,
+            created,
+            then=lambda: self._created(call),
+            on_conflict=lambda: self._refuse_duplicate(data.source.value, data.external_id),
+        )
+        return call
+
+    def _new_call(
+        self, data: CallCreate, call_type: str, default_priority: int, received_at: datetime
+    ) -> Call:
         actor = self.ctx.actor
         call = new_row(
             Call,
-            number="",  # reserved last, below
+            number="",  # reserved last, by create
             source=data.source.value,
             external_id=data.external_id,
-            call_type=call_type.code,
-            priority=data.priority or call_type.default_priority,
+            call_type=call_type,
+            priority=data.priority or default_priority,
             address=data.location.address,
             lat=data.location.lat,
             lon=data.location.lon,
@@ -161,36 +176,17 @@ class CallService:
             call.assigned_to = actor.id
             call.status = S.on_scene.value
             call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
-        # Reserved last: the counter row stays locked until commit and every other intake
-        # waits for it, so the work that can come first comes first, and the rows that need
-        # the number (the call, its first activity line, audit row and event) go to the
-        # database together, in one round trip.
-        call.number = self._number(received_at)
-        created = self._activity(
-            call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
-        )
-        try:
-            with writes.together(self.session):
-                self.repo.insert(call, created)
-                audit.record(
-                    self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id
-                )
-                self._event(
-                    "call.created",
-                    call,
-                    received_at=call.received_at.isoformat(),
-                    source=call.source,
-                    external_id=call.external_id,
-                )
-        except IntegrityError:
-            # A concurrent create with this external_id committed first (PostgreSQL made
-            # this insert wait for it). The request fails either way: drop its transaction
-            # (and the number it took) and name the call that won.
-            self.session.rollback()
-            if data.external_id is not None:
-                self._refuse_duplicate(data.source.value, data.external_id)
-            raise
         return call
+
+    def _created(self, call: Call) -> None:
+        audit.record(self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id)
+        self._event(
+            "call.created",
+            call,
+            received_at=call.received_at.isoformat(),
+            source=call.source,
+            external_id=call.external_id,
+        )
 
     # -- changes --------------------------------------------------------------------------
     def update(self, call_id: uuid.UUID, data: CallUpdate, if_match: str | None) -> Call:
@@ -435,7 +431,9 @@ class CallService:
                 code="not_assigned_to_you",
             )
 
-    def _refuse_duplicate(self, source: str, external_id: str) -> None:
+    def _refuse_duplicate(self, source: str, external_id: str | None) -> None:
+        if external_id is None:
+            return
         existing = self.repo.by_external_id(source, external_id)
         if existing is not None:
             raise Conflict(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 from csoapi.citations import money
+from csoapi.citations.balances import DEFAULT_DUE_DAYS, status_of, terms_of
 from csoapi.citations.models import Citation
 from csoapi.citations.schemas import AdjudicateBody, CitationStatus, ContestBody
-from csoapi.citations.service import DEFAULT_DUE_DAYS, CitationService, status_of, terms_of
+from csoapi.citations.service import CitationService
 from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.errors import Conflict, Unprocessable

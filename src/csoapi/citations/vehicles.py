@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from csoapi.citations.models import Citation
+from csoapi.citations.balances import status_of
 from csoapi.citations.schemas import CitationStatus, Scofflaw, VehicleCitation, VehicleRecord
-from csoapi.citations.service import CitationService, status_of
+from csoapi.citations.service import CitationService
 from csoapi.core import audit
-
-UNPAID = ("open", "collections", "contested")
 
 
 class VehicleService(CitationService):
     def record(self, plate_state: str, plate: str) -> VehicleRecord:
-        rows = list(
-            self.session.scalars(
-                sa.select(Citation)
-                .where(
-                    Citation.plate_state == plate_state,
-                    Citation.plate == plate,
-                    Citation.kind == "citation",
-                    Citation.state.in_(UNPAID),
-                )
-                .order_by(Citation.issued_at)
-            ).all()
-        )
+        rows = self.repo.unpaid_of_plate(plate_state, plate)
         paid = self.payments([c.id for c in rows])
         today = self.today()
         items = []
@@ -65,19 +50,7 @@ class VehicleService(CitationService):
     def scofflaws(self, threshold: int, limit: int) -> list[Scofflaw]:
         """Plates with at least ``threshold`` unpaid citations past their due date."""
         today = self.today()
-        count = sa.func.count().label("n")
-        rows = self.session.execute(
-            sa.select(Citation.plate_state, Citation.plate, count)
-            .where(
-                Citation.kind == "citation",
-                Citation.state.in_(("open", "collections")),
-                Citation.due_date < today,
-            )
-            .group_by(Citation.plate_state, Citation.plate)
-            .having(count >= threshold)
-            .order_by(count.desc(), Citation.plate_state, Citation.plate)
-            .limit(limit)
-        ).all()
+        rows = self.repo.scofflaws(today, threshold, limit)
         audit.record_list(
             self.session,
             self.ctx,

@@ -14,7 +14,6 @@ from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import NotFound
 from csoapi.core.models import utcnow
 from csoapi.core.passwords import token_digest
 from csoapi.core.scopes import ClientKind
@@ -52,10 +51,7 @@ class ClientService:
         return self._with_secret(client, secret)
 
     def get(self, pk: uuid.UUID, *, for_update: bool = False) -> ApiClient:
-        client = self.repo.get(pk, for_update=for_update)
-        if client is None:
-            raise NotFound("No such client", code="client_not_found")
-        return client
+        return self.repo.get_or_404(pk, for_update=for_update)
 
     def rotate_secret(self, pk: uuid.UUID, if_match: str | None) -> ClientWithSecret:
         client = self.get(pk, for_update=True)

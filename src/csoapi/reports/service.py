@@ -4,14 +4,13 @@ victim follow-up, the redacted release copy and the export for RMS vendors."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from csoapi.calls.models import Call
+from csoapi.calls.repository import CallRepository
 from csoapi.codes.service import OFFENSES, require_active
 from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
@@ -20,7 +19,6 @@ from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import REPORT_NUMBER, yearly_number
-from csoapi.core.pagination import SortKey, keyset_page
 from csoapi.core.scopes import Role
 from csoapi.reports.models import (
     Report,
@@ -29,6 +27,7 @@ from csoapi.reports.models import (
     ReportSupplement,
     ReportVehicle,
 )
+from csoapi.reports.repository import Parts, ReportFilters, ReportRepository
 from csoapi.reports.schemas import (
     ContactBody,
     Person,
@@ -40,7 +39,9 @@ from csoapi.reports.schemas import (
     ReturnBody,
     SupplementBody,
 )
-from csoapi.reports.views import COLLEAGUE, Parts, load_parts, release_copy, report_view
+from csoapi.reports.views import COLLEAGUE, release_copy, report_view
+
+__all__ = ["ReportFilters", "ReportService"]
 
 EDITABLE = ("draft", "returned")
 TRANSITIONS = {
@@ -50,25 +51,9 @@ TRANSITIONS = {
     "approved": ("processed",),
     "processed": (),
 }
-KEYS = (
-    SortKey(Report.created_at, "datetime", lambda r: r.created_at),
-    SortKey(Report.id, "uuid", lambda r: r.id),
-)
-EXPORT_KEYS = (
-    SortKey(Report.approved_at, "datetime", lambda r: r.approved_at),
-    SortKey(Report.id, "uuid", lambda r: r.id),
-)
 PUBLIC_EVENTS = "reports:export"  # approved/processed: for RMS vendors
 REVIEW_EVENTS = "reports:review"  # the reviewers' scope, and the events they follow
 RECORDS_SCOPE = "reports:records"
-
-
-@dataclass(frozen=True, slots=True)
-class ReportFilters:
-    status: str | None = None
-    author_id: uuid.UUID | None = None
-    kind: str | None = None
-    call_id: uuid.UUID | None = None
 
 
 def _check(status: str, target: str) -> None:
@@ -83,6 +68,7 @@ class ReportService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
+        self.repo = ReportRepository(session)
 
     # -- who sees what --------------------------------------------------------------------
     @property
@@ -95,10 +81,7 @@ class ReportService:
         return r.status != "draft" or r.author_id == p.id or self._supervisor
 
     def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report:
-        stmt = sa.select(Report).where(Report.id == report_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        r = self.session.scalars(stmt).first()
+        r = self.repo.get(report_id, for_update=for_update)
         if r is None or not self._visible(r):  # someone else's draft does not exist for you
             raise NotFound("No such report", code="report_not_found")
         return r
@@ -118,28 +101,9 @@ class ReportService:
         return report_view(r, self._parts(r), None if full else COLLEAGUE)
 
     def page(self, f: ReportFilters, *, limit: int, cursor: str | None):
-        stmt = sa.select(Report)
-        for column, value in {
-            Report.status: f.status,
-            Report.author_id: f.author_id,
-            Report.kind: f.kind,
-            Report.call_id: f.call_id,
-        }.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if not self._supervisor:
-            stmt = stmt.where(
-                sa.or_(Report.status != "draft", Report.author_id == self.ctx.actor.id)
-            )
-        rows, nxt = keyset_page(
-            self.session,
-            stmt,
-            tag="reports",
-            keys=KEYS,
-            limit=limit,
-            cursor=cursor,
-            descending=True,
-        )
+        # Someone else's draft does not exist for a reader who is not a sergeant.
+        drafts_of = None if self._supervisor else self.ctx.actor.id
+        rows, nxt = self.repo.page(f, drafts_of=drafts_of, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -155,7 +119,7 @@ class ReportService:
         actor = self.ctx.actor
         if not actor.is_user:
             raise Forbidden("Reports are written by people", code="users_only")
-        if data.call_id is not None and self.session.get(Call, data.call_id) is None:
+        if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
         r = Report(
             kind=data.kind.value,
@@ -166,8 +130,7 @@ class ReportService:
             narrative=data.narrative or "",
         )
         self._apply(r, data.model_dump(exclude_unset=True), data)
-        self.session.add(r)
-        self.session.flush()
+        self.repo.add(r)
         self._replace_parts(r, data.persons, data.vehicles)
         audit.record(self.session, self.ctx, "report.create", entity_type="report", entity_id=r.id)
         return r
@@ -226,13 +189,8 @@ class ReportService:
     def _replace_parts(
         self, r: Report, persons: list[Person] | None, vehicles: list[ReportVehicleIn] | None
     ) -> None:
-        if persons is not None:
-            self.session.execute(sa.delete(ReportPerson).where(ReportPerson.report_id == r.id))
-            for i, p in enumerate(persons):
-                self.session.add(ReportPerson(report_id=r.id, position=i, **p.model_dump()))
         if vehicles is not None:
             count = len(persons) if persons is not None else len(self._parts(r).persons)
-            self.session.execute(sa.delete(ReportVehicle).where(ReportVehicle.report_id == r.id))
             for i, v in enumerate(vehicles):
                 if v.driver is not None and v.driver >= count:
                     raise Unprocessable(
@@ -240,11 +198,26 @@ class ReportService:
                         code="bad_driver",
                         field=f"vehicles.{i}.driver",
                     )
-                values = v.model_dump(exclude={"driver"})
-                self.session.add(
-                    ReportVehicle(report_id=r.id, position=i, driver_index=v.driver, **values)
+        self.repo.replace_parts(
+            r.id,
+            None
+            if persons is None
+            else [
+                ReportPerson(report_id=r.id, position=i, **p.model_dump())
+                for i, p in enumerate(persons)
+            ],
+            None
+            if vehicles is None
+            else [
+                ReportVehicle(
+                    report_id=r.id,
+                    position=i,
+                    driver_index=v.driver,
+                    **v.model_dump(exclude={"driver"}),
                 )
-        self.session.flush()
+                for i, v in enumerate(vehicles)
+            ],
+        )
 
     # -- workflow -------------------------------------------------------------------------
     def submit(self, report_id: uuid.UUID, if_match: str | None) -> Report:
@@ -336,7 +309,7 @@ class ReportService:
         if r.author_id != self.ctx.actor.id and not self._supervisor:
             raise Forbidden("The author or a sergeant adds supplements", code="author_or_sergeant")
         s = ReportSupplement(report_id=r.id, author_id=self.ctx.actor.id, narrative=data.narrative)
-        self.session.add(s)
+        self.repo.add(s, flush=False)
         r.touch()
         self.session.flush()
         audit.record(
@@ -365,8 +338,7 @@ class ReportService:
             at=data.at,
             summary=data.summary,
         )
-        self.session.add(c)
-        self.session.flush()
+        self.repo.add(c)
         audit.record(self.session, self.ctx, "report.contact", entity_type="report", entity_id=r.id)
         return c
 
@@ -376,13 +348,7 @@ class ReportService:
         audit.record(
             self.session, self.ctx, "report.contacts.read", entity_type="report", entity_id=r.id
         )
-        return list(
-            self.session.scalars(
-                sa.select(ReportContact)
-                .where(ReportContact.report_id == r.id)
-                .order_by(ReportContact.at)
-            ).all()
-        )
+        return self.repo.contacts(r.id)
 
     def release(self, report_id: uuid.UUID) -> ReleaseCopy:
         r = self.get(report_id)
@@ -392,12 +358,7 @@ class ReportService:
         return release_copy(r, self._parts(r))
 
     def export(self, approved_since: datetime | None, *, limit: int, cursor: str | None):
-        stmt = sa.select(Report).where(Report.status.in_(("approved", "processed")))
-        if approved_since is not None:
-            stmt = stmt.where(Report.approved_at >= approved_since)
-        rows, nxt = keyset_page(
-            self.session, stmt, tag="report-export", keys=EXPORT_KEYS, limit=limit, cursor=cursor
-        )
+        rows, nxt = self.repo.export_page(approved_since, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -406,7 +367,7 @@ class ReportService:
             filters={"approved_since": approved_since, "limit": limit, "cursor": cursor},
             count=len(rows),
         )
-        parts = load_parts(self.session, [r.id for r in rows])
+        parts = self.repo.parts([r.id for r in rows])
         return [release_copy(r, parts[r.id]) for r in rows], nxt
 
     # -- views ----------------------------------------------------------------------------
@@ -420,4 +381,4 @@ class ReportService:
         return report_view(r, self._parts(r), None if self.sees_people(r) else COLLEAGUE)
 
     def _parts(self, r: Report) -> Parts:
-        return load_parts(self.session, [r.id])[r.id]
+        return self.repo.parts([r.id])[r.id]

@@ -11,7 +11,7 @@ from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
 from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, NotFound
+from csoapi.core.errors import Conflict
 from csoapi.core.models import utcnow
 from csoapi.core.passwords import hash_password
 from csoapi.core.scopes import Role
@@ -50,10 +50,7 @@ class UserService:
         return user
 
     def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User:
-        user = self.repo.get(user_id, for_update=for_update)
-        if user is None:
-            raise NotFound("No such user", code="user_not_found")
-        return user
+        return self.repo.get_or_404(user_id, for_update=for_update)
 
     def update(self, user_id: uuid.UUID, data: UserUpdate, if_match: str | None) -> User:
         user = self.get(user_id, for_update=True)
