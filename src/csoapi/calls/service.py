@@ -27,10 +27,10 @@ from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
 from csoapi.core.models import new_row, utcnow
+from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
 from csoapi.reports.models import Report
@@ -94,11 +94,32 @@ def event_time(at: datetime | None, not_before: datetime, now: datetime) -> date
     return at
 
 
+def payload(call: Call) -> dict[str, Any]:
+    """What every call event carries (a holder of calls:read may see all of it)."""
+    return {
+        "id": str(call.id),
+        "number": call.number,
+        "call_type": call.call_type,
+        "priority": call.priority,
+        "status": call.status,
+        "beat": call.beat,
+        "assigned_to": str(call.assigned_to) if call.assigned_to else None,
+        "disposition": call.disposition,
+        "version": call.version,
+    }
+
+
+CALL: Entity[Call] = Entity("call", READ_SCOPE, payload)
+
+
 class CallService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
         self.repo = CallRepository(session)
+        self.changes = Changes(
+            session, ctx, CALL, lock=lambda key: self.get(key, for_update=True), log=self._log
+        )
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call:
@@ -190,8 +211,8 @@ class CallService:
 
     # -- changes --------------------------------------------------------------------------
     def update(self, call_id: uuid.UUID, data: CallUpdate, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=True)
+        change = self.changes.begin(call_id, if_match, required=True)
+        call = change.row
         if S(call.status) not in OPEN:
             raise Conflict(
                 f"The call is {call.status}; closed calls are not edited", code="call_closed"
@@ -221,22 +242,16 @@ class CallService:
         if "description" in changes:
             call.description = data.description
             fields.append("description")
-        call.touch()
-        self._log(call, "updated", detail={"fields": fields})
-        audit.record(
-            self.session,
-            self.ctx,
+        return change.done(
             "call.update",
-            entity_type="call",
-            entity_id=call.id,
             detail={"fields": fields},
+            activity={"kind": "updated", "detail": {"fields": fields}},
+            events=[Event("call.updated", {"fields": fields})],
         )
-        self._event("call.updated", call, fields=fields)
-        return call
 
     def assign(self, call_id: uuid.UUID, data: AssignBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         if S(call.status) not in OPEN:
             raise Conflict(f"The call is {call.status}; it cannot be assigned", code="call_closed")
         if call.assigned_to is not None and if_match is None:
@@ -253,48 +268,35 @@ class CallService:
                 field="assigned_to",
             )
         now = utcnow()
-        previous = call.assigned_to
+        previous = str(call.assigned_to) if call.assigned_to else None
         call.assigned_to = unit.id
         from_status = call.status
         if call.status == S.received:
             call.status = S.dispatched.value
             call.dispatched_at = max(now, last_event_time(call))
-        call.touch()
-        self._log(
-            call,
-            "assigned",
-            from_status=from_status,
-            to_status=call.status,
-            assigned_to=unit.id,
-            detail={"previous": str(previous) if previous else None},
-        )
-        audit.record(
-            self.session,
-            self.ctx,
-            "call.assign",
-            entity_type="call",
-            entity_id=call.id,
-            detail={"assigned_to": str(unit.id)},
-        )
-        self._event(
-            "call.assigned",
-            call,
-            assigned_to=str(unit.id),
-            previous_assignee=str(previous) if previous else None,
-        )
+        events = [
+            Event("call.assigned", {"assigned_to": str(unit.id), "previous_assignee": previous})
+        ]
         if from_status != call.status:
-            self._event(
-                "call.status_changed",
-                call,
-                from_status=from_status,
-                to_status=call.status,
-                at=call.dispatched_at.isoformat(),
-            )  # type: ignore[union-attr]
-        return call
+            moved = {"from_status": from_status, "to_status": call.status}
+            at = call.dispatched_at.isoformat()  # type: ignore[union-attr]
+            events.append(Event("call.status_changed", moved | {"at": at}))
+        return change.done(
+            "call.assign",
+            detail={"assigned_to": str(unit.id)},
+            activity={
+                "kind": "assigned",
+                "from_status": from_status,
+                "to_status": call.status,
+                "assigned_to": unit.id,
+                "detail": {"previous": previous},
+            },
+            events=events,
+        )
 
     def change_status(self, call_id: uuid.UUID, data: StatusBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         self._must_be_mine_or_supervised(call)
         target = S(data.status)
         check_transition(call.status, target)
@@ -316,23 +318,22 @@ class CallService:
                 self.session, DISPOSITIONS, data.disposition, "disposition"
             ).code
         at = event_time(data.at, last_event_time(call), utcnow())
-        return self._transition(call, target, at, disposition=disposition, reason=data.reason)
+        return self._transition(change, target, at, disposition=disposition, reason=data.reason)
 
     def escalate(self, call_id: uuid.UUID, data: EscalateBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         self._must_be_mine_or_supervised(call)
         check_transition(call.status, S.escalated)
         at = event_time(data.at, last_event_time(call), utcnow())
         call.escalation_reason = data.reason
-        self._transition(call, S.escalated, at, reason=data.reason, emit_status=True)
-        self._event("call.escalated", call, at=at.isoformat())
-        return call
+        escalated = Event("call.escalated", {"at": at.isoformat()})
+        return self._transition(change, S.escalated, at, reason=data.reason, also=[escalated])
 
     def add_note(self, call_id: uuid.UUID, data: NoteBody) -> CallActivity:
-        call = self.get(call_id, for_update=True)
-        note = self._log(call, "note", text=data.text)
-        audit.record(self.session, self.ctx, "call.note", entity_type="call", entity_id=call.id)
+        change = self.changes.begin(call_id)  # the call's lock: its log stays in order
+        note = self._log(change.row, "note", text=data.text)
+        change.done("call.note", stamp=False)  # a note leaves the call as it was
         return note
 
     def timeline(self, call_id: uuid.UUID) -> list[TimelineEntry]:
@@ -383,45 +384,31 @@ class CallService:
     # -- helpers --------------------------------------------------------------------------
     def _transition(
         self,
-        call: Call,
+        change: Change[Call],
         target: S,
         at: datetime,
         *,
         disposition: str | None = None,
         reason: str | None = None,
-        emit_status: bool = True,
+        also: list[Event] | None = None,
     ) -> Call:
+        """Move the call to ``target`` (checked against TRANSITIONS by the caller) at
+        ``at``: its stamp, its log line, audit ``call.<target>`` and ``call.status_changed``
+        (then the events in ``also``)."""
+        call = change.row
         from_status = call.status
         call.status = target.value
         setattr(call, STAMP[target], at)
         if disposition is not None:
             call.disposition = disposition
-        call.touch()
-        self._log(
-            call,
-            "status_changed",
-            from_status=from_status,
-            to_status=target.value,
-            at=at,
-            detail={k: v for k, v in {"disposition": disposition, "reason": reason}.items() if v},
-        )
-        audit.record(
-            self.session,
-            self.ctx,
+        moved = {"from_status": from_status, "to_status": target.value}
+        noted = {k: v for k, v in {"disposition": disposition, "reason": reason}.items() if v}
+        return change.done(
             f"call.{target.value}",
-            entity_type="call",
-            entity_id=call.id,
             detail={"from": from_status},
+            activity={"kind": "status_changed", **moved, "at": at, "detail": noted},
+            events=[Event("call.status_changed", moved | {"at": at.isoformat()}), *(also or [])],
         )
-        if emit_status:
-            self._event(
-                "call.status_changed",
-                call,
-                from_status=from_status,
-                to_status=target.value,
-                at=at.isoformat(),
-            )
-        return call
 
     def _must_be_mine_or_supervised(self, call: Call) -> None:
         actor = self.ctx.actor
@@ -467,23 +454,11 @@ class CallService:
         )
 
     def _event(self, type_: str, call: Call, **extra: Any) -> None:
-        payload = {
-            "id": str(call.id),
-            "number": call.number,
-            "call_type": call.call_type,
-            "priority": call.priority,
-            "status": call.status,
-            "beat": call.beat,
-            "assigned_to": str(call.assigned_to) if call.assigned_to else None,
-            "disposition": call.disposition,
-            "version": call.version,
-        }
-        payload.update(extra)
         events.append(
             self.session,
             type_,
             entity_type="call",
             entity_id=call.id,
             read_scope=READ_SCOPE,
-            payload=payload,
+            payload=payload(call) | extra,
         )

@@ -9,16 +9,15 @@ from csoapi.citations.balances import DEFAULT_DUE_DAYS, status_of, terms_of
 from csoapi.citations.models import Citation
 from csoapi.citations.schemas import AdjudicateBody, CitationStatus, ContestBody
 from csoapi.citations.service import CitationService
-from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Event
 
 
 class AdjudicationService(CitationService):
     def contest(self, citation_id: uuid.UUID, data: ContestBody, if_match: str | None) -> Citation:
-        c = self.get(citation_id, for_update=True)
-        check_if_match(if_match, c.version, required=False)
+        change = self.changes.begin(citation_id, if_match)
+        c = change.row
         status = status_of(c, self.breakdown(c).balance_cents, self.today())
         if c.kind == "warning" or status not in (
             CitationStatus.open,
@@ -34,18 +33,13 @@ class AdjudicationService(CitationService):
             data.reason,
             None,
         )
-        c.touch()
-        audit.record(
-            self.session, self.ctx, "citation.contest", entity_type="citation", entity_id=c.id
-        )
-        self.event("citation.contested", c)
-        return c
+        return change.done("citation.contest", events=[Event("citation.contested")])
 
     def adjudicate(
         self, citation_id: uuid.UUID, data: AdjudicateBody, if_match: str | None
     ) -> Citation:
-        c = self.get(citation_id, for_update=True)
-        check_if_match(if_match, c.version, required=False)
+        change = self.changes.begin(citation_id, if_match)
+        c = change.row
         if c.state != "contested":
             raise Conflict("Only a contested citation is adjudicated", code="not_contested")
         if data.outcome == "reduced":
@@ -89,21 +83,15 @@ class AdjudicationService(CitationService):
             c.due_date = money.due_on(terms_of(c, [], self.tz), DEFAULT_DUE_DAYS)
             if self.breakdown(c).balance_cents == 0:
                 c.state = "paid"
-        c.touch()
-        audit.record(
-            self.session,
-            self.ctx,
+        return change.done(
             "citation.adjudicate",
-            entity_type="citation",
-            entity_id=c.id,
             detail={"outcome": data.outcome},
+            events=[Event("citation.adjudicated", {"outcome": data.outcome})],
         )
-        self.event("citation.adjudicated", c, outcome=data.outcome)
-        return c
 
     def to_collections(self, citation_id: uuid.UUID, if_match: str | None) -> Citation:
-        c = self.get(citation_id, for_update=True)
-        check_if_match(if_match, c.version, required=False)
+        change = self.changes.begin(citation_id, if_match)
+        c = change.row
         status = status_of(c, self.breakdown(c).balance_cents, self.today())
         if status is not CitationStatus.overdue:
             raise Conflict(
@@ -111,9 +99,4 @@ class AdjudicationService(CitationService):
                 code="not_overdue",
             )
         c.state, c.collections_at = "collections", utcnow()
-        c.touch()
-        audit.record(
-            self.session, self.ctx, "citation.collections", entity_type="citation", entity_id=c.id
-        )
-        self.event("citation.collections", c)
-        return c
+        return change.done("citation.collections", events=[Event("citation.collections")])

@@ -12,10 +12,11 @@ from csoapi.citations.models import Citation, Payment
 from csoapi.citations.payments_repository import PaymentRepository, PaymentWindow
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
 from csoapi.citations.service import CitationService
-from csoapi.core import audit, events, ratelimit
+from csoapi.core import audit, ratelimit
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Event
 from csoapi.core.scopes import Role
 
 __all__ = ["PaymentService", "PaymentWindow"]
@@ -69,7 +70,8 @@ class PaymentService(CitationService):
 
     # -- payments -------------------------------------------------------------------------
     def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
-        c = self.get(citation_id, for_update=True)  # the row lock that serializes payers
+        change = self.changes.begin(citation_id)  # the row lock that serializes payers
+        c = change.row
         if not self._visible_to(c):
             raise NotFound("No such citation", code="citation_not_found")
         if c.kind == "warning":
@@ -108,19 +110,14 @@ class PaymentService(CitationService):
         c.paid_cents += data.amount_cents
         if data.amount_cents == balance and c.state in ("open", "collections"):
             c.state = "paid"
-        c.touch()
-        self.session.flush()
-        audit.record(
-            self.session,
-            self.ctx,
-            "payment.post",
-            entity_type="citation",
-            entity_id=c.id,
-            detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
-        )
-        self._payment_event("payment.posted", payment, c)
+        posted = [_payment_event("payment.posted", payment, c)]
         if c.state == "paid":
-            self.event("citation.paid", c)
+            posted.append(Event("citation.paid"))
+        change.done(
+            "payment.post",
+            detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
+            events=posted,
+        )
         return c, payment
 
     @staticmethod
@@ -147,7 +144,8 @@ class PaymentService(CitationService):
         original = self.payment_rows.find(payment_id)
         if original is None:
             raise NotFound("No such payment", code="payment_not_found")
-        c = self.get(original.citation_id, for_update=True)
+        change = self.changes.begin(original.citation_id)
+        c = change.row
         if original.kind != "payment":
             raise Conflict("A reversal cannot itself be reversed", code="not_a_payment")
         if self.payment_rows.is_reversed(original.id):
@@ -171,17 +169,11 @@ class PaymentService(CitationService):
         c.paid_cents -= original.amount_cents
         if c.state == "paid":
             c.state = "open"
-        c.touch()
-        self.session.flush()
-        audit.record(
-            self.session,
-            self.ctx,
+        change.done(
             "payment.reverse",
-            entity_type="citation",
-            entity_id=c.id,
             detail={"payment_id": str(original.id), "reversal_id": str(reversal.id)},
+            events=[_payment_event("payment.reversed", reversal, c)],
         )
-        self._payment_event("payment.reversed", reversal, c)
         return reversal
 
     # -- reconciliation -------------------------------------------------------------------
@@ -212,20 +204,21 @@ class PaymentService(CitationService):
             net_cents=pay[1] - rev[1],
         )
 
-    def _payment_event(self, type_: str, p: Payment, c: Citation) -> None:
-        events.append(
-            self.session,
-            type_,
-            entity_type="payment",
-            entity_id=p.id,
-            read_scope=PAYMENT_EVENT_SCOPE,
-            payload={
-                "id": str(p.id),
-                "citation_id": str(c.id),
-                "citation_number": c.number,
-                "kind": p.kind,
-                "amount_cents": p.amount_cents,
-                "method": p.method,
-                "reverses_id": str(p.reverses_id) if p.reverses_id else None,
-            },
-        )
+
+def _payment_event(type_: str, p: Payment, c: Citation) -> Event:
+    """An event about a payment (posted, reversed), read by reconciliation."""
+    return Event(
+        type_,
+        entity_type="payment",
+        entity_id=p.id,
+        read_scope=PAYMENT_EVENT_SCOPE,
+        payload={
+            "id": str(p.id),
+            "citation_id": str(c.id),
+            "citation_number": c.number,
+            "kind": p.kind,
+            "amount_cents": p.amount_cents,
+            "method": p.method,
+            "reverses_id": str(p.reverses_id) if p.reverses_id else None,
+        },
+    )

@@ -19,6 +19,7 @@ from csoapi.citations.balances import (
     status_of,
     terms_of,
 )
+from csoapi.citations.changes import EVENT_SCOPE, citation_changes, payload
 from csoapi.citations.models import Citation
 from csoapi.citations.repository import CitationFilters, CitationRepository
 from csoapi.citations.schemas import (
@@ -32,15 +33,14 @@ from csoapi.citations.schemas import (
 )
 from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, Unprocessable
 from csoapi.core.models import new_row, utcnow
+from csoapi.core.mutation import Event
 from csoapi.core.numbering import CITATION_NUMBER, yearly_number
 from csoapi.violations.service import in_force
 
 __all__ = ["DEFAULT_DUE_DAYS", "PAYABLE_STATES", "CitationFilters", "CitationService"]
-EVENT_SCOPE = "citations:lookup"  # the portals follow citations; payloads carry no plate
 SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
 
@@ -59,6 +59,7 @@ class CitationService:
         self.ctx = ctx
         self.tz = ctx.settings.tz
         self.repo = CitationRepository(session)
+        self.changes = citation_changes(session, ctx, self.repo)
         self._today: date | None = None
 
     def today(self) -> date:
@@ -266,9 +267,8 @@ class CitationService:
         self.event("citation.issued", citation)
 
     def void(self, citation_id: uuid.UUID, data: VoidBody, if_match: str | None) -> Citation:
-        c = self.get(citation_id, for_update=True)
-        check_if_match(if_match, c.version, required=False)
-        actor = self.ctx.actor
+        change = self.changes.begin(citation_id, if_match)
+        c, actor = change.row, self.ctx.actor
         if actor.is_user and c.issued_by == actor.id:
             raise Forbidden("Nobody voids a citation they issued", code="separation_of_duties")
         if c.state not in ("open", "collections") or c.kind == "warning" and c.state != "open":
@@ -276,12 +276,7 @@ class CitationService:
         if self.repo.has_payments(c.id):
             raise Conflict("Citations with payments cannot be voided", code="citation_has_payments")
         c.state, c.void_reason, c.voided_by, c.voided_at = "void", data.reason, actor.id, utcnow()
-        c.touch()
-        audit.record(
-            self.session, self.ctx, "citation.void", entity_type="citation", entity_id=c.id
-        )
-        self.event("citation.voided", c)
-        return c
+        return change.done("citation.void", events=[Event("citation.voided")])
 
     # -- helpers --------------------------------------------------------------------------
     def _number(self, year: int) -> str:
@@ -289,20 +284,12 @@ class CitationService:
         return yearly_number(self.session, CITATION_NUMBER, prefix, year)
 
     def event(self, type_: str, c: Citation, **extra: Any) -> None:
-        payload = {
-            "id": str(c.id),
-            "number": c.number,
-            "kind": c.kind,
-            "state": c.state,
-            "violation_code": c.violation_code,
-            "version": c.version,
-        }
-        payload.update(extra)
+        """An event about ``c`` outside a change (its issuance)."""
         events.append(
             self.session,
             type_,
             entity_type="citation",
             entity_id=c.id,
             read_scope=EVENT_SCOPE,
-            payload=payload,
+            payload=payload(c) | extra,
         )

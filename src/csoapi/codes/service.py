@@ -11,9 +11,9 @@ from sqlmodel import Session
 from csoapi.codes.models import CallType, Disposition, Offense
 from csoapi.codes.repository import CodeRepository
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, NotFound, Unprocessable
+from csoapi.core.mutation import Changes, Entity
 from csoapi.core.pagination import SortKey
 
 
@@ -39,6 +39,12 @@ class CodeService:
         self.ctx = ctx
         self.table = table
         self.repo = CodeRepository(session, table)
+        self.changes: Changes[Any] = Changes(
+            session,
+            ctx,
+            Entity(table.name, key="code"),
+            lock=lambda code: self.get(code, for_update=True),
+        )
 
     def page(self, *, active: bool | None, limit: int, cursor: str | None):
         rows, nxt = self.repo.page(active=active, limit=limit, cursor=cursor)
@@ -73,21 +79,11 @@ class CodeService:
         return row
 
     def update(self, code: str, data: BaseModel, if_match: str | None) -> Any:
-        row = self.get(code, for_update=True)
-        check_if_match(if_match, row.version, required=True)
+        change = self.changes.begin(code, if_match, required=True)
         changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
         for key, value in changes.items():
-            setattr(row, key, value)
-        row.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            f"code.{self.table.name}.update",
-            entity_type=self.table.name,
-            entity_id=row.code,
-            detail={"fields": sorted(changes)},
-        )
-        return row
+            setattr(change.row, key, value)
+        return change.done(f"code.{self.table.name}.update", detail={"fields": sorted(changes)})
 
 
 def require_active(session: Session, table: CodeTable, code: str, field: str) -> Any:

@@ -12,12 +12,12 @@ from sqlmodel import Session
 
 from csoapi.calls.repository import CallRepository
 from csoapi.codes.service import OFFENSES, require_active
-from csoapi.core import audit, events
+from csoapi.core import audit
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import REPORT_NUMBER, yearly_number
 from csoapi.core.scopes import Role
 from csoapi.reports.models import (
@@ -56,6 +56,22 @@ REVIEW_EVENTS = "reports:review"  # the reviewers' scope, and the events they fo
 RECORDS_SCOPE = "reports:records"
 
 
+def payload(r: Report) -> dict[str, Any]:
+    """What every report event carries: no narrative, no people."""
+    return {
+        "id": str(r.id),
+        "number": r.number,
+        "kind": r.kind,
+        "status": r.status,
+        "offense_code": r.offense_code,
+        "version": r.version,
+    }
+
+
+# Each event names its readers: reviewers follow the workflow, RMS vendors what is approved.
+REPORT: Entity[Report] = Entity("report", payload=payload)
+
+
 def _check(status: str, target: str) -> None:
     if target not in TRANSITIONS[status]:
         allowed = list(TRANSITIONS[status])
@@ -64,11 +80,19 @@ def _check(status: str, target: str) -> None:
         )
 
 
+def _moved(change: Change[Report], event: str, scope: str) -> Report:
+    """A workflow step taken: audited and announced under one name, to ``scope``."""
+    return change.done(event, events=[Event(event, read_scope=scope)])
+
+
 class ReportService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
         self.repo = ReportRepository(session)
+        self.changes = Changes(
+            session, ctx, REPORT, lock=lambda key: self.get(key, for_update=True)
+        )
 
     # -- who sees what --------------------------------------------------------------------
     @property
@@ -136,8 +160,8 @@ class ReportService:
         return r
 
     def update(self, report_id: uuid.UUID, data: ReportUpdate, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=True)
+        change = self.changes.begin(report_id, if_match, required=True)
+        r = change.row
         self._author_only(r)
         if r.status not in EDITABLE:
             raise Conflict(
@@ -152,16 +176,7 @@ class ReportService:
                 data.persons if "persons" in changes else None,
                 data.vehicles if "vehicles" in changes else None,
             )
-        r.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "report.update",
-            entity_type="report",
-            entity_id=r.id,
-            detail={"fields": sorted(changes)},
-        )
-        return r
+        return change.done("report.update", detail={"fields": sorted(changes)})
 
     def _apply(self, r: Report, changes: dict[str, Any], data: ReportCreate | ReportUpdate) -> None:
         if changes.get("offense_code") is not None:
@@ -221,8 +236,8 @@ class ReportService:
 
     # -- workflow -------------------------------------------------------------------------
     def submit(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
+        change = self.changes.begin(report_id, if_match)
+        r = change.row
         self._author_only(r)
         _check(r.status, "submitted")
         missing = []
@@ -241,66 +256,48 @@ class ReportService:
                 missing=missing,
             )
         r.status, r.submitted_at = "submitted", utcnow()
-        return self._moved(r, "report.submitted", REVIEW_EVENTS)
+        return _moved(change, "report.submitted", REVIEW_EVENTS)
 
     def approve(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self._for_review(report_id, if_match)
+        change = self._for_review(report_id, if_match)
+        r = change.row
         _check(r.status, "approved")
         r.status, r.approved_at, r.reviewed_by = "approved", utcnow(), self.ctx.actor.id
-        return self._moved(r, "report.approved", PUBLIC_EVENTS)
+        return _moved(change, "report.approved", PUBLIC_EVENTS)
 
     def return_(self, report_id: uuid.UUID, data: ReturnBody, if_match: str | None) -> Report:
-        r = self._for_review(report_id, if_match)
+        change = self._for_review(report_id, if_match)
+        r = change.row
         _check(r.status, "returned")
         r.status, r.returned_at, r.return_reason = "returned", utcnow(), data.reason
         r.reviewed_by = self.ctx.actor.id
-        return self._moved(r, "report.returned", REVIEW_EVENTS)
+        return _moved(change, "report.returned", REVIEW_EVENTS)
 
     def process(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
+        change = self.changes.begin(report_id, if_match)
+        r = change.row
         _check(r.status, "processed")
         now = utcnow()
         year = now.astimezone(self.ctx.settings.tz).year
         prefix = self.ctx.settings.report_number_prefix
         r.number = yearly_number(self.session, REPORT_NUMBER, prefix, year)
         r.status, r.processed_at, r.processed_by = "processed", now, self.ctx.actor.id
-        return self._moved(r, "report.processed", PUBLIC_EVENTS)
+        return _moved(change, "report.processed", PUBLIC_EVENTS)
 
-    def _for_review(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
-        if r.author_id == self.ctx.actor.id:
+    def _for_review(self, report_id: uuid.UUID, if_match: str | None) -> Change[Report]:
+        change = self.changes.begin(report_id, if_match)
+        if change.row.author_id == self.ctx.actor.id:
             raise Forbidden("Nobody reviews their own report", code="separation_of_duties")
-        return r
+        return change
 
     def _author_only(self, r: Report) -> None:
         if r.author_id != self.ctx.actor.id:
             raise Forbidden("Only the author changes a report before approval", code="author_only")
 
-    def _moved(self, r: Report, event: str, scope: str) -> Report:
-        r.touch()
-        audit.record(self.session, self.ctx, event, entity_type="report", entity_id=r.id)
-        events.append(
-            self.session,
-            event,
-            entity_type="report",
-            entity_id=r.id,
-            read_scope=scope,
-            payload={
-                "id": str(r.id),
-                "number": r.number,
-                "kind": r.kind,
-                "status": r.status,
-                "offense_code": r.offense_code,
-                "version": r.version,
-            },
-        )
-        return r
-
     # -- after approval -------------------------------------------------------------------
     def supplement(self, report_id: uuid.UUID, data: SupplementBody) -> ReportSupplement:
-        r = self.get(report_id, for_update=True)
+        change = self.changes.begin(report_id)
+        r = change.row
         if r.status not in ("approved", "processed"):
             raise Conflict(
                 "Supplements follow approval; edit the report until then",
@@ -310,11 +307,7 @@ class ReportService:
             raise Forbidden("The author or a sergeant adds supplements", code="author_or_sergeant")
         s = ReportSupplement(report_id=r.id, author_id=self.ctx.actor.id, narrative=data.narrative)
         self.repo.add(s, flush=False)
-        r.touch()
-        self.session.flush()
-        audit.record(
-            self.session, self.ctx, "report.supplement", entity_type="report", entity_id=r.id
-        )
+        change.done("report.supplement")
         return s
 
     def _people_only(self, r: Report) -> None:
@@ -328,7 +321,8 @@ class ReportService:
             )
 
     def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
-        r = self.get(report_id, for_update=True)
+        change = self.changes.begin(report_id)  # appended under the report's lock
+        r = change.row
         self._people_only(r)
         refuse_implausible(data.at, "at")
         c = ReportContact(
@@ -339,7 +333,7 @@ class ReportService:
             summary=data.summary,
         )
         self.repo.add(c)
-        audit.record(self.session, self.ctx, "report.contact", entity_type="report", entity_id=r.id)
+        change.done("report.contact", stamp=False)  # a contact leaves the report as it was
         return c
 
     def contacts(self, report_id: uuid.UUID) -> list[ReportContact]:

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.imports import dollars_to_cents
+from csoapi.core.mutation import Changes, Entity
 from csoapi.violations.models import Violation
 from csoapi.violations.repository import ViolationRepository
 from csoapi.violations.schemas import ViolationCreate, ViolationUpdate
@@ -27,11 +27,17 @@ def in_force(session: Session, code: str, on: date) -> Violation | None:
     return ViolationRepository(session).in_force(code, on)
 
 
+VIOLATION: Entity[Violation] = Entity("violation")
+
+
 class ViolationService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
         self.repo = ViolationRepository(session)
+        self.changes = Changes(
+            session, ctx, VIOLATION, lock=lambda key: self.get(key, for_update=True)
+        )
 
     def page(self, *, code: str | None, as_of: date | None, limit: int, cursor: str | None):
         rows, nxt = self.repo.page(code=code, as_of=as_of, limit=limit, cursor=cursor)
@@ -74,21 +80,11 @@ class ViolationService:
     def update(
         self, violation_id: uuid.UUID, data: ViolationUpdate, if_match: str | None
     ) -> Violation:
-        row = self.get(violation_id, for_update=True)
-        check_if_match(if_match, row.version, required=True)
+        change = self.changes.begin(violation_id, if_match, required=True)
         changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
         for key, value in changes.items():
-            setattr(row, key, value)
-        row.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "violation.update",
-            entity_type="violation",
-            entity_id=row.id,
-            detail={"fields": sorted(changes)},
-        )
-        return row
+            setattr(change.row, key, value)
+        return change.done("violation.update", detail={"fields": sorted(changes)})
 
 
 @dataclass
