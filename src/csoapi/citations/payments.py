@@ -6,14 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlmodel import Session
+
 from csoapi.citations import money
-from csoapi.citations.balances import PAYABLE_STATES, terms_of
+from csoapi.citations.balances import PAYABLE_STATES, Balances, terms_of
+from csoapi.citations.changes import citation_changes
 from csoapi.citations.models import Citation, Payment
 from csoapi.citations.payments_repository import PaymentRepository, PaymentWindow
+from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
-from csoapi.citations.service import CitationService
 from csoapi.core import audit, ratelimit
 from csoapi.core.clock import refuse_implausible
+from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.mutation import Event
@@ -23,9 +27,17 @@ __all__ = ["PaymentService", "PaymentWindow"]
 PAYMENT_EVENT_SCOPE = "payments:read"
 
 
-class PaymentService(CitationService):
-    def __init__(self, session, ctx) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(session, ctx)
+class PaymentService:
+    """Money in and out of citations: it reads their balances (``Balances``) and changes
+    them only by posting or reversing payments, never by issuing or voiding."""
+
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.tz = ctx.settings.tz
+        self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, self.tz)
+        self.changes = citation_changes(session, ctx, self.repo)
         self.payment_rows = PaymentRepository(session)
 
     # -- the portal -----------------------------------------------------------------------
@@ -51,9 +63,9 @@ class PaymentService(CitationService):
             )
             views = []
             for c, paid in found:
-                b = self.breakdown(c, paid)
+                b = self.balances.breakdown(c, paid)
                 if b.balance_cents > 0:
-                    views.append(self.portal_view(c, b))
+                    views.append(self.balances.portal_view(c, b))
             audit.record(
                 self.session,
                 self.ctx,
@@ -84,7 +96,7 @@ class PaymentService(CitationService):
         now = utcnow()
         paid_at = self._paid_at(c, data.paid_at, now)
         posted_on = now.astimezone(self.tz).date()
-        terms = terms_of(c, self.payments([c.id])[c.id], self.tz)
+        terms = terms_of(c, self.balances.payments([c.id])[c.id], self.tz)
         balance = money.amount_due(terms, posted_on).balance_cents
         if money.overpayment_cents(terms, data.amount_cents, posted_on):
             raise Unprocessable(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -15,22 +15,14 @@ from csoapi.citations import money
 from csoapi.citations.balances import (
     DEFAULT_DUE_DAYS,
     PAYABLE_STATES,
+    Balances,
     PaymentLine,
-    status_of,
     terms_of,
 )
 from csoapi.citations.changes import EVENT_SCOPE, citation_changes, payload
 from csoapi.citations.models import Citation
 from csoapi.citations.repository import CitationFilters, CitationRepository
-from csoapi.citations.schemas import (
-    Adjudication,
-    BalanceLine,
-    CitationCreate,
-    CitationRead,
-    PortalCitation,
-    VehicleRead,
-    VoidBody,
-)
+from csoapi.citations.schemas import CitationCreate, CitationRead, PortalCitation, VoidBody
 from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.context import RequestContext
@@ -38,19 +30,12 @@ from csoapi.core.errors import Conflict, Forbidden, Unprocessable
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.mutation import Event
 from csoapi.core.numbering import CITATION_NUMBER, yearly_number
+from csoapi.violations.models import Violation
 from csoapi.violations.service import in_force
 
 __all__ = ["DEFAULT_DUE_DAYS", "PAYABLE_STATES", "CitationFilters", "CitationService"]
 SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
-
-
-def street_level(address: str) -> str:
-    """'1426 HARRIDGE DR' → 'HARRIDGE DR': portals show the street, not the house."""
-    parts = address.split()
-    while parts and any(ch.isdigit() for ch in parts[0]) and len(parts) > 1:
-        parts = parts[1:]
-    return " ".join(parts)
 
 
 class CitationService:
@@ -59,101 +44,31 @@ class CitationService:
         self.ctx = ctx
         self.tz = ctx.settings.tz
         self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, self.tz)
         self.changes = citation_changes(session, ctx, self.repo)
-        self._today: date | None = None
 
+    # -- balances and views (``Balances``, as of one day per request) ---------------------
     def today(self) -> date:
-        """The agency's date, taken once per service (a service lives for one request): every
-        balance and status in one answer is as of the same day."""
-        if self._today is None:
-            self._today = utcnow().astimezone(self.tz).date()
-        return self._today
+        return self.balances.today()
+
+    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentLine]]:
+        return self.balances.payments(citation_ids)
+
+    def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
+        return self.balances.breakdown(c, payments)
+
+    def officer_view(self, c: Citation) -> CitationRead:
+        return self.balances.officer_view(c)
+
+    def officer_view_from(self, c: Citation, payments: list[PaymentLine]) -> CitationRead:
+        return self.balances.officer_view(c, payments)
+
+    def portal_view(self, c: Citation, b: money.Breakdown) -> PortalCitation:
+        return self.balances.portal_view(c, b)
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, citation_id: uuid.UUID, *, for_update: bool = False) -> Citation:
         return self.repo.get_or_404(citation_id, for_update=for_update)
-
-    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentLine]]:
-        return self.repo.payments_of(citation_ids)
-
-    def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
-        if payments is None:
-            payments = self.payments([c.id])[c.id]
-        return money.amount_due(terms_of(c, payments, self.tz), self.today())
-
-    def officer_view(self, c: Citation) -> CitationRead:
-        return self.officer_view_from(c, self.payments([c.id])[c.id])
-
-    def officer_view_from(self, c: Citation, payments: list[PaymentLine]) -> CitationRead:
-        b = self.breakdown(c, payments)
-        adjudication = (
-            Adjudication(
-                outcome=c.adjudication,
-                decided_at=c.adjudicated_at,
-                reason=c.adjudication_reason,
-                reduced_to_cents=c.reduced_to_cents,
-            )
-            if c.adjudication and c.adjudicated_at
-            else None
-        )
-        return CitationRead(
-            **{
-                k: getattr(c, k)
-                for k in (
-                    "id",
-                    "number",
-                    "kind",
-                    "plate",
-                    "plate_state",
-                    "vin",
-                    "location",
-                    "beat",
-                    "violation_code",
-                    "violation_description",
-                    "issued_at",
-                    "issued_by",
-                    "call_id",
-                    "notes",
-                    "fine_cents",
-                    "due_date",
-                    "contest_reason",
-                    "void_reason",
-                    "voided_at",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-            status=status_of(c, b.balance_cents, self.today()),
-            vehicle=VehicleRead(make=c.vehicle_make, body=c.vehicle_body, color=c.vehicle_color),
-            penalties_cents=b.penalties_cents,
-            reductions_cents=b.reductions_cents,
-            paid_cents=b.paid_cents,
-            balance_cents=b.balance_cents,
-            balance_lines=[
-                BalanceLine(kind=ln.kind, amount_cents=ln.amount_cents, on=ln.on, rule=ln.rule)
-                for ln in b.lines
-            ],
-            adjudication=adjudication,
-        )
-
-    def portal_view(self, c: Citation, b: money.Breakdown) -> PortalCitation:
-        return PortalCitation(
-            id=c.id,
-            number=c.number,
-            issued_at=c.issued_at,
-            violation_code=c.violation_code,
-            violation_description=c.violation_description,
-            location=street_level(c.location),
-            plate=c.plate,
-            plate_state=c.plate_state,
-            fine_cents=c.fine_cents,
-            penalties_cents=b.penalties_cents,
-            paid_cents=b.paid_cents,
-            balance_cents=b.balance_cents,
-            due_date=c.due_date,
-            status=status_of(c, b.balance_cents, self.today()),
-        )
 
     def read(self, citation_id: uuid.UUID) -> CitationRead:
         """The officers' view (VIN, officer notes): audited."""
@@ -217,11 +132,24 @@ class CitationService:
             )
         if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
+        citation = self._new_citation(data, violation, issued_at, issued_on)
+        # The number is reserved as late as it can be: its counter row stays locked until this
+        # transaction commits, and every other issuer waits for it, so nothing that can be
+        # done before it is done after it, and the rows that need the number (the citation,
+        # its audit row, its event) go to the database together, in one round trip.
+        citation.number = self._number(issued_on.year)
+        self.repo.insert_issued(citation, then=lambda: self._issued(citation))
+        return citation
+
+    def _new_citation(
+        self, data: CitationCreate, violation: Violation, issued_at: datetime, issued_on: date
+    ) -> Citation:
+        """The citation ``data`` describes, with its violation's money as of ``issued_on``
+        (a snapshot: a later schedule never changes what it owes)."""
         warning = data.kind == "warning"
-        tiers = [] if warning else list(violation.penalties)
         citation = new_row(
             Citation,
-            number="",  # reserved last, below
+            number="",  # reserved last, by issue
             kind=data.kind,
             plate=data.plate,
             plate_state=data.plate_state,
@@ -235,7 +163,7 @@ class CitationService:
             violation_code=violation.code,
             violation_description=violation.description,
             fine_cents=0 if warning else violation.fine_cents,
-            penalty_tiers=tiers,
+            penalty_tiers=[] if warning else list(violation.penalties),
             issued_at=issued_at,
             issued_on=issued_on,
             issued_by=self.ctx.actor.id if self.ctx.actor.is_user else None,
@@ -245,14 +173,6 @@ class CitationService:
         )
         if not warning:
             citation.due_date = money.due_on(terms_of(citation, [], self.tz), DEFAULT_DUE_DAYS)
-        # The number is reserved as late as it can be: its counter row stays locked until this
-        # transaction commits, and every other issuer waits for it, so nothing that can be
-        # done before it is done after it, and the rows that need the number (the citation,
-        # its audit row, its event) go to the database together, in one round trip. The
-        # citation goes in as a prebuilt INSERT: it is only read after this (the response),
-        # so the ORM's unit of work would be bookkeeping for nothing.
-        citation.number = self._number(issued_on.year)
-        self.repo.insert_issued(citation, then=lambda: self._issued(citation))
         return citation
 
     def _issued(self, citation: Citation) -> None:

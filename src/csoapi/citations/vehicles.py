@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from csoapi.citations.balances import status_of
+from sqlmodel import Session
+
+from csoapi.citations.balances import Balances, status_of
+from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import CitationStatus, Scofflaw, VehicleCitation, VehicleRecord
-from csoapi.citations.service import CitationService
 from csoapi.core import audit
+from csoapi.core.context import RequestContext
 
 
-class VehicleService(CitationService):
+class VehicleService:
+    """What plates owe, read by the people who decide on tows."""
+
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, ctx.settings.tz)
+
     def record(self, plate_state: str, plate: str) -> VehicleRecord:
         rows = self.repo.unpaid_of_plate(plate_state, plate)
-        paid = self.payments([c.id for c in rows])
-        today = self.today()
+        paid = self.balances.payments([c.id for c in rows])
+        today = self.balances.today()
         items = []
         for c in rows:
-            balance = self.breakdown(c, paid[c.id]).balance_cents
+            balance = self.balances.breakdown(c, paid[c.id]).balance_cents
             if balance > 0:
                 items.append(
                     VehicleCitation(
@@ -49,8 +60,7 @@ class VehicleService(CitationService):
 
     def scofflaws(self, threshold: int, limit: int) -> list[Scofflaw]:
         """Plates with at least ``threshold`` unpaid citations past their due date."""
-        today = self.today()
-        rows = self.repo.scofflaws(today, threshold, limit)
+        rows = self.repo.scofflaws(self.balances.today(), threshold, limit)
         audit.record_list(
             self.session,
             self.ctx,
