@@ -132,3 +132,16 @@ async def test_calls_list_is_two_round_trips(client, app, database, desk):
     await client.post(CALLS, json=call_body(), headers=desk["cad"])
     listing = lambda: client.get(CALLS, params={"limit": 2}, headers=desk["sergeant"])  # noqa: E731
     assert await sent(app, database, listing) == [PRINCIPAL, "INSERT audit_event+call"]
+
+
+async def test_the_vehicle_view_reads_a_plate_in_one_round_trip(client, app, database, desk):
+    """What a plate owes, read as the portal reads it: its citations with their payments
+    joined on, one statement (then the audit row)."""
+    for _ in range(2):
+        await client.post(CITATIONS, json=citation_body(plate="4VH4444"), headers=desk["cso"])
+    view = lambda: client.get("/api/v1/vehicles/CA/4VH4444", headers=desk["cso"])  # noqa: E731
+    assert await sent(app, database, view) == [
+        PRINCIPAL,
+        "SELECT citation+payment",
+        "INSERT audit_event",
+    ]

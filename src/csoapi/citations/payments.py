@@ -12,9 +12,11 @@ from csoapi.citations import money
 from csoapi.citations.balances import PAYABLE_STATES, Balances, terms_of
 from csoapi.citations.changes import citation_changes
 from csoapi.citations.models import Citation, Payment
+from csoapi.citations.owed import owed
 from csoapi.citations.payments_repository import PaymentRepository, PaymentWindow
 from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
+from csoapi.citations.views import portal_view
 from csoapi.core import audit, ratelimit
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.context import RequestContext
@@ -58,14 +60,10 @@ class PaymentService:
                 self.ctx.settings.lookup_rate_per_minute,
             ),
         ):
-            found = self.repo.payable_with_payments(
-                number=number, plate=plate, plate_state=plate_state
+            owing = owed(
+                self.repo, self.balances, number=number, plate=plate, plate_state=plate_state
             )
-            views = []
-            for c, paid in found:
-                b = self.balances.breakdown(c, paid)
-                if b.balance_cents > 0:
-                    views.append(self.balances.portal_view(c, b))
+            views = [portal_view(o.citation, o.breakdown, o.status) for o in owing]
             audit.record(
                 self.session,
                 self.ctx,

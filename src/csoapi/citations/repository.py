@@ -1,5 +1,5 @@
-"""Every query of citations: by id, listings, the payments a balance reads, issuance's
-insert, and the vehicle queries (what a plate owes, the scofflaw list)."""
+"""Every query of citations: by id, listings, the payments a balance reads, what a plate
+(or a number) owes, issuance's insert, and the scofflaw list."""
 
 from __future__ import annotations
 
@@ -67,11 +67,15 @@ _PAYABLE = sa.select(*(_CITATIONS.c[name] for name in _PORTAL_READS)).where(
 )
 
 
-def _with_payments(found: sa.Select[Any]) -> sa.Select[Any]:
-    """The citations ``found`` (at most 200), each with its payments joined on: one round
+PORTAL_CAP = 200  # citations a portal lookup shows at most
+
+
+def _with_payments(found: sa.Select[Any], cap: int | None = PORTAL_CAP) -> sa.Select[Any]:
+    """The citations ``found`` (at most ``cap``), each with its payments joined on: one round
     trip instead of two. A citation with n payments comes as n rows (one row, ``pay_kind``
     NULL, with none), in issue order, payments in posting order."""
-    c = found.order_by(_CITATIONS.c.issued_at).limit(200).subquery("c")
+    found = found.order_by(_CITATIONS.c.issued_at)
+    c = (found if cap is None else found.limit(cap)).subquery("c")
     p = _PAYMENTS
     return (
         sa.select(
@@ -85,13 +89,14 @@ def _with_payments(found: sa.Select[Any]) -> sa.Select[Any]:
     )
 
 
-_BY_NUMBER = _with_payments(_PAYABLE.where(_CITATIONS.c.number == sa.bindparam("number")))
-_BY_PLATE = _with_payments(
-    _PAYABLE.where(
-        _CITATIONS.c.plate == sa.bindparam("plate"),
-        _CITATIONS.c.plate_state == sa.bindparam("state"),
-    )
+_OF_NUMBER = _PAYABLE.where(_CITATIONS.c.number == sa.bindparam("number"))
+_OF_PLATE = _PAYABLE.where(
+    _CITATIONS.c.plate == sa.bindparam("plate"),
+    _CITATIONS.c.plate_state == sa.bindparam("state"),
 )
+_BY_NUMBER = _with_payments(_OF_NUMBER)
+_BY_PLATE = _with_payments(_OF_PLATE)
+_ALL_OF_PLATE = _with_payments(_OF_PLATE, cap=None)
 
 
 class Paid(NamedTuple):
@@ -140,14 +145,17 @@ class CitationRepository(Repository[Citation]):
         number: str | None = None,
         plate: str | None = None,
         plate_state: str | None = None,
+        capped: bool = True,
     ) -> list[tuple[sa.Row[Any], list[Paid]]]:
-        """The payable citations (at most 200, in issue order) with ``number``, or of the
-        plate, each with its payments: one round trip, the columns ``_PORTAL_READS``."""
+        """The payable citations with ``number``, or of the plate, in issue order, each with
+        its payments: one round trip, the columns ``_PORTAL_READS``. ``capped``: at most
+        ``PORTAL_CAP`` (what a portal is shown); otherwise all of the plate's."""
         conn = self.session.connection()
         if number is not None:
             rows = conn.execute(_BY_NUMBER, {"number": number}).all()
         else:
-            rows = conn.execute(_BY_PLATE, {"plate": plate, "state": plate_state}).all()
+            stmt = _BY_PLATE if capped else _ALL_OF_PLATE
+            rows = conn.execute(stmt, {"plate": plate, "state": plate_state}).all()
         return _grouped(rows)
 
     # -- listings -------------------------------------------------------------------------
@@ -182,20 +190,6 @@ class CitationRepository(Repository[Citation]):
         return self.page_of(stmt, limit=limit, cursor=cursor, descending=True)
 
     # -- vehicles -------------------------------------------------------------------------
-    def unpaid_of_plate(self, plate_state: str, plate: str) -> list[Citation]:
-        return list(
-            self.session.scalars(
-                sa.select(Citation)
-                .where(
-                    Citation.plate_state == plate_state,
-                    Citation.plate == plate,
-                    Citation.kind == "citation",
-                    Citation.state.in_(("open", "collections", "contested")),
-                )
-                .order_by(Citation.issued_at)
-            ).all()
-        )
-
     def scofflaws(self, today: date, threshold: int, limit: int) -> list[tuple[str, str, int]]:
         """Plates with at least ``threshold`` unpaid citations due before ``today``, most
         first: (state, plate, count)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from csoapi.citations.balances import Balances, status_of
+from csoapi.citations.balances import Balances
+from csoapi.citations.owed import owed
 from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import CitationStatus, Scofflaw, VehicleCitation, VehicleRecord
 from csoapi.core import audit
@@ -12,7 +13,7 @@ from csoapi.core.context import RequestContext
 
 
 class VehicleService:
-    """What plates owe, read by the people who decide on tows."""
+    """What plates owe (``owed``), read by the people who decide on tows."""
 
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
@@ -21,24 +22,19 @@ class VehicleService:
         self.balances = Balances(self.repo, ctx.settings.tz)
 
     def record(self, plate_state: str, plate: str) -> VehicleRecord:
-        rows = self.repo.unpaid_of_plate(plate_state, plate)
-        paid = self.balances.payments([c.id for c in rows])
-        today = self.balances.today()
-        items = []
-        for c in rows:
-            balance = self.balances.breakdown(c, paid[c.id]).balance_cents
-            if balance > 0:
-                items.append(
-                    VehicleCitation(
-                        id=c.id,
-                        number=c.number,
-                        status=status_of(c, balance, today),
-                        violation_code=c.violation_code,
-                        issued_at=c.issued_at,
-                        due_date=c.due_date,
-                        balance_cents=balance,
-                    )
-                )
+        owing = owed(self.repo, self.balances, plate=plate, plate_state=plate_state, capped=False)
+        items = [
+            VehicleCitation(
+                id=o.citation.id,
+                number=o.citation.number,
+                status=o.status,
+                violation_code=o.citation.violation_code,
+                issued_at=o.citation.issued_at,
+                due_date=o.citation.due_date,
+                balance_cents=o.balance_cents,
+            )
+            for o in owing
+        ]
         overdue = sum(
             1 for i in items if i.status in (CitationStatus.overdue, CitationStatus.collections)
         )
