@@ -10,88 +10,42 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from csoapi.calls.intake import new_call
 from csoapi.calls.models import Call, CallActivity
 from csoapi.calls.repository import CallFilters, CallRepository
 from csoapi.calls.schemas import (
     AssignBody,
     CallCreate,
-    CallSource,
-    CallStatus,
     CallUpdate,
     EscalateBody,
     NoteBody,
     StatusBody,
     TimelineEntry,
 )
+from csoapi.calls.states import (
+    OPEN,
+    STAMP,
+    TRANSITIONS,
+    S,
+    check_transition,
+    event_time,
+    last_event_time,
+)
 from csoapi.citations.models import Citation
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
 from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
-from csoapi.core.models import new_row, utcnow
+from csoapi.core.errors import Conflict, Forbidden, Unprocessable
+from csoapi.core.models import utcnow
 from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
 from csoapi.reports.models import Report
 from csoapi.users.repository import UserRepository
 
-S = CallStatus
-OPEN = (S.received, S.dispatched, S.en_route, S.on_scene)
-# The state machine (contract §3). Dispatch happens through assignment; escalation through
-# its own endpoint; the status endpoint moves the rest.
-TRANSITIONS: dict[S, tuple[S, ...]] = {
-    S.received: (S.dispatched, S.cancelled, S.escalated),
-    S.dispatched: (S.en_route, S.cancelled, S.escalated),
-    S.en_route: (S.on_scene, S.cancelled, S.escalated),
-    S.on_scene: (S.cleared, S.escalated),
-    S.cleared: (),
-    S.cancelled: (),
-    S.escalated: (),
-}
-STAMP = {
-    S.dispatched: "dispatched_at",
-    S.en_route: "en_route_at",
-    S.on_scene: "on_scene_at",
-    S.cleared: "cleared_at",
-    S.cancelled: "cancelled_at",
-    S.escalated: "escalated_at",
-}
+__all__ = ["TRANSITIONS", "CallService"]
 READ_SCOPE = "calls:read"
-
-
-def allowed_next(status: str) -> list[str]:
-    return [s.value for s in TRANSITIONS[S(status)]]
-
-
-def check_transition(status: str, target: S) -> None:
-    if target not in TRANSITIONS[S(status)]:
-        nxt = allowed_next(status)
-        raise InvalidTransition(
-            f"A {status} call cannot become {target.value}; allowed next: "
-            f"{', '.join(nxt) if nxt else 'none (the call is closed)'}",
-            current_status=status,
-            allowed=nxt,
-        )
-
-
-def last_event_time(call: Call) -> datetime:
-    stamps = [call.received_at] + [getattr(call, a) for a in STAMP.values()]
-    return max(s for s in stamps if s is not None)
-
-
-def event_time(at: datetime | None, not_before: datetime, now: datetime) -> datetime:
-    """When a transition happened: not in the future, not before what came before it."""
-    if at is None:
-        return max(now, not_before)
-    refuse_implausible(at, "at", now)
-    if at < not_before:
-        raise Unprocessable(
-            f"'at' is before the call's previous event ({not_before.isoformat()})",
-            code="time_before_previous",
-            field="at",
-        )
-    return at
 
 
 def payload(call: Call) -> dict[str, Any]:
@@ -149,7 +103,7 @@ class CallService:
         call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
         self._refuse_duplicate(data.source.value, data.external_id)
         received_at = refuse_implausible(data.received_at or now, "received_at", now)
-        call = self._new_call(data, call_type.code, call_type.default_priority, received_at)
+        call = new_call(data, call_type, received_at, self.ctx.actor)
         # Reserved last: the counter row stays locked until commit and every other intake
         # waits for it, so the work that can come first comes first, and the rows that need
         # the number (the call, its first activity line, audit row and event) go to the
@@ -166,47 +120,21 @@ class CallService:
         )
         return call
 
-    def _new_call(
-        self, data: CallCreate, call_type: str, default_priority: int, received_at: datetime
-    ) -> Call:
-        actor = self.ctx.actor
-        call = new_row(
-            Call,
-            number="",  # reserved last, by create
-            source=data.source.value,
-            external_id=data.external_id,
-            call_type=call_type,
-            priority=data.priority or default_priority,
-            address=data.location.address,
-            lat=data.location.lat,
-            lon=data.location.lon,
-            beat=data.location.beat,
-            caller_name=data.caller.name if data.caller else None,
-            caller_phone=data.caller.phone if data.caller else None,
-            description=data.description,
-            received_at=received_at,
-            status=S.received.value,
-            created_by=f"{actor.kind}:{actor.name}"[:80],
-        )
-        if (
-            data.source is CallSource.field
-            and actor.is_user
-            and actor.role in (Role.cso, Role.sergeant)
-        ):
-            # An on-view call: the officer who reports it is already there.
-            call.assigned_to = actor.id
-            call.status = S.on_scene.value
-            call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
-        return call
-
     def _created(self, call: Call) -> None:
+        """The new call's audit row and event (sent with it: see ``create``)."""
         audit.record(self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id)
-        self._event(
+        events.append(
+            self.session,
             "call.created",
-            call,
-            received_at=call.received_at.isoformat(),
-            source=call.source,
-            external_id=call.external_id,
+            entity_type="call",
+            entity_id=call.id,
+            read_scope=READ_SCOPE,
+            payload=payload(call)
+            | {
+                "received_at": call.received_at.isoformat(),
+                "source": call.source,
+                "external_id": call.external_id,
+            },
         )
 
     # -- changes --------------------------------------------------------------------------
@@ -451,14 +379,4 @@ class CallService:
             actor_id=str(actor.id) if actor else None,
             actor_name=actor.name if actor else None,
             **fields,
-        )
-
-    def _event(self, type_: str, call: Call, **extra: Any) -> None:
-        events.append(
-            self.session,
-            type_,
-            entity_type="call",
-            entity_id=call.id,
-            read_scope=READ_SCOPE,
-            payload=payload(call) | extra,
         )
