@@ -40,7 +40,7 @@ class PaymentService:
         self.repo = CitationRepository(session)
         self.balances = Balances(self.repo, self.tz)
         self.changes = citation_changes(session, ctx, self.repo)
-        self.payment_rows = PaymentRepository(session)
+        self.payment_repo = PaymentRepository(session)
 
     # -- the portal -----------------------------------------------------------------------
     def lookup(
@@ -116,7 +116,7 @@ class PaymentService:
             user_id=actor.id if actor.is_user else None,
             client_id=None if actor.is_user else actor.id,
         )
-        self.payment_rows.add(payment, flush=False)
+        self.payment_repo.add(payment, flush=False)
         c.paid_cents += data.amount_cents
         if data.amount_cents == balance and c.state in ("open", "collections"):
             c.state = "paid"
@@ -151,14 +151,14 @@ class PaymentService:
         actor = self.ctx.actor
         if not (actor.is_user and actor.role == Role.records):
             raise Forbidden("Only records staff reverse payments", code="records_only")
-        original = self.payment_rows.find(payment_id)
+        original = self.payment_repo.find(payment_id)
         if original is None:
             raise NotFound("No such payment", code="payment_not_found")
         change = self.changes.begin(original.citation_id)
         c = change.row
         if original.kind != "payment":
             raise Conflict("A reversal cannot itself be reversed", code="not_a_payment")
-        if self.payment_rows.is_reversed(original.id):
+        if self.payment_repo.is_reversed(original.id):
             raise Conflict("This payment has already been reversed", code="already_reversed")
         now = utcnow()
         reversal = Payment(
@@ -175,7 +175,7 @@ class PaymentService:
             reverses_id=original.id,
             reason=data.reason,
         )
-        self.payment_rows.add(reversal, flush=False)
+        self.payment_repo.add(reversal, flush=False)
         c.paid_cents -= original.amount_cents
         if c.state == "paid":
             c.state = "open"
@@ -198,13 +198,13 @@ class PaymentService:
         return None
 
     def payments_page(self, w: PaymentWindow, *, limit: int, cursor: str | None):
-        return self.payment_rows.page(w, self._client_of_window(), limit=limit, cursor=cursor)
+        return self.payment_repo.page(w, self._client_of_window(), limit=limit, cursor=cursor)
 
     def all_in(self, w: PaymentWindow) -> list[Payment]:
-        return self.payment_rows.all_in(w, self._client_of_window())
+        return self.payment_repo.all_in(w, self._client_of_window())
 
     def totals(self, w: PaymentWindow) -> PaymentTotals:
-        by = self.payment_rows.totals(w, self._client_of_window())
+        by = self.payment_repo.totals(w, self._client_of_window())
         pay, rev = by.get("payment", (0, 0)), by.get("reversal", (0, 0))
         return PaymentTotals(
             payments=pay[0],

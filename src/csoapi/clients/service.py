@@ -93,7 +93,7 @@ class ClientService:
         return rows, nxt
 
     def _with_secret(self, client: ApiClient, secret: str) -> ClientWithSecret:
-        self.session.flush()
+        self.repo.flush()
         return ClientWithSecret(
             **ClientRead.model_validate(client).model_dump(), client_secret=secret
         )

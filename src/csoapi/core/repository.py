@@ -130,6 +130,11 @@ class Repository(Generic[M]):
             if then is not None:
                 then()
 
+    def flush(self) -> None:
+        """Write the changes made to this session's rows so far (a constraint one breaks
+        fails here, not at commit)."""
+        self.session.flush()
+
     @contextmanager
     def together(self) -> Iterator[None]:
         """The rows written inside the block (audit rows, events, rate counts, ``insert``)
