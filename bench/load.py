@@ -29,7 +29,7 @@ from psycopg import sql
 from csoapi.calls.importer import _RowMapper, import_call_types
 from csoapi.calls.importer import load_mapping as calls_mapping
 from csoapi.citations import money
-from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
+from csoapi.citations.balances import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.clients.schemas import ClientCreate
 from csoapi.clients.service import ClientService
 from csoapi.codes.models import CallType, Disposition

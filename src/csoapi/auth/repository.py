@@ -6,18 +6,16 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from csoapi.auth.models import AuthSession, RefreshToken
+from csoapi.core.repository import Repository
 
 
-class AuthRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class AuthRepository(Repository[AuthSession]):
+    """Sign-ins (``AuthSession``, the main table) and their refresh tokens; ``add`` takes
+    either."""
 
-    def add(self, obj: AuthSession | RefreshToken) -> None:
-        self.session.add(obj)
-        self.session.flush()
+    model = AuthSession
 
     def session_by_id(self, sid: uuid.UUID) -> AuthSession | None:
         return self.session.get(AuthSession, sid)

@@ -169,7 +169,7 @@ class AuthService:
         granted = self._granted(self._refreshable(auth_session, user.role), scope, "this sign-in")
         if stored.used_at is None:
             stored.used_at = now
-            self.session.flush()
+            self.repo.flush()
             self._add_refresh(auth_session, successor)
         return self._token_response("user", user.id, user.role, granted, auth_session.id, successor)
 
@@ -271,7 +271,7 @@ class AuthService:
         if user.failed_logins >= self.settings.lockout_max_failures:
             user.locked_until = now + timedelta(minutes=self.settings.lockout_minutes)
             user.failed_logins, user.first_failed_at = 0, None
-        self.session.flush()
+        self.users.flush()
 
     def _audit_login(self, user: User, outcome: str) -> None:
         audit.record(

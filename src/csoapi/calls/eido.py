@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session
 
-from csoapi.calls.models import Call
+from csoapi.calls.models import Call, CallActivity
 from csoapi.calls.repository import CallRepository
 from csoapi.codes.models import CallType, Disposition
+from csoapi.codes.repository import CodeRepository
+from csoapi.codes.service import CALL_TYPES, DISPOSITIONS
 from csoapi.core.config import Settings
 
 # Our states in the EIDO Incident Status and Primary Unit Status registries.
@@ -146,16 +148,29 @@ def _pidf_point(call: Call) -> str:
     )
 
 
-class _Ids:
-    """The call's component ids and the prologue every EIDO component starts with."""
+def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
+    """``call`` as one EIDO document, with its type's and disposition's common codes and
+    its notes."""
+    call_type = CodeRepository(session, CALL_TYPES).find(call.call_type)
+    notes = [a for a in CallRepository(session).activity(call.id) if a.kind == "note"]
+    dispositions = CodeRepository(session, DISPOSITIONS)
+    disposition = dispositions.find(call.disposition) if call.disposition else None
+    return _Eido(call, settings).document(call_type=call_type, disposition=disposition, notes=notes)
+
+
+class _Eido:
+    """The components of one call's EIDO document, each with its prologue."""
 
     def __init__(self, call: Call, settings: Settings) -> None:
+        self.call = call
         self.agency = f"{settings.agency_ori.lower()}.csoapi"
         self.ref = {"$ref": self.agency}
         self.updated = _ts(call.updated_at)
-        self.hex = call.id.hex
-        self.incident = f"urn:emergency:uid:incidentid:{self.hex}:{self.agency}"
-        self.location = f"urn:emergency:uid:locationid:{self.hex}:{self.agency}"
+        self.incident_id = self.uid("incidentid", call.id.hex)
+        self.location_id = self.uid("locationid", call.id.hex)
+
+    def uid(self, kind: str, key: str) -> str:
+        return f"urn:emergency:uid:{kind}:{key}:{self.agency}"
 
     def prologue(self, component_id: str, at: datetime | None = None) -> dict[str, Any]:
         return {
@@ -164,95 +179,102 @@ class _Ids:
             "updatedByAgencyReference": self.ref,
         }
 
-
-def to_eido(session: Session, call: Call, settings: Settings) -> dict[str, Any]:
-    ids = _Ids(call, settings)
-    notes = [
-        ids.prologue(f"urn:emergency:uid:notesid:{ids.hex}-{n.id}:{ids.agency}", n.at)
-        | {"notesActionComments": escape(n.text or "")}
-        for n in CallRepository(session).activity(call.id)
-        if n.kind == "note"
-    ]
-    location = ids.prologue(ids.location) | {
-        "locationTypeDescriptionRegistryText": "Incident",
-        "locationDescriptionText": call.address,
-    }
-    if call.lat is not None and call.lon is not None:
-        location["locationByValue"] = _pidf_point(call)
-    eido: dict[str, Any] = ids.prologue(ids.incident) | {
-        "eidoVersion": "1.0",
-        "issuingElementIdentification": f"csoapi.{ids.agency}",
-        "agencyComponent": [
-            ids.prologue(ids.agency)
-            | {
-                "agencyRoleDescriptionRegistryText": ["Dispatching"],
-                "agencyType": ["police"],
-                "incidentOwningAgencyIndicator": True,
-            }
-        ],
-        "incidentComponent": _incident(session, call, ids, notes),
-        "locationComponent": [location],
-    }
-    if notes:
-        eido["notesComponent"] = notes
-    if call.assigned_to is not None and call.status in UNIT_STATUS:
-        eido |= _unit(call, ids)
-    return eido
-
-
-def _incident(
-    session: Session, call: Call, ids: _Ids, notes: list[dict[str, Any]]
-) -> dict[str, Any]:
-    call_type = session.get(CallType, call.call_type)
-    incident: dict[str, Any] = ids.prologue(ids.incident) | {
-        "incidentTypeCommonRegistryText": call_type.common_code if call_type else "INFO",
-        "incidentTypeInternalCode": call.call_type,
-        "incidentTypeInternalText": call_type.description if call_type else call.call_type,
-        "incidentStatusCommonRegistryText": [INCIDENT_STATUS[call.status]],
-        "incidentStatusInternalText": [call.status],
-        "internalIncidentId": call.number,
-        "incidentCommonPriorityNumber": call.priority,
-        "incidentPriorityInternalText": str(call.priority),
-        "locationReference": [{"$ref": ids.location}],
-    }
-    if call.beat:
-        incident["beatOrDispatchGroupText"] = call.beat
-    if notes:
-        incident["notesReference"] = [{"$ref": n["$id"]} for n in notes]
-    disposition = session.get(Disposition, call.disposition) if call.disposition else None
-    if disposition is not None and disposition.common_code:
-        disposition_id = f"urn:emergency:uid:dispositionid:{ids.hex}:{ids.agency}"
-        incident["dispositionComponent"] = [
-            ids.prologue(disposition_id, call.cleared_at)
-            | {
-                "dispositionCommonRegistryCode": disposition.common_code,
-                "dispositionPrimaryIndicator": True,
-                "dispositionCategoryText": disposition.code,
-                "dispositionDescriptionText": disposition.description,
-            }
+    def document(
+        self,
+        *,
+        call_type: CallType | None,
+        disposition: Disposition | None,
+        notes: list[CallActivity],
+    ) -> dict[str, Any]:
+        call = self.call
+        notes_component = [
+            self.prologue(self.uid("notesid", f"{call.id.hex}-{n.id}"), n.at)
+            | {"notesActionComments": escape(n.text or "")}
+            for n in notes
         ]
-    return incident
+        incident = self.incident(call_type, disposition, notes_component)
+        eido: dict[str, Any] = self.prologue(self.incident_id) | {
+            "eidoVersion": "1.0",
+            "issuingElementIdentification": f"csoapi.{self.agency}",
+            "agencyComponent": [
+                self.prologue(self.agency)
+                | {
+                    "agencyRoleDescriptionRegistryText": ["Dispatching"],
+                    "agencyType": ["police"],
+                    "incidentOwningAgencyIndicator": True,
+                }
+            ],
+            "incidentComponent": incident,
+            "locationComponent": [self.location()],
+        }
+        if notes_component:
+            eido["notesComponent"] = notes_component
+        if call.assigned_to is not None and call.status in UNIT_STATUS:
+            eido |= self.unit(call.assigned_to.hex, str(call.assigned_to))
+        return eido
 
+    def location(self) -> dict[str, Any]:
+        call = self.call
+        location = self.prologue(self.location_id) | {
+            "locationTypeDescriptionRegistryText": "Incident",
+            "locationDescriptionText": call.address,
+        }
+        if call.lat is not None and call.lon is not None:
+            location["locationByValue"] = _pidf_point(call)
+        return location
 
-def _unit(call: Call, ids: _Ids) -> dict[str, Any]:
-    """The assigned CSO as an agent and the emergency resource (unit) it staffs."""
-    assert call.assigned_to is not None
-    agent_id = f"user:{call.assigned_to}@{ids.agency}"
-    return {
-        "agentComponent": [
-            ids.prologue(agent_id)
-            | {"agentRoleRegistryText": ["Responder"], "agencyReference": ids.ref}
-        ],
-        "emergencyResourceComponent": [
-            ids.prologue(f"urn:emergency:uid:unitid:{call.assigned_to.hex}:{ids.agency}")
-            | {
-                "agentReference": [{"$ref": agent_id}],
-                "emergencyResourceTypeCommonRegistryText": "Person",
-                "emergencyResourceTypeInternalText": "Community Service Officer",
-                "resourceAttributeRegistryText": ["NonSworn"],
-                "primaryUnitStatusRegistryText": UNIT_STATUS[call.status],
-                "secondaryUnitStatusRegistryText": [call.status],
-                "activeOnIncidentId": ids.incident,
-            }
-        ],
-    }
+    def incident(
+        self,
+        call_type: CallType | None,
+        disposition: Disposition | None,
+        notes_component: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        call = self.call
+        incident: dict[str, Any] = self.prologue(self.incident_id) | {
+            "incidentTypeCommonRegistryText": call_type.common_code if call_type else "INFO",
+            "incidentTypeInternalCode": call.call_type,
+            "incidentTypeInternalText": call_type.description if call_type else call.call_type,
+            "incidentStatusCommonRegistryText": [INCIDENT_STATUS[call.status]],
+            "incidentStatusInternalText": [call.status],
+            "internalIncidentId": call.number,
+            "incidentCommonPriorityNumber": call.priority,
+            "incidentPriorityInternalText": str(call.priority),
+            "locationReference": [{"$ref": self.location_id}],
+        }
+        if call.beat:
+            incident["beatOrDispatchGroupText"] = call.beat
+        if notes_component:
+            incident["notesReference"] = [{"$ref": n["$id"]} for n in notes_component]
+        if disposition is not None and disposition.common_code:
+            incident["dispositionComponent"] = [
+                self.prologue(self.uid("dispositionid", call.id.hex), call.cleared_at)
+                | {
+                    "dispositionCommonRegistryCode": disposition.common_code,
+                    "dispositionPrimaryIndicator": True,
+                    "dispositionCategoryText": disposition.code,
+                    "dispositionDescriptionText": disposition.description,
+                }
+            ]
+        return incident
+
+    def unit(self, unit_hex: str, unit: str) -> dict[str, Any]:
+        """The assigned CSO as the agent and the emergency resource on the incident."""
+        agent_id = f"user:{unit}@{self.agency}"
+        return {
+            "agentComponent": [
+                self.prologue(agent_id)
+                | {"agentRoleRegistryText": ["Responder"], "agencyReference": self.ref}
+            ],
+            "emergencyResourceComponent": [
+                self.prologue(self.uid("unitid", unit_hex))
+                | {
+                    "agentReference": [{"$ref": agent_id}],
+                    "emergencyResourceTypeCommonRegistryText": "Person",
+                    "emergencyResourceTypeInternalText": "Community Service Officer",
+                    "resourceAttributeRegistryText": ["NonSworn"],
+                    "primaryUnitStatusRegistryText": UNIT_STATUS[self.call.status],
+                    "secondaryUnitStatusRegistryText": [self.call.status],
+                    "activeOnIncidentId": self.incident_id,
+                }
+            ],
+        }

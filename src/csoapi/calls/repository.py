@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
 
 from csoapi.calls.models import Call, CallActivity
-from csoapi.core import writes
-from csoapi.core.pagination import PageFetch, SortKey, keyset_page
+from csoapi.core.pagination import PageFetch, SortKey
+from csoapi.core.repository import Repository
 
 CALL_KEYS = (
     SortKey(Call.received_at, "datetime", lambda c: c.received_at),
     SortKey(Call.id, "uuid", lambda c: c.id),
 )
-_CALLS = Call.__table__  # type: ignore[attr-defined]
-_ACTIVITY = CallActivity.__table__  # type: ignore[attr-defined]
-_CALL_COLUMNS = tuple(c.name for c in _CALLS.columns)
-_ACTIVITY_COLUMNS = tuple(c.name for c in _ACTIVITY.columns if c.name != "id")
-# Built once (every call intake runs them): bound parameters skip statement building.
-_INSERT_CALL = sa.insert(_CALLS)
-_INSERT_ACTIVITY = sa.insert(_ACTIVITY)
+# Built once (every intake that names its source's id runs it): bound parameters only.
 _BY_EXTERNAL_ID = sa.select(Call).where(
     Call.source == sa.bindparam("source"), Call.external_id == sa.bindparam("external_id")
 )
@@ -40,27 +35,38 @@ class CallFilters:
     received_to: datetime | None = None
 
 
-class CallRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class CallRepository(Repository[Call]):
+    model = Call
+    missing = ("No such call", "call_not_found")
+    keys = CALL_KEYS
+    tag = "calls"
 
-    def insert(self, call: Call, created: CallActivity) -> None:
-        """A new call and the first line of its activity log, as prebuilt INSERTs (sent with
-        the rest of an open ``writes.together`` block). Neither object joins the session:
-        they are only read after this, so the ORM's unit of work would be bookkeeping for
-        nothing on the intake's hot path."""
-        writes.insert(self.session, _INSERT_CALL, {n: getattr(call, n) for n in _CALL_COLUMNS})
-        writes.insert(
-            self.session,
-            _INSERT_ACTIVITY,
-            {n: getattr(created, n) for n in _ACTIVITY_COLUMNS},
-        )
+    def insert_new(
+        self,
+        call: Call,
+        created: CallActivity,
+        *,
+        then: Callable[[], None],
+        on_conflict: Callable[[], None],
+    ) -> None:
+        """A new call and the first line of its activity log as prebuilt INSERTs, with the
+        rows ``then`` writes (its audit row and event), in one round trip: the intake's
+        hot path. Neither object joins the session; both are only read after this.
 
-    def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call | None:
-        stmt = sa.select(Call).where(Call.id == call_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+        When a concurrent create with the same ``(source, external_id)`` committed first
+        (PostgreSQL made this insert wait for it), the request fails either way: its
+        transaction (and the number it took) is rolled back and ``on_conflict`` runs in a
+        fresh one, to name the call that won."""
+        try:
+            self.insert(call, created, then=then)
+        except IntegrityError:
+            self.session.rollback()
+            on_conflict()
+            raise
+
+    def exists(self, call_id: uuid.UUID) -> bool:
+        """Whether ``call_id`` names a call (records of other features that cite one)."""
+        return self.find(call_id) is not None
 
     def by_external_id(self, source: str, external_id: str) -> Call | None:
         params = {"source": source, "external_id": external_id}
@@ -84,16 +90,7 @@ class CallRepository:
             stmt = stmt.where(Call.received_at >= f.received_from)
         if f.received_to is not None:
             stmt = stmt.where(Call.received_at < f.received_to)
-        return keyset_page(
-            self.session,
-            stmt,
-            tag="calls",
-            keys=CALL_KEYS,
-            limit=limit,
-            cursor=cursor,
-            descending=True,
-            fetch=fetch,
-        )
+        return self.page_of(stmt, limit=limit, cursor=cursor, descending=True, fetch=fetch)
 
     def log(self, activity: CallActivity) -> CallActivity:
         self.session.add(activity)

@@ -7,89 +7,60 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from csoapi.calls.eido import to_eido
+from csoapi.calls.intake import new_call
 from csoapi.calls.models import Call, CallActivity
 from csoapi.calls.repository import CallFilters, CallRepository
 from csoapi.calls.schemas import (
     AssignBody,
     CallCreate,
-    CallSource,
-    CallStatus,
     CallUpdate,
     EscalateBody,
     NoteBody,
     StatusBody,
 )
+from csoapi.calls.states import (
+    OPEN,
+    STAMP,
+    TRANSITIONS,
+    S,
+    check_transition,
+    event_time,
+    last_event_time,
+)
 from csoapi.codes.service import CALL_TYPES, DISPOSITIONS, require_active
-from csoapi.core import audit, events, writes
+from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
-from csoapi.core.models import new_row, utcnow
+from csoapi.core.errors import Conflict, Forbidden, Unprocessable
+from csoapi.core.models import utcnow
+from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
 from csoapi.users.repository import UserRepository
 
-S = CallStatus
-OPEN = (S.received, S.dispatched, S.en_route, S.on_scene)
-# The state machine (contract §3). Dispatch happens through assignment; escalation through
-# its own endpoint; the status endpoint moves the rest.
-TRANSITIONS: dict[S, tuple[S, ...]] = {
-    S.received: (S.dispatched, S.cancelled, S.escalated),
-    S.dispatched: (S.en_route, S.cancelled, S.escalated),
-    S.en_route: (S.on_scene, S.cancelled, S.escalated),
-    S.on_scene: (S.cleared, S.escalated),
-    S.cleared: (),
-    S.cancelled: (),
-    S.escalated: (),
-}
-STAMP = {
-    S.dispatched: "dispatched_at",
-    S.en_route: "en_route_at",
-    S.on_scene: "on_scene_at",
-    S.cleared: "cleared_at",
-    S.cancelled: "cancelled_at",
-    S.escalated: "escalated_at",
-}
+__all__ = ["TRANSITIONS", "CallService"]
 READ_SCOPE = "calls:read"
 
 
-def allowed_next(status: str) -> list[str]:
-    return [s.value for s in TRANSITIONS[S(status)]]
+def payload(call: Call) -> dict[str, Any]:
+    """What every call event carries (a holder of calls:read may see all of it)."""
+    return {
+        "id": str(call.id),
+        "number": call.number,
+        "call_type": call.call_type,
+        "priority": call.priority,
+        "status": call.status,
+        "beat": call.beat,
+        "assigned_to": str(call.assigned_to) if call.assigned_to else None,
+        "disposition": call.disposition,
+        "version": call.version,
+    }
 
 
-def check_transition(status: str, target: S) -> None:
-    if target not in TRANSITIONS[S(status)]:
-        nxt = allowed_next(status)
-        raise InvalidTransition(
-            f"A {status} call cannot become {target.value}; allowed next: "
-            f"{', '.join(nxt) if nxt else 'none (the call is closed)'}",
-            current_status=status,
-            allowed=nxt,
-        )
-
-
-def last_event_time(call: Call) -> datetime:
-    stamps = [call.received_at] + [getattr(call, a) for a in STAMP.values()]
-    return max(s for s in stamps if s is not None)
-
-
-def event_time(at: datetime | None, not_before: datetime, now: datetime) -> datetime:
-    """When a transition happened: not in the future, not before what came before it."""
-    if at is None:
-        return max(now, not_before)
-    refuse_implausible(at, "at", now)
-    if at < not_before:
-        raise Unprocessable(
-            f"'at' is before the call's previous event ({not_before.isoformat()})",
-            code="time_before_previous",
-            field="at",
-        )
-    return at
+CALL: Entity[Call] = Entity("call", READ_SCOPE, payload)
 
 
 class CallService:
@@ -97,13 +68,13 @@ class CallService:
         self.session = session
         self.ctx = ctx
         self.repo = CallRepository(session)
+        self.changes = Changes(
+            session, ctx, CALL, lock=lambda key: self.get(key, for_update=True), log=self._log
+        )
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, call_id: uuid.UUID, *, for_update: bool = False) -> Call:
-        call = self.repo.get(call_id, for_update=for_update)
-        if call is None:
-            raise NotFound("No such call", code="call_not_found")
-        return call
+        return self.repo.get_or_404(call_id, for_update=for_update)
 
     def read(self, call_id: uuid.UUID) -> Call:
         """A full read (with caller details): audited."""
@@ -127,37 +98,9 @@ class CallService:
     def create(self, data: CallCreate) -> Call:
         now = utcnow()
         call_type = require_active(self.session, CALL_TYPES, data.call_type, "call_type")
-        if data.external_id is not None:
-            self._refuse_duplicate(data.source.value, data.external_id)
+        self._refuse_duplicate(data.source.value, data.external_id)
         received_at = refuse_implausible(data.received_at or now, "received_at", now)
-        actor = self.ctx.actor
-        call = new_row(
-            Call,
-            number="",  # reserved last, below
-            source=data.source.value,
-            external_id=data.external_id,
-            call_type=call_type.code,
-            priority=data.priority or call_type.default_priority,
-            address=data.location.address,
-            lat=data.location.lat,
-            lon=data.location.lon,
-            beat=data.location.beat,
-            caller_name=data.caller.name if data.caller else None,
-            caller_phone=data.caller.phone if data.caller else None,
-            description=data.description,
-            received_at=received_at,
-            status=S.received.value,
-            created_by=f"{actor.kind}:{actor.name}"[:80],
-        )
-        if (
-            data.source is CallSource.field
-            and actor.is_user
-            and actor.role in (Role.cso, Role.sergeant)
-        ):
-            # An on-view call: the officer who reports it is already there.
-            call.assigned_to = actor.id
-            call.status = S.on_scene.value
-            call.dispatched_at = call.en_route_at = call.on_scene_at = received_at
+        call = new_call(data, call_type, received_at, self.ctx.actor)
         # Reserved last: the counter row stays locked until commit and every other intake
         # waits for it, so the work that can come first comes first, and the rows that need
         # the number (the call, its first activity line, audit row and event) go to the
@@ -166,33 +109,35 @@ class CallService:
         created = self._activity(
             call, "created", to_status=call.status, at=received_at, assigned_to=call.assigned_to
         )
-        try:
-            with writes.together(self.session):
-                self.repo.insert(call, created)
-                audit.record(
-                    self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id
-                )
-                self._event(
-                    "call.created",
-                    call,
-                    received_at=call.received_at.isoformat(),
-                    source=call.source,
-                    external_id=call.external_id,
-                )
-        except IntegrityError:
-            # A concurrent create with this external_id committed first (PostgreSQL made
-            # this insert wait for it). The request fails either way: drop its transaction
-            # (and the number it took) and name the call that won.
-            self.session.rollback()
-            if data.external_id is not None:
-                self._refuse_duplicate(data.source.value, data.external_id)
-            raise
+        self.repo.insert_new(
+            call,
+            created,
+            then=lambda: self._created(call),
+            on_conflict=lambda: self._refuse_duplicate(data.source.value, data.external_id),
+        )
         return call
+
+    def _created(self, call: Call) -> None:
+        """The new call's audit row and event (sent with it: see ``create``)."""
+        audit.record(self.session, self.ctx, "call.create", entity_type="call", entity_id=call.id)
+        events.append(
+            self.session,
+            "call.created",
+            entity_type="call",
+            entity_id=call.id,
+            read_scope=READ_SCOPE,
+            payload=payload(call)
+            | {
+                "received_at": call.received_at.isoformat(),
+                "source": call.source,
+                "external_id": call.external_id,
+            },
+        )
 
     # -- changes --------------------------------------------------------------------------
     def update(self, call_id: uuid.UUID, data: CallUpdate, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=True)
+        change = self.changes.begin(call_id, if_match, required=True)
+        call = change.row
         if S(call.status) not in OPEN:
             raise Conflict(
                 f"The call is {call.status}; closed calls are not edited", code="call_closed"
@@ -222,22 +167,16 @@ class CallService:
         if "description" in changes:
             call.description = data.description
             fields.append("description")
-        call.touch()
-        self._log(call, "updated", detail={"fields": fields})
-        audit.record(
-            self.session,
-            self.ctx,
+        return change.done(
             "call.update",
-            entity_type="call",
-            entity_id=call.id,
             detail={"fields": fields},
+            activity={"kind": "updated", "detail": {"fields": fields}},
+            events=[Event("call.updated", {"fields": fields})],
         )
-        self._event("call.updated", call, fields=fields)
-        return call
 
     def assign(self, call_id: uuid.UUID, data: AssignBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         if S(call.status) not in OPEN:
             raise Conflict(f"The call is {call.status}; it cannot be assigned", code="call_closed")
         if call.assigned_to is not None and if_match is None:
@@ -254,48 +193,35 @@ class CallService:
                 field="assigned_to",
             )
         now = utcnow()
-        previous = call.assigned_to
+        previous = str(call.assigned_to) if call.assigned_to else None
         call.assigned_to = unit.id
         from_status = call.status
         if call.status == S.received:
             call.status = S.dispatched.value
             call.dispatched_at = max(now, last_event_time(call))
-        call.touch()
-        self._log(
-            call,
-            "assigned",
-            from_status=from_status,
-            to_status=call.status,
-            assigned_to=unit.id,
-            detail={"previous": str(previous) if previous else None},
-        )
-        audit.record(
-            self.session,
-            self.ctx,
-            "call.assign",
-            entity_type="call",
-            entity_id=call.id,
-            detail={"assigned_to": str(unit.id)},
-        )
-        self._event(
-            "call.assigned",
-            call,
-            assigned_to=str(unit.id),
-            previous_assignee=str(previous) if previous else None,
-        )
+        events = [
+            Event("call.assigned", {"assigned_to": str(unit.id), "previous_assignee": previous})
+        ]
         if from_status != call.status:
-            self._event(
-                "call.status_changed",
-                call,
-                from_status=from_status,
-                to_status=call.status,
-                at=call.dispatched_at.isoformat(),
-            )  # type: ignore[union-attr]
-        return call
+            moved = {"from_status": from_status, "to_status": call.status}
+            at = call.dispatched_at.isoformat()  # type: ignore[union-attr]
+            events.append(Event("call.status_changed", moved | {"at": at}))
+        return change.done(
+            "call.assign",
+            detail={"assigned_to": str(unit.id)},
+            activity={
+                "kind": "assigned",
+                "from_status": from_status,
+                "to_status": call.status,
+                "assigned_to": unit.id,
+                "detail": {"previous": previous},
+            },
+            events=events,
+        )
 
     def change_status(self, call_id: uuid.UUID, data: StatusBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         self._must_be_mine_or_supervised(call)
         target = S(data.status)
         check_transition(call.status, target)
@@ -317,27 +243,26 @@ class CallService:
                 self.session, DISPOSITIONS, data.disposition, "disposition"
             ).code
         at = event_time(data.at, last_event_time(call), utcnow())
-        return self._transition(call, target, at, disposition=disposition, reason=data.reason)
+        return self._transition(change, target, at, disposition=disposition, reason=data.reason)
 
     def escalate(self, call_id: uuid.UUID, data: EscalateBody, if_match: str | None) -> Call:
-        call = self.get(call_id, for_update=True)
-        check_if_match(if_match, call.version, required=False)
+        change = self.changes.begin(call_id, if_match)
+        call = change.row
         self._must_be_mine_or_supervised(call)
         check_transition(call.status, S.escalated)
         at = event_time(data.at, last_event_time(call), utcnow())
         call.escalation_reason = data.reason
-        self._transition(call, S.escalated, at, reason=data.reason, emit_status=True)
-        self._event("call.escalated", call, at=at.isoformat())
-        return call
+        escalated = Event("call.escalated", {"at": at.isoformat()})
+        return self._transition(change, S.escalated, at, reason=data.reason, also=[escalated])
 
     def eido(self, call: Call) -> dict[str, Any]:
         """The call as a NENA EIDO incident."""
         return to_eido(self.session, call, self.ctx.settings)
 
     def add_note(self, call_id: uuid.UUID, data: NoteBody) -> CallActivity:
-        call = self.get(call_id, for_update=True)
-        note = self._log(call, "note", text=data.text)
-        audit.record(self.session, self.ctx, "call.note", entity_type="call", entity_id=call.id)
+        change = self.changes.begin(call_id)  # the call's lock: its log stays in order
+        note = self._log(change.row, "note", text=data.text)
+        change.done("call.note", stamp=False)  # a note leaves the call as it was
         return note
 
     def activity(self, call_id: uuid.UUID) -> list[CallActivity]:
@@ -347,45 +272,31 @@ class CallService:
     # -- helpers --------------------------------------------------------------------------
     def _transition(
         self,
-        call: Call,
+        change: Change[Call],
         target: S,
         at: datetime,
         *,
         disposition: str | None = None,
         reason: str | None = None,
-        emit_status: bool = True,
+        also: list[Event] | None = None,
     ) -> Call:
+        """Move the call to ``target`` (checked against TRANSITIONS by the caller) at
+        ``at``: its stamp, its log line, audit ``call.<target>`` and ``call.status_changed``
+        (then the events in ``also``)."""
+        call = change.row
         from_status = call.status
         call.status = target.value
         setattr(call, STAMP[target], at)
         if disposition is not None:
             call.disposition = disposition
-        call.touch()
-        self._log(
-            call,
-            "status_changed",
-            from_status=from_status,
-            to_status=target.value,
-            at=at,
-            detail={k: v for k, v in {"disposition": disposition, "reason": reason}.items() if v},
-        )
-        audit.record(
-            self.session,
-            self.ctx,
+        moved = {"from_status": from_status, "to_status": target.value}
+        noted = {k: v for k, v in {"disposition": disposition, "reason": reason}.items() if v}
+        return change.done(
             f"call.{target.value}",
-            entity_type="call",
-            entity_id=call.id,
             detail={"from": from_status},
+            activity={"kind": "status_changed", **moved, "at": at, "detail": noted},
+            events=[Event("call.status_changed", moved | {"at": at.isoformat()}), *(also or [])],
         )
-        if emit_status:
-            self._event(
-                "call.status_changed",
-                call,
-                from_status=from_status,
-                to_status=target.value,
-                at=at.isoformat(),
-            )
-        return call
 
     def _must_be_mine_or_supervised(self, call: Call) -> None:
         actor = self.ctx.actor
@@ -395,7 +306,9 @@ class CallService:
                 code="not_assigned_to_you",
             )
 
-    def _refuse_duplicate(self, source: str, external_id: str) -> None:
+    def _refuse_duplicate(self, source: str, external_id: str | None) -> None:
+        if external_id is None:
+            return
         existing = self.repo.by_external_id(source, external_id)
         if existing is not None:
             raise Conflict(
@@ -426,26 +339,4 @@ class CallService:
             actor_id=str(actor.id) if actor else None,
             actor_name=actor.name if actor else None,
             **fields,
-        )
-
-    def _event(self, type_: str, call: Call, **extra: Any) -> None:
-        payload = {
-            "id": str(call.id),
-            "number": call.number,
-            "call_type": call.call_type,
-            "priority": call.priority,
-            "status": call.status,
-            "beat": call.beat,
-            "assigned_to": str(call.assigned_to) if call.assigned_to else None,
-            "disposition": call.disposition,
-            "version": call.version,
-        }
-        payload.update(extra)
-        events.append(
-            self.session,
-            type_,
-            entity_type="call",
-            entity_id=call.id,
-            read_scope=READ_SCOPE,
-            payload=payload,
         )

@@ -23,8 +23,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from csoapi.citations import money
+from csoapi.citations.balances import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.citations.models import Citation
-from csoapi.citations.service import DEFAULT_DUE_DAYS, tiers_of
 from csoapi.core import audit
 from csoapi.core.bulk import insert_rows
 from csoapi.core.clock import CLOCK_SKEW, implausible, to_utc

@@ -4,103 +4,45 @@ and the reconciliation listing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-import sqlalchemy as sa
+from sqlmodel import Session
 
 from csoapi.citations import money
+from csoapi.citations.balances import PAYABLE_STATES, Balances, terms_of
+from csoapi.citations.changes import citation_changes
 from csoapi.citations.models import Citation, Payment
+from csoapi.citations.owed import owed
+from csoapi.citations.payments_repository import PaymentRepository, PaymentWindow
+from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import PaymentCreate, PaymentTotals, PortalCitation, ReverseBody
-from csoapi.citations.service import PAYABLE_STATES, CitationService, terms_of
-from csoapi.core import audit, events, ratelimit, writes
+from csoapi.citations.views import portal_view
+from csoapi.core import audit, ratelimit
 from csoapi.core.clock import refuse_implausible
+from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.mutation import Event
 from csoapi.core.scopes import Role
 
-PAYMENT_KEYS = (
-    SortKey(Payment.posted_at, "datetime", lambda p: p.posted_at),
-    SortKey(Payment.id, "uuid", lambda p: p.id),
-)
+__all__ = ["PaymentService", "PaymentWindow"]
 PAYMENT_EVENT_SCOPE = "payments:read"
 
-# The portal's two lookups, built once (the hot path binds parameters, builds nothing). They
-# read plain rows, not ORM objects: the balance and the portal view only read attributes, and
-# a lookup changes nothing, so identity-map bookkeeping would be work for no one. A row has
-# the attribute names of a Citation (the columns the balance, the status and the portal view
-# read: _PORTAL_READS), and its payments come joined on.
-_CITATIONS = Citation.__table__  # type: ignore[attr-defined]
-_PORTAL_READS = (
-    "id", "number", "kind", "state", "plate", "plate_state", "location", "issued_at",
-    "issued_on", "due_date", "violation_code", "violation_description", "fine_cents",
-    "penalty_tiers", "pauses", "clock_from", "adjudication", "reduced_to_cents",
-)  # fmt: skip
-_PAYABLE = sa.select(*(_CITATIONS.c[name] for name in _PORTAL_READS)).where(
-    _CITATIONS.c.kind == "citation",
-    # Written into the SQL (the states are our own constants): a list of values would be an
-    # "expanding" parameter, re-rendered into the statement on every execution.
-    _CITATIONS.c.state.in_([sa.literal_column(f"'{s}'") for s in PAYABLE_STATES]),
-)
-_PAYMENTS = Payment.__table__  # type: ignore[attr-defined]
 
+class PaymentService:
+    """Money in and out of citations: it reads their balances (``Balances``) and changes
+    them only by posting or reversing payments, never by issuing or voiding."""
 
-def _with_payments(found: sa.Select[Any]) -> sa.Select[Any]:
-    """The citations ``found`` (at most 200), each with its payments joined on: one round
-    trip instead of two. A citation with n payments comes as n rows (one row, ``pay_kind``
-    NULL, with none), in issue order, payments in posting order."""
-    c = found.order_by(_CITATIONS.c.issued_at).limit(200).subquery("c")
-    p = _PAYMENTS
-    return (
-        sa.select(
-            c,
-            p.c.kind.label("pay_kind"),
-            p.c.posted_at.label("pay_posted_at"),
-            p.c.amount_cents.label("pay_cents"),
-        )
-        .select_from(c.outerjoin(p, p.c.citation_id == c.c.id))
-        .order_by(c.c.issued_at, c.c.id, p.c.posted_at)
-    )
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.tz = ctx.settings.tz
+        self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, self.tz)
+        self.changes = citation_changes(session, ctx, self.repo)
+        self.payment_repo = PaymentRepository(session)
 
-
-_BY_NUMBER = _with_payments(_PAYABLE.where(_CITATIONS.c.number == sa.bindparam("number")))
-_BY_PLATE = _with_payments(
-    _PAYABLE.where(
-        _CITATIONS.c.plate == sa.bindparam("plate"),
-        _CITATIONS.c.plate_state == sa.bindparam("state"),
-    )
-)
-
-
-class _Paid(NamedTuple):
-    """A payment as a balance reads it (a ``PaymentLine``), from a lookup row."""
-
-    kind: str
-    posted_at: datetime
-    amount_cents: int
-
-
-def _grouped(rows: Sequence[sa.Row[Any]]) -> list[tuple[sa.Row[Any], list[_Paid]]]:
-    """Lookup rows back into citations, each with its payments."""
-    out: list[tuple[sa.Row[Any], list[_Paid]]] = []
-    for row in rows:
-        if not out or out[-1][0].id != row.id:
-            out.append((row, []))
-        if row.pay_kind is not None:
-            out[-1][1].append(_Paid(row.pay_kind, row.pay_posted_at, row.pay_cents))
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentWindow:
-    posted_from: datetime | None
-    posted_to: datetime | None
-
-
-class PaymentService(CitationService):
     # -- the portal -----------------------------------------------------------------------
     def lookup(
         self, *, number: str | None, plate: str | None, plate_state: str | None
@@ -112,23 +54,17 @@ class PaymentService(CitationService):
             )
         # The audit row and the rate count, the lookup's only writes, go in one round trip.
         with (
-            writes.together(self.session),
+            self.repo.together(),
             ratelimit.limited(
                 self.session,
                 f"lookup:{actor.kind}:{actor.id}",
                 self.ctx.settings.lookup_rate_per_minute,
             ),
         ):
-            conn = self.session.connection()
-            if number is not None:
-                rows = conn.execute(_BY_NUMBER, {"number": number}).all()
-            else:
-                rows = conn.execute(_BY_PLATE, {"plate": plate, "state": plate_state}).all()
-            views = []
-            for c, paid in _grouped(rows):
-                b = self.breakdown(c, paid)
-                if b.balance_cents > 0:
-                    views.append(self.portal_view(c, b))
+            owing = owed(
+                self.repo, self.balances, number=number, plate=plate, plate_state=plate_state
+            )
+            views = [portal_view(o.citation, o.breakdown, o.status) for o in owing]
             audit.record(
                 self.session,
                 self.ctx,
@@ -145,7 +81,8 @@ class PaymentService(CitationService):
 
     # -- payments -------------------------------------------------------------------------
     def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
-        c = self.get(citation_id, for_update=True)  # the row lock that serializes payers
+        change = self.changes.begin(citation_id)  # the row lock that serializes payers
+        c = change.row
         if not self._visible_to(c):
             raise NotFound("No such citation", code="citation_not_found")
         if c.kind == "warning":
@@ -158,7 +95,7 @@ class PaymentService(CitationService):
         now = utcnow()
         paid_at = self._paid_at(c, data.paid_at, now)
         posted_on = now.astimezone(self.tz).date()
-        terms = terms_of(c, self.payments([c.id])[c.id], self.tz)
+        terms = terms_of(c, self.balances.payments([c.id])[c.id], self.tz)
         balance = money.amount_due(terms, posted_on).balance_cents
         if money.overpayment_cents(terms, data.amount_cents, posted_on):
             raise Unprocessable(
@@ -180,23 +117,18 @@ class PaymentService(CitationService):
             user_id=actor.id if actor.is_user else None,
             client_id=None if actor.is_user else actor.id,
         )
-        self.session.add(payment)
+        self.payment_repo.add(payment, flush=False)
         c.paid_cents += data.amount_cents
         if data.amount_cents == balance and c.state in ("open", "collections"):
             c.state = "paid"
-        c.touch()
-        self.session.flush()
-        audit.record(
-            self.session,
-            self.ctx,
-            "payment.post",
-            entity_type="citation",
-            entity_id=c.id,
-            detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
-        )
-        self._payment_event("payment.posted", payment, c)
+        posted = [_payment_event("payment.posted", payment, c)]
         if c.state == "paid":
-            self.event("citation.paid", c)
+            posted.append(Event("citation.paid"))
+        change.done(
+            "payment.post",
+            detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
+            events=posted,
+        )
         return c, payment
 
     @staticmethod
@@ -227,14 +159,14 @@ class PaymentService(CitationService):
         actor = self.ctx.actor
         if not (actor.is_user and actor.role == Role.records):
             raise Forbidden("Only records staff reverse payments", code="records_only")
-        original = self.session.get(Payment, payment_id)
+        original = self.payment_repo.find(payment_id)
         if original is None:
             raise NotFound("No such payment", code="payment_not_found")
-        c = self.get(original.citation_id, for_update=True)
+        change = self.changes.begin(original.citation_id)
+        c = change.row
         if original.kind != "payment":
             raise Conflict("A reversal cannot itself be reversed", code="not_a_payment")
-        done = self.session.scalar(sa.select(sa.exists().where(Payment.reverses_id == original.id)))
-        if done:
+        if self.payment_repo.is_reversed(original.id):
             raise Conflict("This payment has already been reversed", code="already_reversed")
         now = utcnow()
         reversal = Payment(
@@ -251,60 +183,36 @@ class PaymentService(CitationService):
             reverses_id=original.id,
             reason=data.reason,
         )
-        self.session.add(reversal)
+        self.payment_repo.add(reversal, flush=False)
         c.paid_cents -= original.amount_cents
         if c.state == "paid":
             c.state = "open"
-        c.touch()
-        self.session.flush()
-        audit.record(
-            self.session,
-            self.ctx,
+        change.done(
             "payment.reverse",
-            entity_type="citation",
-            entity_id=c.id,
             detail={"payment_id": str(original.id), "reversal_id": str(reversal.id)},
+            events=[_payment_event("payment.reversed", reversal, c)],
         )
-        self._payment_event("payment.reversed", reversal, c)
         return reversal
 
     # -- reconciliation -------------------------------------------------------------------
-    def _window(self, w: PaymentWindow) -> sa.Select:
-        stmt = sa.select(Payment)
+    def _client_of_window(self) -> uuid.UUID | None:
+        """Whose payments the caller's reconciliation shows: a portal sees its own (its
+        id); staff with payments:read see every payment (None)."""
         actor = self.ctx.actor
         if not actor.is_user:
-            stmt = stmt.where(Payment.client_id == actor.id)  # a portal sees its own
-        elif not actor.has("payments:read"):
+            return actor.id
+        if not actor.has("payments:read"):
             raise Forbidden("This listing needs payments:read", code="insufficient_scope")
-        if w.posted_from is not None:
-            stmt = stmt.where(Payment.posted_at >= w.posted_from)
-        if w.posted_to is not None:
-            stmt = stmt.where(Payment.posted_at < w.posted_to)
-        return stmt
+        return None
 
     def payments_page(self, w: PaymentWindow, *, limit: int, cursor: str | None):
-        return keyset_page(
-            self.session,
-            self._window(w),
-            tag="payments",
-            keys=PAYMENT_KEYS,
-            limit=limit,
-            cursor=cursor,
-        )
+        return self.payment_repo.page(w, self._client_of_window(), limit=limit, cursor=cursor)
 
     def all_in(self, w: PaymentWindow) -> list[Payment]:
-        return list(
-            self.session.scalars(self._window(w).order_by(Payment.posted_at, Payment.id)).all()
-        )
+        return self.payment_repo.all_in(w, self._client_of_window())
 
     def totals(self, w: PaymentWindow) -> PaymentTotals:
-        sub = self._window(w).subquery()
-        rows = self.session.execute(
-            sa.select(
-                sub.c.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.amount_cents), 0)
-            ).group_by(sub.c.kind)
-        ).all()
-        by = {kind: (int(n), int(total)) for kind, n, total in rows}
+        by = self.payment_repo.totals(w, self._client_of_window())
         pay, rev = by.get("payment", (0, 0)), by.get("reversal", (0, 0))
         return PaymentTotals(
             payments=pay[0],
@@ -314,20 +222,21 @@ class PaymentService(CitationService):
             net_cents=pay[1] - rev[1],
         )
 
-    def _payment_event(self, type_: str, p: Payment, c: Citation) -> None:
-        events.append(
-            self.session,
-            type_,
-            entity_type="payment",
-            entity_id=p.id,
-            read_scope=PAYMENT_EVENT_SCOPE,
-            payload={
-                "id": str(p.id),
-                "citation_id": str(c.id),
-                "citation_number": c.number,
-                "kind": p.kind,
-                "amount_cents": p.amount_cents,
-                "method": p.method,
-                "reverses_id": str(p.reverses_id) if p.reverses_id else None,
-            },
-        )
+
+def _payment_event(type_: str, p: Payment, c: Citation) -> Event:
+    """An event about a payment (posted, reversed), read by reconciliation."""
+    return Event(
+        type_,
+        entity_type="payment",
+        entity_id=p.id,
+        read_scope=PAYMENT_EVENT_SCOPE,
+        payload={
+            "id": str(p.id),
+            "citation_id": str(c.id),
+            "citation_number": c.number,
+            "kind": p.kind,
+            "amount_cents": p.amount_cents,
+            "method": p.method,
+            "reverses_id": str(p.reverses_id) if p.reverses_id else None,
+        },
+    )

@@ -4,141 +4,38 @@ into lines, listing, and voiding."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, tzinfo
-from typing import Any, Protocol
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from csoapi.calls.models import Call
+from csoapi.calls.repository import CallRepository
 from csoapi.citations import money
-from csoapi.citations.models import Citation, Payment
-from csoapi.citations.schemas import (
-    Adjudication,
-    BalanceLine,
-    CitationCreate,
-    CitationRead,
-    CitationStatus,
-    PortalCitation,
-    VehicleRead,
-    VoidBody,
+from csoapi.citations.balances import (
+    DEFAULT_DUE_DAYS,
+    PAYABLE_STATES,
+    Balances,
+    PaymentLine,
+    terms_of,
 )
-from csoapi.core import audit, events, writes
+from csoapi.citations.changes import EVENT_SCOPE, citation_changes, payload
+from csoapi.citations.models import Citation
+from csoapi.citations.repository import CitationFilters, CitationRepository
+from csoapi.citations.schemas import CitationCreate, CitationRead, PortalCitation, VoidBody
+from csoapi.core import audit, events
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from csoapi.core.errors import Conflict, Forbidden, Unprocessable
 from csoapi.core.models import new_row, utcnow
+from csoapi.core.mutation import Event
 from csoapi.core.numbering import CITATION_NUMBER, yearly_number
-from csoapi.core.pagination import SortKey, encode_cursor, keyset_page
+from csoapi.violations.models import Violation
 from csoapi.violations.service import in_force
 
-DEFAULT_DUE_DAYS = 21
-EVENT_SCOPE = "citations:lookup"  # the portals follow citations; payloads carry no plate
-KEYS = (
-    SortKey(Citation.issued_at, "datetime", lambda c: c.issued_at),
-    SortKey(Citation.id, "uuid", lambda c: c.id),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CitationFilters:
-    status: CitationStatus | None = None
-    plate: str | None = None
-    plate_state: str | None = None
-    issued_from: datetime | None = None
-    issued_to: datetime | None = None
-    issued_by: uuid.UUID | None = None
-    min_balance_cents: int | None = None
-
-
-# The states in which a citation can still owe money: what a portal sees and may pay, and
-# what the balance filter scans.
-PAYABLE_STATES = ("open", "contested", "collections")
+__all__ = ["DEFAULT_DUE_DAYS", "PAYABLE_STATES", "CitationFilters", "CitationService"]
 SCAN_BATCH = 200
 SCAN_CAP = 5000  # rows examined per request when filtering on the (computed) balance
-
-
-class PaymentLine(Protocol):
-    """What a balance reads of a payment: a row of ``_PAYMENTS_OF`` (or a ``Payment``). Its
-    ``posted_at``, not the payer's ``paid_at``, is when it counts (see ``money``)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def posted_at(self) -> datetime: ...
-    @property
-    def amount_cents(self) -> int: ...
-
-
-def tiers_of(penalties: list[dict[str, Any]]) -> tuple[money.Tier, ...]:
-    """Stored penalty tiers (JSON) as the money function reads them."""
-    return tuple(money.Tier(t["after_days"], t["amount_cents"]) for t in penalties)
-
-
-def terms_of(c: Citation, payments: list[PaymentLine], tz: tzinfo) -> money.Terms:
-    """The money terms of ``c``; a payment counts from its posting day in ``tz`` (the
-    agency's)."""
-    return money.Terms(
-        fine_cents=c.fine_cents,
-        tiers=tiers_of(c.penalty_tiers),
-        issued_on=c.issued_on,
-        payments=tuple(
-            money.Payment(
-                p.posted_at.astimezone(tz).date(),
-                p.amount_cents if p.kind == "payment" else -p.amount_cents,
-            )
-            for p in payments
-        ),
-        pauses=tuple(
-            money.Pause(
-                date.fromisoformat(p["start"]),
-                date.fromisoformat(p["end"]) if p.get("end") else None,
-            )
-            for p in c.pauses
-        ),
-        clock_from=c.clock_from,
-        reduced_to_cents=c.reduced_to_cents if c.adjudication == "reduced" else None,
-        dismissed=c.state == "dismissed",
-        warning=c.kind == "warning",
-    )
-
-
-def status_of(c: Citation, balance_cents: int, today: date) -> CitationStatus:
-    if c.kind == "warning":
-        return CitationStatus.warning
-    if c.state in ("void", "dismissed", "contested"):
-        return CitationStatus(c.state)
-    if balance_cents == 0:
-        return CitationStatus.paid
-    if c.state == "collections":
-        return CitationStatus.collections
-    if c.due_date is not None and today > c.due_date:
-        return CitationStatus.overdue
-    return CitationStatus.open
-
-
-def street_level(address: str) -> str:
-    """'1426 HARRIDGE DR' → 'HARRIDGE DR': portals show the street, not the house."""
-    parts = address.split()
-    while parts and any(ch.isdigit() for ch in parts[0]) and len(parts) > 1:
-        parts = parts[1:]
-    return " ".join(parts)
-
-
-_PAYMENTS = Payment.__table__  # type: ignore[attr-defined]
-_COLUMNS = tuple(Citation.__table__.columns)  # type: ignore[attr-defined]
-_INSERT_CITATION = sa.insert(Citation.__table__)  # type: ignore[attr-defined]
-# What the balance needs of each payment, as plain rows: balances are read far more often
-# than payments are written, and rows skip the ORM's identity-map work.
-_PAYMENTS_OF = (
-    sa.select(
-        _PAYMENTS.c.citation_id, _PAYMENTS.c.kind, _PAYMENTS.c.posted_at, _PAYMENTS.c.amount_cents
-    )
-    .where(_PAYMENTS.c.citation_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(_PAYMENTS.c.posted_at)
-)
 
 
 class CitationService:
@@ -146,111 +43,32 @@ class CitationService:
         self.session = session
         self.ctx = ctx
         self.tz = ctx.settings.tz
-        self._today: date | None = None
+        self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, self.tz)
+        self.changes = citation_changes(session, ctx, self.repo)
 
+    # -- balances and views (``Balances``, as of one day per request) ---------------------
     def today(self) -> date:
-        """The agency's date, taken once per service (a service lives for one request): every
-        balance and status in one answer is as of the same day."""
-        if self._today is None:
-            self._today = utcnow().astimezone(self.tz).date()
-        return self._today
+        return self.balances.today()
+
+    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentLine]]:
+        return self.balances.payments(citation_ids)
+
+    def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
+        return self.balances.breakdown(c, payments)
+
+    def officer_view(self, c: Citation) -> CitationRead:
+        return self.balances.officer_view(c)
+
+    def officer_view_from(self, c: Citation, payments: list[PaymentLine]) -> CitationRead:
+        return self.balances.officer_view(c, payments)
+
+    def portal_view(self, c: Citation, b: money.Breakdown) -> PortalCitation:
+        return self.balances.portal_view(c, b)
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, citation_id: uuid.UUID, *, for_update: bool = False) -> Citation:
-        stmt = sa.select(Citation).where(Citation.id == citation_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.scalars(stmt).first()
-        if row is None:
-            raise NotFound("No such citation", code="citation_not_found")
-        return row
-
-    def payments(self, citation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentLine]]:
-        out: dict[uuid.UUID, list[PaymentLine]] = {cid: [] for cid in citation_ids}
-        if citation_ids:
-            rows = self.session.connection().execute(_PAYMENTS_OF, {"ids": citation_ids})
-            for p in rows:
-                out[p.citation_id].append(p)
-        return out
-
-    def breakdown(self, c: Citation, payments: list[PaymentLine] | None = None) -> money.Breakdown:
-        if payments is None:
-            payments = self.payments([c.id])[c.id]
-        return money.amount_due(terms_of(c, payments, self.tz), self.today())
-
-    def officer_view(self, c: Citation) -> CitationRead:
-        return self.officer_view_from(c, self.payments([c.id])[c.id])
-
-    def officer_view_from(self, c: Citation, payments: list[PaymentLine]) -> CitationRead:
-        b = self.breakdown(c, payments)
-        adjudication = (
-            Adjudication(
-                outcome=c.adjudication,
-                decided_at=c.adjudicated_at,
-                reason=c.adjudication_reason,
-                reduced_to_cents=c.reduced_to_cents,
-            )
-            if c.adjudication and c.adjudicated_at
-            else None
-        )
-        return CitationRead(
-            **{
-                k: getattr(c, k)
-                for k in (
-                    "id",
-                    "number",
-                    "kind",
-                    "plate",
-                    "plate_state",
-                    "vin",
-                    "location",
-                    "beat",
-                    "violation_code",
-                    "violation_description",
-                    "issued_at",
-                    "issued_by",
-                    "call_id",
-                    "notes",
-                    "fine_cents",
-                    "due_date",
-                    "contest_reason",
-                    "void_reason",
-                    "voided_at",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-            status=status_of(c, b.balance_cents, self.today()),
-            vehicle=VehicleRead(make=c.vehicle_make, body=c.vehicle_body, color=c.vehicle_color),
-            penalties_cents=b.penalties_cents,
-            reductions_cents=b.reductions_cents,
-            paid_cents=b.paid_cents,
-            balance_cents=b.balance_cents,
-            balance_lines=[
-                BalanceLine(kind=ln.kind, amount_cents=ln.amount_cents, on=ln.on, rule=ln.rule)
-                for ln in b.lines
-            ],
-            adjudication=adjudication,
-        )
-
-    def portal_view(self, c: Citation, b: money.Breakdown) -> PortalCitation:
-        return PortalCitation(
-            id=c.id,
-            number=c.number,
-            issued_at=c.issued_at,
-            violation_code=c.violation_code,
-            violation_description=c.violation_description,
-            location=street_level(c.location),
-            plate=c.plate,
-            plate_state=c.plate_state,
-            fine_cents=c.fine_cents,
-            penalties_cents=b.penalties_cents,
-            paid_cents=b.paid_cents,
-            balance_cents=b.balance_cents,
-            due_date=c.due_date,
-            status=status_of(c, b.balance_cents, self.today()),
-        )
+        return self.repo.get_or_404(citation_id, for_update=for_update)
 
     def read(self, citation_id: uuid.UUID) -> CitationRead:
         """The officers' view (VIN, officer notes): audited."""
@@ -274,49 +92,19 @@ class CitationService:
         return rows, nxt
 
     def _page(self, f: CitationFilters, *, limit: int, cursor: str | None):
-        stmt = sa.select(Citation)
-        equal = {
-            Citation.plate: f.plate,
-            Citation.plate_state: f.plate_state,
-            Citation.issued_by: f.issued_by,
-        }
-        for column, value in equal.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if f.issued_from is not None:
-            stmt = stmt.where(Citation.issued_at >= f.issued_from)
-        if f.issued_to is not None:
-            stmt = stmt.where(Citation.issued_at < f.issued_to)
-        if f.status is not None:
-            stmt = stmt.where(self._status_clause(f.status))
         if not f.min_balance_cents:
-            return keyset_page(
-                self.session,
-                stmt,
-                tag="citations",
-                keys=KEYS,
-                limit=limit,
-                cursor=cursor,
-                descending=True,
-            )
-        return self._scan_by_balance(stmt, f.min_balance_cents, limit=limit, cursor=cursor)
+            return self.repo.page(f, self.today(), limit=limit, cursor=cursor)
+        return self._scan_by_balance(f, f.min_balance_cents, limit=limit, cursor=cursor)
 
-    def _scan_by_balance(self, stmt: Any, minimum: int, *, limit: int, cursor: str | None):
+    def _scan_by_balance(self, f: CitationFilters, minimum: int, *, limit: int, cursor: str | None):
         """The balance includes penalties that depend on the day, so it is computed, not
         stored: scan in keyset order, keep rows that owe at least ``minimum``. At most
         SCAN_CAP rows per request; the cursor resumes exactly where the scan stopped."""
-        stmt = stmt.where(Citation.kind == "citation", Citation.state.in_(PAYABLE_STATES))
         found: list[Citation] = []
         scanned = 0
         while True:
-            rows, nxt = keyset_page(
-                self.session,
-                stmt,
-                tag="citations",
-                keys=KEYS,
-                limit=SCAN_BATCH,
-                cursor=cursor,
-                descending=True,
+            rows, nxt = self.repo.page(
+                f, self.today(), limit=SCAN_BATCH, cursor=cursor, payable_only=True
             )
             paid = self.payments([c.id for c in rows])
             for i, c in enumerate(rows):
@@ -324,24 +112,11 @@ class CitationService:
                     found.append(c)
                     if len(found) == limit:
                         more = i < len(rows) - 1 or nxt is not None
-                        return found, encode_cursor("citations", KEYS, c) if more else None
+                        return found, self.repo.cursor_after(c) if more else None
             scanned += len(rows)
             if nxt is None or scanned >= SCAN_CAP:
                 return found, nxt
             cursor = nxt
-
-    def _status_clause(self, status: CitationStatus) -> Any:
-        today = self.today()
-        fine = Citation.kind == "citation"
-        not_due = sa.or_(Citation.due_date.is_(None), Citation.due_date >= today)
-        return {
-            CitationStatus.warning: Citation.kind == "warning",
-            CitationStatus.open: sa.and_(fine, Citation.state == "open", not_due),
-            CitationStatus.overdue: sa.and_(
-                fine, Citation.state == "open", Citation.due_date < today
-            ),
-            CitationStatus.paid: sa.and_(fine, Citation.state == "paid"),
-        }.get(status, sa.and_(fine, Citation.state == status.value))
 
     # -- issue / void ---------------------------------------------------------------------
     def issue(self, data: CitationCreate) -> Citation:
@@ -355,13 +130,26 @@ class CitationService:
                 code="unknown_violation",
                 field="violation_code",
             )
-        if data.call_id is not None and self.session.get(Call, data.call_id) is None:
+        if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
+        citation = self._new_citation(data, violation, issued_at, issued_on)
+        # The number is reserved as late as it can be: its counter row stays locked until this
+        # transaction commits, and every other issuer waits for it, so nothing that can be
+        # done before it is done after it, and the rows that need the number (the citation,
+        # its audit row, its event) go to the database together, in one round trip.
+        citation.number = self._number(issued_on.year)
+        self.repo.insert_issued(citation, then=lambda: self._issued(citation))
+        return citation
+
+    def _new_citation(
+        self, data: CitationCreate, violation: Violation, issued_at: datetime, issued_on: date
+    ) -> Citation:
+        """The citation ``data`` describes, with its violation's money as of ``issued_on``
+        (a snapshot: a later schedule never changes what it owes)."""
         warning = data.kind == "warning"
-        tiers = [] if warning else list(violation.penalties)
         citation = new_row(
             Citation,
-            number="",  # reserved last, below
+            number="",  # reserved last, by issue
             kind=data.kind,
             plate=data.plate,
             plate_state=data.plate_state,
@@ -375,7 +163,7 @@ class CitationService:
             violation_code=violation.code,
             violation_description=violation.description,
             fine_cents=0 if warning else violation.fine_cents,
-            penalty_tiers=tiers,
+            penalty_tiers=[] if warning else list(violation.penalties),
             issued_at=issued_at,
             issued_on=issued_on,
             issued_by=self.ctx.actor.id if self.ctx.actor.is_user else None,
@@ -385,47 +173,30 @@ class CitationService:
         )
         if not warning:
             citation.due_date = money.due_on(terms_of(citation, [], self.tz), DEFAULT_DUE_DAYS)
-        # The number is reserved as late as it can be: its counter row stays locked until this
-        # transaction commits, and every other issuer waits for it, so nothing that can be
-        # done before it is done after it, and the rows that need the number (the citation,
-        # its audit row, its event) go to the database together, in one round trip. The
-        # citation goes in as a prebuilt INSERT: it is only read after this (the response),
-        # so the ORM's unit of work would be bookkeeping for nothing.
-        row = {c.name: getattr(citation, c.name) for c in _COLUMNS}
-        row["number"] = citation.number = self._number(issued_on.year)
-        with writes.together(self.session):
-            writes.insert(self.session, _INSERT_CITATION, row)
-            audit.record(
-                self.session,
-                self.ctx,
-                "citation.issue",
-                entity_type="citation",
-                entity_id=citation.id,
-                detail={"number": citation.number, "kind": citation.kind},
-            )
-            self.event("citation.issued", citation)
         return citation
 
+    def _issued(self, citation: Citation) -> None:
+        audit.record(
+            self.session,
+            self.ctx,
+            "citation.issue",
+            entity_type="citation",
+            entity_id=citation.id,
+            detail={"number": citation.number, "kind": citation.kind},
+        )
+        self.event("citation.issued", citation)
+
     def void(self, citation_id: uuid.UUID, data: VoidBody, if_match: str | None) -> Citation:
-        c = self.get(citation_id, for_update=True)
-        check_if_match(if_match, c.version, required=False)
-        actor = self.ctx.actor
+        change = self.changes.begin(citation_id, if_match)
+        c, actor = change.row, self.ctx.actor
         if actor.is_user and c.issued_by == actor.id:
             raise Forbidden("Nobody voids a citation they issued", code="separation_of_duties")
         if c.state not in ("open", "collections") or c.kind == "warning" and c.state != "open":
             raise Conflict(f"A {c.state} citation cannot be voided", code="citation_not_voidable")
-        has_payments = self.session.scalar(
-            sa.select(sa.exists().where(Payment.citation_id == c.id))
-        )
-        if has_payments:
+        if self.repo.has_payments(c.id):
             raise Conflict("Citations with payments cannot be voided", code="citation_has_payments")
         c.state, c.void_reason, c.voided_by, c.voided_at = "void", data.reason, actor.id, utcnow()
-        c.touch()
-        audit.record(
-            self.session, self.ctx, "citation.void", entity_type="citation", entity_id=c.id
-        )
-        self.event("citation.voided", c)
-        return c
+        return change.done("citation.void", events=[Event("citation.voided")])
 
     # -- helpers --------------------------------------------------------------------------
     def _number(self, year: int) -> str:
@@ -433,20 +204,12 @@ class CitationService:
         return yearly_number(self.session, CITATION_NUMBER, prefix, year)
 
     def event(self, type_: str, c: Citation, **extra: Any) -> None:
-        payload = {
-            "id": str(c.id),
-            "number": c.number,
-            "kind": c.kind,
-            "state": c.state,
-            "violation_code": c.violation_code,
-            "version": c.version,
-        }
-        payload.update(extra)
+        """An event about ``c`` outside a change (its issuance)."""
         events.append(
             self.session,
             type_,
             entity_type="citation",
             entity_id=c.id,
             read_scope=EVENT_SCOPE,
-            payload=payload,
+            payload=payload(c) | extra,
         )

@@ -2,47 +2,39 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from sqlmodel import Session
 
-from csoapi.citations.models import Citation
+from csoapi.citations.balances import Balances
+from csoapi.citations.owed import owed
+from csoapi.citations.repository import CitationRepository
 from csoapi.citations.schemas import CitationStatus, Scofflaw, VehicleCitation, VehicleRecord
-from csoapi.citations.service import CitationService, status_of
 from csoapi.core import audit
+from csoapi.core.context import RequestContext
 
-UNPAID = ("open", "collections", "contested")
 
+class VehicleService:
+    """What plates owe (``owed``), read by the people who decide on tows."""
 
-class VehicleService(CitationService):
+    def __init__(self, session: Session, ctx: RequestContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.repo = CitationRepository(session)
+        self.balances = Balances(self.repo, ctx.settings.tz)
+
     def record(self, plate_state: str, plate: str) -> VehicleRecord:
-        rows = list(
-            self.session.scalars(
-                sa.select(Citation)
-                .where(
-                    Citation.plate_state == plate_state,
-                    Citation.plate == plate,
-                    Citation.kind == "citation",
-                    Citation.state.in_(UNPAID),
-                )
-                .order_by(Citation.issued_at)
-            ).all()
-        )
-        paid = self.payments([c.id for c in rows])
-        today = self.today()
-        items = []
-        for c in rows:
-            balance = self.breakdown(c, paid[c.id]).balance_cents
-            if balance > 0:
-                items.append(
-                    VehicleCitation(
-                        id=c.id,
-                        number=c.number,
-                        status=status_of(c, balance, today),
-                        violation_code=c.violation_code,
-                        issued_at=c.issued_at,
-                        due_date=c.due_date,
-                        balance_cents=balance,
-                    )
-                )
+        owing = owed(self.repo, self.balances, plate=plate, plate_state=plate_state, capped=False)
+        items = [
+            VehicleCitation(
+                id=o.citation.id,
+                number=o.citation.number,
+                status=o.status,
+                violation_code=o.citation.violation_code,
+                issued_at=o.citation.issued_at,
+                due_date=o.citation.due_date,
+                balance_cents=o.balance_cents,
+            )
+            for o in owing
+        ]
         overdue = sum(
             1 for i in items if i.status in (CitationStatus.overdue, CitationStatus.collections)
         )
@@ -64,20 +56,7 @@ class VehicleService(CitationService):
 
     def scofflaws(self, threshold: int, limit: int) -> list[Scofflaw]:
         """Plates with at least ``threshold`` unpaid citations past their due date."""
-        today = self.today()
-        count = sa.func.count().label("n")
-        rows = self.session.execute(
-            sa.select(Citation.plate_state, Citation.plate, count)
-            .where(
-                Citation.kind == "citation",
-                Citation.state.in_(("open", "collections")),
-                Citation.due_date < today,
-            )
-            .group_by(Citation.plate_state, Citation.plate)
-            .having(count >= threshold)
-            .order_by(count.desc(), Citation.plate_state, Citation.plate)
-            .limit(limit)
-        ).all()
+        rows = self.repo.scofflaws(self.balances.today(), threshold, limit)
         audit.record_list(
             self.session,
             self.ctx,

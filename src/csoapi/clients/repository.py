@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from csoapi.clients.models import ApiClient
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.pagination import SortKey
+from csoapi.core.repository import Repository
 
 CLIENT_KEYS = (
     SortKey(ApiClient.created_at, "datetime", lambda c: c.created_at),
@@ -16,20 +14,11 @@ CLIENT_KEYS = (
 )
 
 
-class ClientRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, client: ApiClient) -> ApiClient:
-        self.session.add(client)
-        self.session.flush()
-        return client
-
-    def get(self, pk: uuid.UUID, *, for_update: bool = False) -> ApiClient | None:
-        stmt = sa.select(ApiClient).where(ApiClient.id == pk)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+class ClientRepository(Repository[ApiClient]):
+    model = ApiClient
+    missing = ("No such client", "client_not_found")
+    keys = CLIENT_KEYS
+    tag = "clients"
 
     def by_client_id(self, client_id: str) -> ApiClient | None:
         return self.session.scalars(
@@ -44,6 +33,4 @@ class ClientRepository:
             stmt = stmt.where(ApiClient.kind == kind)
         if active is not None:
             stmt = stmt.where(ApiClient.active == active)
-        return keyset_page(
-            self.session, stmt, tag="clients", keys=CLIENT_KEYS, limit=limit, cursor=cursor
-        )
+        return self.page_of(stmt, limit=limit, cursor=cursor)

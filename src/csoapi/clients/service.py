@@ -12,10 +12,9 @@ from csoapi.clients.models import ApiClient
 from csoapi.clients.repository import ClientRepository
 from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import NotFound
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Changes, Entity
 from csoapi.core.passwords import token_digest
 from csoapi.core.scopes import ClientKind
 
@@ -24,12 +23,18 @@ def new_secret() -> str:
     return "cs_" + secrets.token_urlsafe(32)
 
 
+CLIENT: Entity[ApiClient] = Entity("api_client")  # no events: clients are not followed
+
+
 class ClientService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
         self.repo = ClientRepository(session)
         self.auth = AuthRepository(session)
+        self.changes = Changes(
+            session, ctx, CLIENT, lock=lambda key: self.get(key, for_update=True)
+        )
 
     def create(self, data: ClientCreate) -> ClientWithSecret:
         secret = new_secret()
@@ -52,44 +57,25 @@ class ClientService:
         return self._with_secret(client, secret)
 
     def get(self, pk: uuid.UUID, *, for_update: bool = False) -> ApiClient:
-        client = self.repo.get(pk, for_update=for_update)
-        if client is None:
-            raise NotFound("No such client", code="client_not_found")
-        return client
+        return self.repo.get_or_404(pk, for_update=for_update)
 
     def rotate_secret(self, pk: uuid.UUID, if_match: str | None) -> ClientWithSecret:
-        client = self.get(pk, for_update=True)
-        check_if_match(if_match, client.version, required=False)
+        change = self.changes.begin(pk, if_match)
+        client = change.row
         secret = new_secret()
         client.secret_hash = token_digest(secret)
-        client.touch()
         self.auth.revoke_all_for(client_id=client.id, reason="secret_rotated", now=utcnow())
-        audit.record(
-            self.session,
-            self.ctx,
-            "client.rotate_secret",
-            entity_type="api_client",
-            entity_id=client.id,
-        )
-        return self._with_secret(client, secret)
+        return self._with_secret(change.done("client.rotate_secret"), secret)
 
     def set_active(self, pk: uuid.UUID, active: bool, if_match: str | None) -> ApiClient:
-        client = self.get(pk, for_update=True)
-        check_if_match(if_match, client.version, required=False)
+        change = self.changes.begin(pk, if_match)
+        client = change.row
         if client.active == active:
-            return client
+            return client  # nothing to change, nothing to record
         if not active:
             self.auth.revoke_all_for(client_id=client.id, reason="deactivated", now=utcnow())
         client.active = active
-        client.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "client.activate" if active else "client.deactivate",
-            entity_type="api_client",
-            entity_id=client.id,
-        )
-        return client
+        return change.done("client.activate" if active else "client.deactivate")
 
     def page(self, *, kind: ClientKind | None, active: bool | None, limit: int, cursor: str | None):
         rows, nxt = self.repo.page(
@@ -107,7 +93,7 @@ class ClientService:
         return rows, nxt
 
     def _with_secret(self, client: ApiClient, secret: str) -> ClientWithSecret:
-        self.session.flush()
+        self.repo.flush()
         return ClientWithSecret(
             **ClientRead.model_validate(client).model_dump(), client_secret=secret
         )

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from csoapi.codes.models import CallType, Disposition, Offense
+from csoapi.codes.repository import CodeRepository
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, NotFound, Unprocessable
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.mutation import Changes, Entity
+from csoapi.core.pagination import SortKey
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,16 @@ class CodeService:
         self.session = session
         self.ctx = ctx
         self.table = table
+        self.repo = CodeRepository(session, table)
+        self.changes: Changes[Any] = Changes(
+            session,
+            ctx,
+            Entity(table.name, key="code"),
+            lock=lambda code: self.get(code, for_update=True),
+        )
 
     def page(self, *, active: bool | None, limit: int, cursor: str | None):
-        stmt = sa.select(self.table.model)
-        if active is not None:
-            stmt = stmt.where(self.table.model.active == active)
-        rows, nxt = keyset_page(
-            self.session,
-            stmt,
-            tag=self.table.name,
-            keys=self.table.keys,
-            limit=limit,
-            cursor=cursor,
-        )
+        rows, nxt = self.repo.page(active=active, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -62,21 +59,16 @@ class CodeService:
         return rows, nxt
 
     def get(self, code: str, *, for_update: bool = False) -> Any:
-        stmt = sa.select(self.table.model).where(self.table.model.code == code)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.scalars(stmt).first()
+        row = self.repo.get(code, for_update=for_update)
         if row is None:
             raise NotFound(f"No {self.table.label} '{code}'", code="code_not_found")
         return row
 
     def create(self, data: BaseModel) -> Any:
         values = data.model_dump()
-        if self.session.get(self.table.model, values["code"]) is not None:
+        if self.repo.find(values["code"]) is not None:
             raise Conflict(f"The {self.table.label} '{values['code']}' exists", code="code_exists")
-        row = self.table.model(**values)
-        self.session.add(row)
-        self.session.flush()
+        row = self.repo.add(self.table.model(**values))
         audit.record(
             self.session,
             self.ctx,
@@ -87,26 +79,16 @@ class CodeService:
         return row
 
     def update(self, code: str, data: BaseModel, if_match: str | None) -> Any:
-        row = self.get(code, for_update=True)
-        check_if_match(if_match, row.version, required=True)
+        change = self.changes.begin(code, if_match, required=True)
         changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
         for key, value in changes.items():
-            setattr(row, key, value)
-        row.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            f"code.{self.table.name}.update",
-            entity_type=self.table.name,
-            entity_id=row.code,
-            detail={"fields": sorted(changes)},
-        )
-        return row
+            setattr(change.row, key, value)
+        return change.done(f"code.{self.table.name}.update", detail={"fields": sorted(changes)})
 
 
 def require_active(session: Session, table: CodeTable, code: str, field: str) -> Any:
     """A code used on a record must exist and be active; else 422 naming the field."""
-    row = session.get(table.model, code)
+    row = CodeRepository(session, table).find(code)
     if row is None or not row.active:
         raise Unprocessable(
             f"Unknown or inactive {table.label} '{code}'",

@@ -4,23 +4,21 @@ victim follow-up, the redacted release copy and the export for RMS vendors."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from csoapi.calls.models import Call
+from csoapi.calls.repository import CallRepository
 from csoapi.codes.service import OFFENSES, require_active
-from csoapi.core import audit, events
+from csoapi.core import audit
 from csoapi.core.clock import refuse_implausible
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import REPORT_NUMBER, yearly_number
-from csoapi.core.pagination import SortKey, keyset_page
 from csoapi.core.scopes import Role
 from csoapi.reports.models import (
     Report,
@@ -29,6 +27,7 @@ from csoapi.reports.models import (
     ReportSupplement,
     ReportVehicle,
 )
+from csoapi.reports.repository import Parts, ReportFilters, ReportRepository
 from csoapi.reports.schemas import (
     ContactBody,
     Person,
@@ -40,7 +39,9 @@ from csoapi.reports.schemas import (
     ReturnBody,
     SupplementBody,
 )
-from csoapi.reports.views import COLLEAGUE, Parts, load_parts, release_copy, report_view
+from csoapi.reports.views import COLLEAGUE, release_copy, report_view
+
+__all__ = ["ReportFilters", "ReportService"]
 
 EDITABLE = ("draft", "returned")
 TRANSITIONS = {
@@ -50,25 +51,25 @@ TRANSITIONS = {
     "approved": ("processed",),
     "processed": (),
 }
-KEYS = (
-    SortKey(Report.created_at, "datetime", lambda r: r.created_at),
-    SortKey(Report.id, "uuid", lambda r: r.id),
-)
-EXPORT_KEYS = (
-    SortKey(Report.approved_at, "datetime", lambda r: r.approved_at),
-    SortKey(Report.id, "uuid", lambda r: r.id),
-)
 PUBLIC_EVENTS = "reports:export"  # approved/processed: for RMS vendors
 REVIEW_EVENTS = "reports:review"  # the reviewers' scope, and the events they follow
 RECORDS_SCOPE = "reports:records"
 
 
-@dataclass(frozen=True, slots=True)
-class ReportFilters:
-    status: str | None = None
-    author_id: uuid.UUID | None = None
-    kind: str | None = None
-    call_id: uuid.UUID | None = None
+def payload(r: Report) -> dict[str, Any]:
+    """What every report event carries: no narrative, no people."""
+    return {
+        "id": str(r.id),
+        "number": r.number,
+        "kind": r.kind,
+        "status": r.status,
+        "offense_code": r.offense_code,
+        "version": r.version,
+    }
+
+
+# Each event names its readers: reviewers follow the workflow, RMS vendors what is approved.
+REPORT: Entity[Report] = Entity("report", payload=payload)
 
 
 def _check(status: str, target: str) -> None:
@@ -79,10 +80,19 @@ def _check(status: str, target: str) -> None:
         )
 
 
+def _moved(change: Change[Report], event: str, scope: str) -> Report:
+    """A workflow step taken: audited and announced under one name, to ``scope``."""
+    return change.done(event, events=[Event(event, read_scope=scope)])
+
+
 class ReportService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
+        self.repo = ReportRepository(session)
+        self.changes = Changes(
+            session, ctx, REPORT, lock=lambda key: self.get(key, for_update=True)
+        )
 
     # -- who sees what --------------------------------------------------------------------
     @property
@@ -95,10 +105,7 @@ class ReportService:
         return r.status != "draft" or r.author_id == p.id or self._supervisor
 
     def get(self, report_id: uuid.UUID, *, for_update: bool = False) -> Report:
-        stmt = sa.select(Report).where(Report.id == report_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        r = self.session.scalars(stmt).first()
+        r = self.repo.get(report_id, for_update=for_update)
         if r is None or not self._visible(r):  # someone else's draft does not exist for you
             raise NotFound("No such report", code="report_not_found")
         return r
@@ -118,28 +125,9 @@ class ReportService:
         return report_view(r, self._parts(r), None if full else COLLEAGUE)
 
     def page(self, f: ReportFilters, *, limit: int, cursor: str | None):
-        stmt = sa.select(Report)
-        for column, value in {
-            Report.status: f.status,
-            Report.author_id: f.author_id,
-            Report.kind: f.kind,
-            Report.call_id: f.call_id,
-        }.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if not self._supervisor:
-            stmt = stmt.where(
-                sa.or_(Report.status != "draft", Report.author_id == self.ctx.actor.id)
-            )
-        rows, nxt = keyset_page(
-            self.session,
-            stmt,
-            tag="reports",
-            keys=KEYS,
-            limit=limit,
-            cursor=cursor,
-            descending=True,
-        )
+        # Someone else's draft does not exist for a reader who is not a sergeant.
+        drafts_of = None if self._supervisor else self.ctx.actor.id
+        rows, nxt = self.repo.page(f, drafts_of=drafts_of, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -155,7 +143,7 @@ class ReportService:
         actor = self.ctx.actor
         if not actor.is_user:
             raise Forbidden("Reports are written by people", code="users_only")
-        if data.call_id is not None and self.session.get(Call, data.call_id) is None:
+        if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
         r = Report(
             kind=data.kind.value,
@@ -166,15 +154,14 @@ class ReportService:
             narrative=data.narrative or "",
         )
         self._apply(r, data.model_dump(exclude_unset=True), data)
-        self.session.add(r)
-        self.session.flush()
+        self.repo.add(r)
         self._replace_parts(r, data.persons, data.vehicles)
         audit.record(self.session, self.ctx, "report.create", entity_type="report", entity_id=r.id)
         return r
 
     def update(self, report_id: uuid.UUID, data: ReportUpdate, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=True)
+        change = self.changes.begin(report_id, if_match, required=True)
+        r = change.row
         self._author_only(r)
         if r.status not in EDITABLE:
             raise Conflict(
@@ -189,16 +176,7 @@ class ReportService:
                 data.persons if "persons" in changes else None,
                 data.vehicles if "vehicles" in changes else None,
             )
-        r.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "report.update",
-            entity_type="report",
-            entity_id=r.id,
-            detail={"fields": sorted(changes)},
-        )
-        return r
+        return change.done("report.update", detail={"fields": sorted(changes)})
 
     def _apply(self, r: Report, changes: dict[str, Any], data: ReportCreate | ReportUpdate) -> None:
         if changes.get("offense_code") is not None:
@@ -226,13 +204,8 @@ class ReportService:
     def _replace_parts(
         self, r: Report, persons: list[Person] | None, vehicles: list[ReportVehicleIn] | None
     ) -> None:
-        if persons is not None:
-            self.session.execute(sa.delete(ReportPerson).where(ReportPerson.report_id == r.id))
-            for i, p in enumerate(persons):
-                self.session.add(ReportPerson(report_id=r.id, position=i, **p.model_dump()))
         if vehicles is not None:
             count = len(persons) if persons is not None else len(self._parts(r).persons)
-            self.session.execute(sa.delete(ReportVehicle).where(ReportVehicle.report_id == r.id))
             for i, v in enumerate(vehicles):
                 if v.driver is not None and v.driver >= count:
                     raise Unprocessable(
@@ -240,16 +213,31 @@ class ReportService:
                         code="bad_driver",
                         field=f"vehicles.{i}.driver",
                     )
-                values = v.model_dump(exclude={"driver"})
-                self.session.add(
-                    ReportVehicle(report_id=r.id, position=i, driver_index=v.driver, **values)
+        self.repo.replace_parts(
+            r.id,
+            None
+            if persons is None
+            else [
+                ReportPerson(report_id=r.id, position=i, **p.model_dump())
+                for i, p in enumerate(persons)
+            ],
+            None
+            if vehicles is None
+            else [
+                ReportVehicle(
+                    report_id=r.id,
+                    position=i,
+                    driver_index=v.driver,
+                    **v.model_dump(exclude={"driver"}),
                 )
-        self.session.flush()
+                for i, v in enumerate(vehicles)
+            ],
+        )
 
     # -- workflow -------------------------------------------------------------------------
     def submit(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
+        change = self.changes.begin(report_id, if_match)
+        r = change.row
         self._author_only(r)
         _check(r.status, "submitted")
         missing = []
@@ -268,66 +256,48 @@ class ReportService:
                 missing=missing,
             )
         r.status, r.submitted_at = "submitted", utcnow()
-        return self._moved(r, "report.submitted", REVIEW_EVENTS)
+        return _moved(change, "report.submitted", REVIEW_EVENTS)
 
     def approve(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self._for_review(report_id, if_match)
+        change = self._for_review(report_id, if_match)
+        r = change.row
         _check(r.status, "approved")
         r.status, r.approved_at, r.reviewed_by = "approved", utcnow(), self.ctx.actor.id
-        return self._moved(r, "report.approved", PUBLIC_EVENTS)
+        return _moved(change, "report.approved", PUBLIC_EVENTS)
 
     def return_(self, report_id: uuid.UUID, data: ReturnBody, if_match: str | None) -> Report:
-        r = self._for_review(report_id, if_match)
+        change = self._for_review(report_id, if_match)
+        r = change.row
         _check(r.status, "returned")
         r.status, r.returned_at, r.return_reason = "returned", utcnow(), data.reason
         r.reviewed_by = self.ctx.actor.id
-        return self._moved(r, "report.returned", REVIEW_EVENTS)
+        return _moved(change, "report.returned", REVIEW_EVENTS)
 
     def process(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
+        change = self.changes.begin(report_id, if_match)
+        r = change.row
         _check(r.status, "processed")
         now = utcnow()
         year = now.astimezone(self.ctx.settings.tz).year
         prefix = self.ctx.settings.report_number_prefix
         r.number = yearly_number(self.session, REPORT_NUMBER, prefix, year)
         r.status, r.processed_at, r.processed_by = "processed", now, self.ctx.actor.id
-        return self._moved(r, "report.processed", PUBLIC_EVENTS)
+        return _moved(change, "report.processed", PUBLIC_EVENTS)
 
-    def _for_review(self, report_id: uuid.UUID, if_match: str | None) -> Report:
-        r = self.get(report_id, for_update=True)
-        check_if_match(if_match, r.version, required=False)
-        if r.author_id == self.ctx.actor.id:
+    def _for_review(self, report_id: uuid.UUID, if_match: str | None) -> Change[Report]:
+        change = self.changes.begin(report_id, if_match)
+        if change.row.author_id == self.ctx.actor.id:
             raise Forbidden("Nobody reviews their own report", code="separation_of_duties")
-        return r
+        return change
 
     def _author_only(self, r: Report) -> None:
         if r.author_id != self.ctx.actor.id:
             raise Forbidden("Only the author changes a report before approval", code="author_only")
 
-    def _moved(self, r: Report, event: str, scope: str) -> Report:
-        r.touch()
-        audit.record(self.session, self.ctx, event, entity_type="report", entity_id=r.id)
-        events.append(
-            self.session,
-            event,
-            entity_type="report",
-            entity_id=r.id,
-            read_scope=scope,
-            payload={
-                "id": str(r.id),
-                "number": r.number,
-                "kind": r.kind,
-                "status": r.status,
-                "offense_code": r.offense_code,
-                "version": r.version,
-            },
-        )
-        return r
-
     # -- after approval -------------------------------------------------------------------
     def supplement(self, report_id: uuid.UUID, data: SupplementBody) -> ReportSupplement:
-        r = self.get(report_id, for_update=True)
+        change = self.changes.begin(report_id)
+        r = change.row
         if r.status not in ("approved", "processed"):
             raise Conflict(
                 "Supplements follow approval; edit the report until then",
@@ -336,12 +306,8 @@ class ReportService:
         if r.author_id != self.ctx.actor.id and not self._supervisor:
             raise Forbidden("The author or a sergeant adds supplements", code="author_or_sergeant")
         s = ReportSupplement(report_id=r.id, author_id=self.ctx.actor.id, narrative=data.narrative)
-        self.session.add(s)
-        r.touch()
-        self.session.flush()
-        audit.record(
-            self.session, self.ctx, "report.supplement", entity_type="report", entity_id=r.id
-        )
+        self.repo.add(s, flush=False)
+        change.done("report.supplement")
         return s
 
     def _people_only(self, r: Report) -> None:
@@ -355,7 +321,8 @@ class ReportService:
             )
 
     def contact(self, report_id: uuid.UUID, data: ContactBody) -> ReportContact:
-        r = self.get(report_id, for_update=True)
+        change = self.changes.begin(report_id)  # appended under the report's lock
+        r = change.row
         self._people_only(r)
         refuse_implausible(data.at, "at")
         c = ReportContact(
@@ -365,9 +332,8 @@ class ReportService:
             at=data.at,
             summary=data.summary,
         )
-        self.session.add(c)
-        self.session.flush()
-        audit.record(self.session, self.ctx, "report.contact", entity_type="report", entity_id=r.id)
+        self.repo.add(c)
+        change.done("report.contact", stamp=False)  # a contact leaves the report as it was
         return c
 
     def contacts(self, report_id: uuid.UUID) -> list[ReportContact]:
@@ -376,13 +342,7 @@ class ReportService:
         audit.record(
             self.session, self.ctx, "report.contacts.read", entity_type="report", entity_id=r.id
         )
-        return list(
-            self.session.scalars(
-                sa.select(ReportContact)
-                .where(ReportContact.report_id == r.id)
-                .order_by(ReportContact.at)
-            ).all()
-        )
+        return self.repo.contacts(r.id)
 
     def release(self, report_id: uuid.UUID) -> ReleaseCopy:
         r = self.get(report_id)
@@ -392,12 +352,7 @@ class ReportService:
         return release_copy(r, self._parts(r))
 
     def export(self, approved_since: datetime | None, *, limit: int, cursor: str | None):
-        stmt = sa.select(Report).where(Report.status.in_(("approved", "processed")))
-        if approved_since is not None:
-            stmt = stmt.where(Report.approved_at >= approved_since)
-        rows, nxt = keyset_page(
-            self.session, stmt, tag="report-export", keys=EXPORT_KEYS, limit=limit, cursor=cursor
-        )
+        rows, nxt = self.repo.export_page(approved_since, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -406,7 +361,7 @@ class ReportService:
             filters={"approved_since": approved_since, "limit": limit, "cursor": cursor},
             count=len(rows),
         )
-        parts = load_parts(self.session, [r.id for r in rows])
+        parts = self.repo.parts([r.id for r in rows])
         return [release_copy(r, parts[r.id]) for r in rows], nxt
 
     # -- views ----------------------------------------------------------------------------
@@ -420,4 +375,4 @@ class ReportService:
         return report_view(r, self._parts(r), None if self.sees_people(r) else COLLEAGUE)
 
     def _parts(self, r: Report) -> Parts:
-        return load_parts(self.session, [r.id])[r.id]
+        return self.repo.parts([r.id])[r.id]

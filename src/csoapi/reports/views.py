@@ -1,4 +1,4 @@
-"""How a report is shown: its parts loaded in bulk, and the one redaction of its people.
+"""How a report is shown with its parts, and the one redaction of its people.
 
 Person detail (phone, address, date of birth; a juvenile's name; the follow-up contacts)
 is need-to-know. The author, reviewers and records staff see it all; every other reader
@@ -9,14 +9,11 @@ what "withheld" means, two lists of whom it applies to.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import get_args
 
-import sqlalchemy as sa
-from sqlmodel import Session
-
 from csoapi.reports.models import Report, ReportPerson, ReportSupplement, ReportVehicle
+from csoapi.reports.repository import Parts
 from csoapi.reports.schemas import (
     PersonRead,
     PersonRole,
@@ -45,49 +42,25 @@ RELEASE = Redaction(frozenset({"victim", "witness"}), "victim and witness contac
 COLLEAGUE = Redaction(frozenset(get_args(PersonRole)), "person contact data")
 
 
-@dataclass(frozen=True, slots=True)
-class Parts:
-    persons: list[ReportPerson] = field(default_factory=list)
-    vehicles: list[VehicleOut] = field(default_factory=list)
-    supplements: list[SupplementRead] = field(default_factory=list)
-
-
-def load_parts(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, Parts]:
-    """Persons, vehicles and supplements of many reports in three queries (no N+1)."""
-    parts = {rid: Parts() for rid in report_ids}
-    if not report_ids:
-        return parts
-    for p in session.scalars(
-        sa.select(ReportPerson)
-        .where(ReportPerson.report_id.in_(report_ids))
-        .order_by(ReportPerson.position)
-    ):
-        parts[p.report_id].persons.append(p)
-    for v in session.scalars(
-        sa.select(ReportVehicle)
-        .where(ReportVehicle.report_id.in_(report_ids))
-        .order_by(ReportVehicle.position)
-    ):
-        parts[v.report_id].vehicles.append(
-            VehicleOut(
-                role=v.role,
-                plate=v.plate,
-                plate_state=v.plate_state,
-                vin=v.vin,
-                make=v.make,
-                model=v.model,
-                color=v.color,
-                insurance=v.insurance,
-                driver=v.driver_index,
-            )
+def _vehicles(rows: list[ReportVehicle]) -> list[VehicleOut]:
+    return [
+        VehicleOut(
+            role=v.role,
+            plate=v.plate,
+            plate_state=v.plate_state,
+            vin=v.vin,
+            make=v.make,
+            model=v.model,
+            color=v.color,
+            insurance=v.insurance,
+            driver=v.driver_index,
         )
-    for sup in session.scalars(
-        sa.select(ReportSupplement)
-        .where(ReportSupplement.report_id.in_(report_ids))
-        .order_by(ReportSupplement.created_at)
-    ):
-        parts[sup.report_id].supplements.append(SupplementRead.model_validate(sup))
-    return parts
+        for v in rows
+    ]
+
+
+def _supplements(rows: list[ReportSupplement]) -> list[SupplementRead]:
+    return [SupplementRead.model_validate(s) for s in rows]
 
 
 def redact(
@@ -134,8 +107,8 @@ def report_view(r: Report, parts: Parts, rule: Redaction | None) -> ReportRead:
         **{k: getattr(r, k) for k in _READ_FIELDS},
         location=_location(r),
         persons=persons,
-        vehicles=parts.vehicles,
-        supplements=parts.supplements,
+        vehicles=_vehicles(parts.vehicles),
+        supplements=_supplements(parts.supplements),
         redactions=redactions,
     )
 
@@ -154,8 +127,8 @@ def release_copy(r: Report, parts: Parts) -> ReleaseCopy:
         occurred_to=r.occurred_to,
         location=_location(r),
         persons=persons,
-        vehicles=parts.vehicles,
-        supplements=parts.supplements,
+        vehicles=_vehicles(parts.vehicles),
+        supplements=_supplements(parts.supplements),
         approved_at=r.approved_at,
         processed_at=r.processed_at,
         redactions=redactions,

@@ -6,9 +6,9 @@ import hashlib
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.pagination import SortKey
+from csoapi.core.repository import Repository
 from csoapi.users.models import User
 
 # pg_advisory_xact_lock key of the administrator roster: any fixed signed 64-bit number no
@@ -23,20 +23,11 @@ USER_KEYS = (
 )
 
 
-class UserRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, user: User) -> User:
-        self.session.add(user)
-        self.session.flush()
-        return user
-
-    def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
-        stmt = sa.select(User).where(User.id == user_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+class UserRepository(Repository[User]):
+    model = User
+    missing = ("No such user", "user_not_found")
+    keys = USER_KEYS
+    tag = "users"
 
     def by_username(self, username: str, *, for_update: bool = False) -> User | None:
         stmt = sa.select(User).where(User.username == username)
@@ -82,6 +73,4 @@ class UserRepository:
             stmt = stmt.where(User.role == role)
         if active is not None:
             stmt = stmt.where(User.active == active)
-        return keyset_page(
-            self.session, stmt, tag="users", keys=USER_KEYS, limit=limit, cursor=cursor
-        )
+        return self.page_of(stmt, limit=limit, cursor=cursor)

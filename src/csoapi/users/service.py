@@ -9,15 +9,17 @@ from sqlmodel import Session
 from csoapi.auth.repository import AuthRepository
 from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, NotFound
+from csoapi.core.errors import Conflict
 from csoapi.core.models import utcnow
+from csoapi.core.mutation import Changes, Entity
 from csoapi.core.passwords import hash_password
 from csoapi.core.scopes import Role
 from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
 from csoapi.users.schemas import UserCreate, UserUpdate
+
+USER: Entity[User] = Entity("user")  # no events: accounts are not followed
 
 
 class UserService:
@@ -26,6 +28,7 @@ class UserService:
         self.ctx = ctx
         self.repo = UserRepository(session)
         self.auth = AuthRepository(session)
+        self.changes = Changes(session, ctx, USER, lock=lambda key: self.get(key, for_update=True))
 
     def create(self, data: UserCreate) -> User:
         if self.repo.username_taken(data.username):
@@ -50,14 +53,11 @@ class UserService:
         return user
 
     def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User:
-        user = self.repo.get(user_id, for_update=for_update)
-        if user is None:
-            raise NotFound("No such user", code="user_not_found")
-        return user
+        return self.repo.get_or_404(user_id, for_update=for_update)
 
     def update(self, user_id: uuid.UUID, data: UserUpdate, if_match: str | None) -> User:
-        user = self.get(user_id, for_update=True)
-        check_if_match(if_match, user.version, required=True)
+        change = self.changes.begin(user_id, if_match, required=True)
+        user = change.row
         changes = data.model_dump(exclude_unset=True)
         if "role" in changes and changes["role"] is None:
             changes.pop("role")
@@ -72,25 +72,16 @@ class UserService:
         if changes.get("password"):
             user.password_hash = hash_password(self.ctx.settings, changes["password"])
             self._end_sessions(user, "password_changed")
-        user.touch()
         fields = sorted(k for k in changes if k != "password") + (
             ["password"] if "password" in changes else []
         )
-        audit.record(
-            self.session,
-            self.ctx,
-            "user.update",
-            entity_type="user",
-            entity_id=user.id,
-            detail={"fields": fields},
-        )
-        return user
+        return change.done("user.update", detail={"fields": fields})
 
     def set_active(self, user_id: uuid.UUID, active: bool, if_match: str | None) -> User:
-        user = self.get(user_id, for_update=True)
-        check_if_match(if_match, user.version, required=False)
+        change = self.changes.begin(user_id, if_match)
+        user = change.row
         if user.active == active:
-            return user
+            return user  # nothing to change, nothing to record
         if not active:
             actor = self.ctx.principal
             if actor is not None and actor.is_user and actor.id == user.id:
@@ -100,23 +91,14 @@ class UserService:
             self._keep_an_admin(user, new_role=None)
             self._end_sessions(user, "deactivated")
         user.active = active
-        user.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "user.activate" if active else "user.deactivate",
-            entity_type="user",
-            entity_id=user.id,
-        )
-        return user
+        return change.done("user.activate" if active else "user.deactivate")
 
     def unlock(self, user_id: uuid.UUID) -> User:
-        user = self.get(user_id, for_update=True)
+        change = self.changes.begin(user_id)
+        user = change.row
         user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
         SignInThrottle(self.session, self.ctx).forget_username(user.username)
-        user.touch()
-        audit.record(self.session, self.ctx, "user.unlock", entity_type="user", entity_id=user.id)
-        return user
+        return change.done("user.unlock")
 
     def page(self, *, role: Role | None, active: bool | None, limit: int, cursor: str | None):
         rows, nxt = self.repo.page(

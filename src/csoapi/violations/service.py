@@ -9,66 +9,38 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from csoapi.core import audit
-from csoapi.core.concurrency import check_if_match
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, NotFound, Unprocessable
+from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.imports import dollars_to_cents
-from csoapi.core.pagination import SortKey, keyset_page
+from csoapi.core.mutation import Changes, Entity
 from csoapi.violations.models import Violation
+from csoapi.violations.repository import ViolationRepository
 from csoapi.violations.schemas import ViolationCreate, ViolationUpdate
-
-KEYS = (
-    SortKey(Violation.code, "str", lambda v: v.code),
-    SortKey(Violation.effective_from, "date", lambda v: v.effective_from),
-)
-
-
-# Built once: every citation issued runs it, with bound parameters only.
-_IN_FORCE = (
-    sa.select(Violation)
-    .where(
-        Violation.code == sa.bindparam("code"),
-        Violation.active,
-        Violation.effective_from <= sa.bindparam("on"),
-    )
-    .order_by(Violation.effective_from.desc())
-    .limit(1)
-)
 
 
 def in_force(session: Session, code: str, on: date) -> Violation | None:
     """The active version of ``code`` in force on ``on`` (the latest one effective by then)."""
-    return session.scalars(_IN_FORCE, {"code": code, "on": on}).first()
+    return ViolationRepository(session).in_force(code, on)
+
+
+VIOLATION: Entity[Violation] = Entity("violation")
 
 
 class ViolationService:
     def __init__(self, session: Session, ctx: RequestContext) -> None:
         self.session = session
         self.ctx = ctx
+        self.repo = ViolationRepository(session)
+        self.changes = Changes(
+            session, ctx, VIOLATION, lock=lambda key: self.get(key, for_update=True)
+        )
 
     def page(self, *, code: str | None, as_of: date | None, limit: int, cursor: str | None):
-        stmt = sa.select(Violation)
-        if code is not None:
-            stmt = stmt.where(Violation.code == code)
-        if as_of is not None:
-            latest = (
-                sa.select(Violation.code, sa.func.max(Violation.effective_from).label("eff"))
-                .where(Violation.active, Violation.effective_from <= as_of)
-                .group_by(Violation.code)
-                .subquery()
-            )
-            stmt = stmt.join(
-                latest,
-                sa.and_(Violation.code == latest.c.code, Violation.effective_from == latest.c.eff),
-            )
-        rows, nxt = keyset_page(
-            self.session, stmt, tag="violations", keys=KEYS, limit=limit, cursor=cursor
-        )
+        rows, nxt = self.repo.page(code=code, as_of=as_of, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
             self.ctx,
@@ -80,34 +52,21 @@ class ViolationService:
         return rows, nxt
 
     def get(self, violation_id: uuid.UUID, *, for_update: bool = False) -> Violation:
-        stmt = sa.select(Violation).where(Violation.id == violation_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.scalars(stmt).first()
-        if row is None:
-            raise NotFound("No such violation version", code="violation_not_found")
-        return row
+        return self.repo.get_or_404(violation_id, for_update=for_update)
 
     def create(self, data: ViolationCreate) -> Violation:
-        exists = self.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Violation.code == data.code, Violation.effective_from == data.effective_from
-                )
-            )
-        )
-        if exists:
+        if self.repo.version_exists(data.code, data.effective_from):
             raise Conflict(
                 f"Violation {data.code} already has a version effective "
                 f"{data.effective_from.isoformat()}",
                 code="violation_version_exists",
             )
-        row = Violation(
-            **data.model_dump(exclude={"penalties"}),
-            penalties=[t.model_dump() for t in data.penalties],
+        row = self.repo.add(
+            Violation(
+                **data.model_dump(exclude={"penalties"}),
+                penalties=[t.model_dump() for t in data.penalties],
+            )
         )
-        self.session.add(row)
-        self.session.flush()
         audit.record(
             self.session,
             self.ctx,
@@ -121,21 +80,11 @@ class ViolationService:
     def update(
         self, violation_id: uuid.UUID, data: ViolationUpdate, if_match: str | None
     ) -> Violation:
-        row = self.get(violation_id, for_update=True)
-        check_if_match(if_match, row.version, required=True)
+        change = self.changes.begin(violation_id, if_match, required=True)
         changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
         for key, value in changes.items():
-            setattr(row, key, value)
-        row.touch()
-        audit.record(
-            self.session,
-            self.ctx,
-            "violation.update",
-            entity_type="violation",
-            entity_id=row.id,
-            detail={"fields": sorted(changes)},
-        )
-        return row
+            setattr(change.row, key, value)
+        return change.done("violation.update", detail={"fields": sorted(changes)})
 
 
 @dataclass
