@@ -1,11 +1,9 @@
-"""Engines, sessions and the one-transaction-per-request dependency.
+"""Engines and session factories: plumbing, which knows nothing of requests or policies
+(the unit of work that ends a request's transaction is ``core.unit``).
 
-- A plain ``postgresql://`` URL gets the psycopg 3 driver (and asyncpg for the hot routes);
-  ``sqlite:///`` stays as is.
-- On PostgreSQL the hot routes (portal lookup, citation issuance, call intake and the calls
-  list) run their whole unit of work on the event loop, in one greenlet over asyncpg
-  (``run_unit``); every other route, and every route on SQLite, runs its blocking steps on
-  worker threads (``get_session``).
+- PostgreSQL: an asyncpg engine for the app's units of work (``make_async_engine``), and a
+  psycopg 3 engine (``make_engine``) for the command line, imports and migrations; a plain
+  ``postgresql://`` URL serves both, libpq parameters included.
 - SQLite: WAL, foreign keys on, a busy timeout, and every transaction opened with
   ``BEGIN IMMEDIATE`` so that writers queue instead of failing half-way (SQLite allows one
   writer at a time; taking the lock up front keeps read-then-write sequences such as
@@ -220,8 +218,3 @@ def make_unit_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(
         engine, sync_session_class=Session, expire_on_commit=False, autoflush=False
     )
-
-
-def read_only_connection(engine: Engine) -> sa.Connection:
-    """A connection for reads that must not wait for SQLite's write lock."""
-    return engine.connect().execution_options(csoapi_read_only=True)
