@@ -199,13 +199,12 @@ class AdmissionMiddleware:
     """At most ``limit`` requests of this process are inside the application at once; the
     rest wait here, holding nothing, for up to ``wait_seconds`` (then 503 + Retry-After).
 
-    Each request holds one pooled database connection from its first statement to its
-    commit, and runs its blocking steps on worker threads between which it waits for a free
-    thread while keeping that connection. Without a bound, a burst larger than the pool
-    leaves every worker thread waiting for a connection held by a request that is waiting
-    for a thread: nothing moves until the pool timeout. With ``limit`` no larger than the
-    pool, a connection is always free for an admitted request. ``/healthz`` (no database)
-    is never held back, so a busy process still reports itself alive."""
+    Each request holds one pooled database connection for its unit of work. Past a few in
+    flight, requests only take turns on the process's one core and interpreter lock while
+    each keeps its connection (and any row lock it took); with ``limit`` no larger than the
+    pool, a connection is always free for an admitted request. Bodies are read before this
+    point (``RequestContextMiddleware``), so a slow sender holds no slot. ``/healthz`` (no
+    database) is never held back, so a busy process still reports itself alive."""
 
     def __init__(self, app: ASGIApp, limit: int, wait_seconds: float) -> None:
         self.app = app
