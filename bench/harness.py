@@ -24,7 +24,7 @@ OUT = ROOT / "bench" / "out"
 @dataclass
 class Result:
     scenario: str
-    server: str  # csoapi | bare | asyncpg
+    server: str  # csoapi | bare | asyncpg | samework | the --against commit
     workers: int
     connections: int
     requests: int
@@ -35,6 +35,7 @@ class Result:
     errors: int
     rss_mb: list[float] = field(default_factory=list)
     note: str = ""
+    rounds_rps: list[float] = field(default_factory=list)  # each measured run's own req/s
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -178,6 +179,7 @@ def summarize(
         p99_ms=round(statistics.median(s["p99_us"] for s in runs) / 1000, 2),
         errors=errors,
         rss_mb=server.rss_mb(),
+        rounds_rps=[round(s["requests"] / (s["duration_us"] / 1e6), 1) for s in runs],
     )
     print(
         f"  {scenario:<28} {result.server:<8} w={result.workers} c={connections:<3} "

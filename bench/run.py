@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import load, report
+from bench import ab, load, pools, report
 from bench.harness import (
     OUT,
     ROOT,
@@ -33,7 +34,9 @@ from bench.harness import (
 )
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/csoapi_bench"
-PORTS = {"csoapi": 8100, "bare": 8101, "asyncpg": 8102, "small": 8103, "samework": 8104}
+PORTS = {
+    "csoapi": 8100, "bare": 8101, "asyncpg": 8102, "small": 8103, "samework": 8104, "old": 8105,
+}  # fmt: skip
 LIST_PATH = "/api/v1/calls?status=cleared&priority=2&limit=50"
 
 
@@ -44,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="warm-up time per scenario")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
     parser.add_argument("--import-rows", type=int, default=250_000)
+    parser.add_argument(
+        "--against", metavar="COMMIT",
+        help="also serve the API from COMMIT (a git worktree) and run each API scenario on both",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.import_rows = min(args.seconds, 5), 2, 50_000
@@ -67,56 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     load.write_plates(OUT / "plates.lua", big.plates, 20_000)
     load.write_plates(OUT / "plates_small.lua", small.plates, 3_000)
 
+    ids = _pools(big)
     results: list[Result] = []
     run_id = f"{int(time.time())}"
     common = {"seconds": args.seconds, "warmup": args.warmup}
     secret = secrets.token_urlsafe(48)
-    for workers in [int(w) for w in args.workers.split(",")]:
-        print(f"\n== {workers} worker(s)", flush=True)
-        with _api_server("csoapi", big, PORTS["csoapi"], workers, secret) as srv:
-            tokens = _tokens(srv.base, big)
-            results += _api_scenarios(srv, big, tokens, run_id, common)
-            # Lookup cost by table size: both servers up, driven in turns.
-            with _api_server("csoapi-small", small, PORTS["small"], workers, secret) as sm:
-                results += alternated(
-                    [(srv, "lookup (all rows)",
-                      {"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": str(OUT / "plates.lua")}),
-                     (sm, "lookup (10k rows)",
-                      {"BENCH_TOKEN": _tokens(sm.base, small)["portal"],
-                       "BENCH_PLATES": str(OUT / "plates_small.lua")})],
-                    "lookup.lua", connections=32, **common,
-                )  # fmt: skip
-        with Server(
-            f"bare-w{workers}", uvicorn_argv("bench.refs:bare", PORTS["bare"], workers), {},
-            PORTS["bare"], workers,
-        ) as srv:  # fmt: skip
-            results.append(
-                wrk(srv, "lookup", "lookup.lua", connections=32,
-                    env={"BENCH_PLATES": str(OUT / "plates.lua")}, **common)
-            )  # fmt: skip
-        with Server(
-            f"asyncpg-w{workers}",
-            uvicorn_argv("bench.refs:minimal", PORTS["asyncpg"], workers),
-            {"BENCH_REF_DSN": url},
-            PORTS["asyncpg"],
-            workers,
-        ) as srv:
-            results.append(
-                wrk(srv, "lookup", "lookup.lua", connections=32,
-                    env={"BENCH_PLATES": str(OUT / "plates.lua")}, **common)
-            )  # fmt: skip
-        with Server(
-            f"samework-w{workers}",
-            uvicorn_argv("bench.refs:same_work", PORTS["samework"], workers),
-            {"BENCH_REF_DSN": url, "BENCH_REF_SECRET": secret},
-            PORTS["samework"],
-            workers,
-        ) as srv:
-            results.append(
-                wrk(srv, "lookup", "lookup.lua", connections=32,
-                    env={"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": str(OUT / "plates.lua")},
-                    **common)
-            )  # fmt: skip
+    against: dict[str, str] = {}
+    with ExitStack() as stack:
+        tree = stack.enter_context(ab.Worktree(args.against)) if args.against else None
+        if tree:
+            against = {"commit": tree.sha, "imports": ab.check_runs(tree, server_started=False)}
+            print(f"A/B against {tree.sha}: csoapi from {against['imports']}", flush=True)
+        for workers in [int(w) for w in args.workers.split(",")]:
+            print(f"\n== {workers} worker(s)", flush=True)
+            got, portal = _api_round(
+                big, small, ids, workers, secret, run_id, common, tree, against
+            )
+            results += got
+            results += _references(url, secret, portal, workers, common)
 
     print("\n== import", flush=True)
     imported = _import(url, args.import_rows)
@@ -131,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "warmup": args.warmup,
         "quick": args.quick,
+        "against": against,
     }
     (OUT / "results.json").write_text(json.dumps(data, indent=2))
     verdicts = report.write(data, ROOT / "bench")  # with the context lines after the targets
@@ -142,10 +118,90 @@ def _fmt(seconds: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
 
 
-def _api_server(name: str, db: load.Loaded, port: int, workers: int, secret: str) -> Server:
+def _api_round(
+    big: load.Loaded,
+    small: load.Loaded,
+    ids: dict[str, str],
+    workers: int,
+    secret: str,
+    run_id: str,
+    common: dict[str, Any],
+    tree: ab.Worktree | None,
+    against: dict[str, str],
+) -> tuple[list[Result], str]:
+    """The API scenarios on this tree's server (and the old tree's, in turns), then the
+    lookup at 1M rows against 10k rows; the portal token for the same-work reference."""
+    out: list[Result] = []
+    with ExitStack() as stack:
+        srv = stack.enter_context(_api_server("csoapi", big, PORTS["csoapi"], workers, secret))
+        old = None
+        if tree:
+            old = stack.enter_context(
+                _api_server(tree.sha, big, PORTS["old"], workers, secret, tree.env())
+            )
+            against["runs"] = ab.check_runs(tree, server_started=True)
+            print(f"  {old.name} serves {against['runs']}", flush=True)
+        tokens = _tokens(srv.base, big)
+        old_tokens = _tokens(old.base, big) if old else tokens
+        out += _api_scenarios(srv, old, big, (tokens, old_tokens), ids, run_id, common)
+        # Lookup cost by table size: both servers up, driven in turns.
+        with _api_server("csoapi-small", small, PORTS["small"], workers, secret) as sm:
+            out += alternated(
+                [(srv, "lookup (all rows)",
+                  {"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": str(OUT / "plates.lua")}),
+                 (sm, "lookup (10k rows)",
+                  {"BENCH_TOKEN": _tokens(sm.base, small)["portal"],
+                   "BENCH_PLATES": str(OUT / "plates_small.lua")})],
+                "lookup.lua", connections=32, **common,
+            )  # fmt: skip
+    return out, tokens["portal"]
+
+
+def _references(
+    url: str, secret: str, portal: str, workers: int, common: dict[str, Any]
+) -> list[Result]:
+    """The lookup on the bare ceiling, the minimal asyncpg endpoint and asyncpg doing the
+    same work as the API."""
+    plates = str(OUT / "plates.lua")
+    refs = [
+        ("bare", "bench.refs:bare", {}, {"BENCH_PLATES": plates}),
+        ("asyncpg", "bench.refs:minimal", {"BENCH_REF_DSN": url}, {"BENCH_PLATES": plates}),
+        ("samework", "bench.refs:same_work",
+         {"BENCH_REF_DSN": url, "BENCH_REF_SECRET": secret},
+         {"BENCH_TOKEN": portal, "BENCH_PLATES": plates}),
+    ]  # fmt: skip
+    out = []
+    for name, target, env, drive in refs:
+        argv = uvicorn_argv(target, PORTS[name], workers)
+        with Server(f"{name}-w{workers}", argv, env, PORTS[name], workers) as srv:
+            out.append(wrk(srv, "lookup", "lookup.lua", connections=32, env=drive, **common))
+    return out
+
+
+def _pools(db: load.Loaded) -> dict[str, str]:
+    """The Lua id tables of the per-resource scenarios (the same rows for both servers)."""
+    return {
+        name: str(pools.write_ids(OUT / f"{name}.lua", pools.sample(db.url, query, k)))
+        for name, query, k in (
+            ("payable", pools.PAYABLE, 5_000),
+            ("citations", pools.CITATIONS, 20_000),
+            ("calls", pools.CALLS, 5_000),
+        )
+    }
+
+
+def _api_server(
+    name: str,
+    db: load.Loaded,
+    port: int,
+    workers: int,
+    secret: str,
+    extra: dict[str, str] | None = None,
+) -> Server:
     argv = [str(Path(sys.executable).parent / "csoapi"), "serve", "--port", str(port),
             "--workers", str(workers)]  # fmt: skip
-    return Server(f"{name}-w{workers}", argv, _api_env(db.url, secret), port, workers)
+    env = {**_api_env(db.url, secret), **(extra or {})}
+    return Server(f"{name}-w{workers}", argv, env, port, workers)
 
 
 def _api_env(url: str, secret: str) -> dict[str, str]:
@@ -177,30 +233,50 @@ def _tokens(base: str, db: load.Loaded) -> dict[str, str]:
 
 
 def _api_scenarios(
-    srv: Server, db: load.Loaded, tokens: dict[str, str], run_id: str, common: dict[str, Any]
+    srv: Server,
+    old: Server | None,
+    db: load.Loaded,
+    tokens: tuple[dict[str, str], dict[str, str]],
+    ids: dict[str, str],
+    run_id: str,
+    common: dict[str, Any],
 ) -> list[Result]:
+    """Each scenario on ``srv`` and, when there is one, on ``old`` in turns (one leg each;
+    the calls list's two pages make four legs)."""
+    new_t, old_t = tokens
     plates = str(OUT / "plates.lua")
-    out = [
-        wrk(srv, "lookup", "lookup.lua", connections=32,
-            env={"BENCH_TOKEN": tokens["portal"], "BENCH_PLATES": plates}, **common),
-    ]  # fmt: skip
+
+    def both(name: str, key: str, **env: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        """The scenario's env for each server: its own token and its own key space."""
+        return (
+            name,
+            {**env, "BENCH_TOKEN": new_t[key], "BENCH_RUN": f"{run_id}{srv.name}"},
+            {**env, "BENCH_TOKEN": old_t[key], "BENCH_RUN": f"{run_id}{old.name if old else ''}"},
+        )
+
+    def run(script: str, conns: int, *scenarios: tuple[str, dict[str, str], dict[str, str]]):
+        return alternated(ab.paired(srv, old, list(scenarios)), script, connections=conns,
+                          rounds=3 if old or len(scenarios) > 1 else 1, **common)  # fmt: skip
+
+    out = run("lookup.lua", 32, both("lookup", "portal", BENCH_PLATES=plates))
     before, t0 = _counters(db.url, "citation"), datetime.now(UTC)
-    issued = wrk(srv, "issue citation", "issue.lua", connections=16,
-                 env={"BENCH_TOKEN": tokens["cso"], "BENCH_PLATES": plates,
-                      "BENCH_CODES": ",".join(db.violation_codes)}, **common)  # fmt: skip
-    issued.note = _numbering_check(db.url, before, t0)
-    out.append(issued)
-    out.append(
-        wrk(srv, "create call (CAD)", "call.lua", connections=16,
-            env={"BENCH_TOKEN": tokens["cad"], "BENCH_RUN": f"{run_id}w{srv.workers}",
-                 "BENCH_CALL_TYPES": ",".join(db.call_types)}, **common)
-    )  # fmt: skip
-    deep, depth = _deep_page(srv.base, tokens["cso"], 1000)
-    out += alternated(
-        [(srv, "calls list page 1", {"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": LIST_PATH}),
-         (srv, f"calls list page {depth}", {"BENCH_TOKEN": tokens["cso"], "BENCH_PATH": deep})],
-        "get.lua", connections=16, **common,
-    )  # fmt: skip
+    issued = run("issue.lua", 16, both("issue citation", "cso", BENCH_PLATES=plates,
+                                       BENCH_CODES=",".join(db.violation_codes)))  # fmt: skip
+    note = _numbering_check(db.url, before, t0)
+    for r in issued:
+        r.note = note + (" (both servers together)" if old else "")
+    out += issued
+    out += run(
+        "call.lua", 16, both("create call (CAD)", "cad", BENCH_CALL_TYPES=",".join(db.call_types))
+    )
+    deep, depth = _deep_page(srv.base, new_t["cso"], 1000)
+    out += run("get.lua", 16, both("calls list page 1", "cso", BENCH_PATH=LIST_PATH),
+               both(f"calls list page {depth}", "cso", BENCH_PATH=deep))  # fmt: skip
+    # The routes that moved onto the one road with the renovation (issue 17).
+    out += run("pay.lua", 16, both("payment (portal)", "portal", BENCH_IDS=ids["payable"]))
+    out += run("note.lua", 16, both("call note (CAD)", "cad", BENCH_IDS=ids["calls"]))
+    out += run("byid.lua", 16, both("citation by id", "cso", BENCH_IDS=ids["citations"],
+                                    BENCH_PATH="/api/v1/citations/%s"))  # fmt: skip
     return out
 
 
