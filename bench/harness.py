@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -19,6 +20,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 LUA = ROOT / "bench" / "lua"
 OUT = ROOT / "bench" / "out"
+# Each wrk run's own number (BENCH_NONCE): wrk restarts its scripts' counters every run, so
+# keys built from them alone would repeat between the warm-up and the measured rounds, and
+# the server would answer replays (or 422 idempotency_key_reused) instead of doing the work.
+_RUNS = itertools.count(1)
 
 
 @dataclass
@@ -146,7 +151,7 @@ def _drive(
     env: dict[str, str],
 ) -> dict[str, Any]:
     """One wrk run; the Lua script prints one summary line, returned as a dict."""
-    full_env = {**os.environ, "BENCH_LUA": str(LUA), **env}
+    full_env = {**os.environ, "BENCH_LUA": str(LUA), "BENCH_NONCE": str(next(_RUNS)), **env}
     proc = subprocess.run(  # noqa: S603
         [ensure_wrk(), "-t", str(min(2, connections)), "-c", str(connections),
          "-d", f"{duration}s", "--timeout", "10s", "-s", str(LUA / script),

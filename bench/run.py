@@ -266,18 +266,40 @@ def _api_scenarios(
     for r in issued:
         r.note = note + (" (both servers together)" if old else "")
     out += issued
-    out += run(
-        "call.lua", 16, both("create call (CAD)", "cad", BENCH_CALL_TYPES=",".join(db.call_types))
-    )
+    calls = both("create call (CAD)", "cad", BENCH_CALL_TYPES=",".join(db.call_types))
+    out += _written(db.url, "call", run_id, run("call.lua", 16, calls))
     deep, depth = _deep_page(srv.base, new_t["cso"], 1000)
     out += run("get.lua", 16, both("calls list page 1", "cso", BENCH_PATH=LIST_PATH),
                both(f"calls list page {depth}", "cso", BENCH_PATH=deep))  # fmt: skip
     # The routes that moved onto the one road with the renovation (issue 17).
-    out += run("pay.lua", 16, both("payment (portal)", "portal", BENCH_IDS=ids["payable"]))
-    out += run("note.lua", 16, both("call note (CAD)", "cad", BENCH_IDS=ids["calls"]))
+    pay = both("payment (portal)", "portal", BENCH_IDS=ids["payable"])
+    out += _written(db.url, "payment", run_id, run("pay.lua", 16, pay))
+    noting = both("call note (CAD)", "cad", BENCH_IDS=ids["calls"])
+    out += _written(db.url, "note", run_id, run("note.lua", 16, noting))
     out += run("byid.lua", 16, both("citation by id", "cso", BENCH_IDS=ids["citations"],
                                     BENCH_PATH="/api/v1/citations/%s"))  # fmt: skip
     return out
+
+
+# The rows each write scenario leaves, found by the keys its Lua script builds from BENCH_RUN.
+WRITTEN = {
+    "call": "SELECT count(*) FROM call WHERE external_id LIKE %s",
+    "payment": "SELECT count(*) FROM payment WHERE reference LIKE %s",
+    "note": "SELECT count(*) FROM call_activity WHERE kind = 'note' AND text LIKE %s",
+}
+PREFIX = {"call": "wrk-{run}-%", "payment": "pay-{run}-%", "note": "bench note note-{run}-%"}
+
+
+def _written(url: str, kind: str, run_id: str, results: list[Result]) -> list[Result]:
+    """Note on each result the rows its server wrote: at least one per measured request (the
+    warm-up writes too), or the run measured replays of an Idempotency-Key, not the work."""
+    with psycopg.connect(url) as conn:
+        for r in results:
+            like = PREFIX[kind].format(run=f"{run_id}{r.server}-w{r.workers}")
+            (rows,) = conn.execute(WRITTEN[kind], (like,)).fetchone() or (0,)
+            flag = "" if rows >= r.requests else " (FEWER ROWS THAN REQUESTS)"
+            r.note = f"{rows:,} rows written for {r.requests:,} measured requests{flag}"
+    return results
 
 
 def _counters(url: str, name: str) -> dict[str, int]:

@@ -1,8 +1,9 @@
--- A CAD bridge creating calls, each with its own Idempotency-Key and incident number.
+-- A CAD bridge creating calls, each with its own Idempotency-Key and incident number
+-- (BENCH_RUN and BENCH_NONCE keep them apart between servers and wrk runs).
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local types = {}
 for code in string.gmatch(os.getenv("BENCH_CALL_TYPES"), "[^,]+") do types[#types + 1] = code end
-local run = os.getenv("BENCH_RUN")
+local run = os.getenv("BENCH_RUN") .. "-" .. os.getenv("BENCH_NONCE")
 setup, done = common.setup, common.done
 local n = 0
 

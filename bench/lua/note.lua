@@ -1,7 +1,8 @@
--- A CAD bridge adding a note to a random call, each request with its own Idempotency-Key.
+-- A CAD bridge adding a note to a random call, each request with its own Idempotency-Key
+-- (BENCH_RUN and BENCH_NONCE keep keys apart between servers and wrk runs).
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local ids = dofile(os.getenv("BENCH_IDS"))
-local run = os.getenv("BENCH_RUN")
+local run = os.getenv("BENCH_RUN") .. "-" .. os.getenv("BENCH_NONCE")
 setup, done = common.setup, common.done
 local n = 0
 

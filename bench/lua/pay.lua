@@ -1,8 +1,9 @@
 -- The payment portal posting one-cent card payments to random open citations, each request
--- with its own Idempotency-Key (BENCH_RUN keeps keys apart between servers and runs).
+-- with its own Idempotency-Key (BENCH_RUN and BENCH_NONCE keep keys apart between servers
+-- and wrk runs).
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local ids = dofile(os.getenv("BENCH_IDS"))
-local run = os.getenv("BENCH_RUN")
+local run = os.getenv("BENCH_RUN") .. "-" .. os.getenv("BENCH_NONCE")
 setup, done = common.setup, common.done
 local n = 0
 
