@@ -19,6 +19,24 @@ function M.headers(extra)
   return h
 end
 
+-- A write scenario's Idempotency-Keys: "<prefix>-<run>-<thread>-<n>", never the same twice
+-- across wrk threads, wrk runs (BENCH_NONCE: wrk restarts a script's counters every run) or
+-- the two servers of an A/B (BENCH_RUN). The bench finds the rows a run wrote by them.
+function M.keys(prefix)
+  local run = os.getenv("BENCH_RUN") .. "-" .. os.getenv("BENCH_NONCE")
+  local n = 0
+  return function()
+    n = n + 1
+    return string.format("%s-%s-%d-%d", prefix, run, tid, n)
+  end
+end
+
+-- A JSON POST sent with its Idempotency-Key.
+function M.keyed_post(path, key, body)
+  return wrk.format("POST", path,
+    M.headers({ ["Content-Type"] = "application/json", ["Idempotency-Key"] = key }), body)
+end
+
 function M.done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
