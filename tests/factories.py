@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -109,3 +110,28 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     for leak in ("traceback", "sqlalchemy", "psycopg", "select ", "insert into", "signing-key"):
         assert leak not in text, (leak, body)
     return body
+
+
+@dataclass(frozen=True)
+class Who:
+    """A principal for a test: its bearer headers, its id and its role or client kind."""
+
+    headers: dict[str, str]
+    id: str
+    role: str
+
+
+def person(db: Session, settings: Settings, role: str) -> Who:
+    user = create_user(db, settings, role)
+    return Who(bearer(token_for(db, settings, user)), str(user.id), role)
+
+
+def machine(db: Session, settings: Settings, kind: str) -> Who:
+    client, _ = create_client(db, settings, kind)
+    return Who(bearer(token_for(db, settings, client)), str(client.id), kind)
+
+
+def everyone(db: Session, settings: Settings) -> dict[str, Who]:
+    """One principal of every role and every machine-client kind, keyed by role or kind."""
+    people = {r.value: person(db, settings, r.value) for r in Role}
+    return people | {k.value: machine(db, settings, k.value) for k in ClientKind}

@@ -243,34 +243,3 @@ async def test_min_balance_scan_resumes_across_short_pages(client, team, monkeyp
         if not cursor:
             break
     assert sorted(seen) == sorted(c["number"] for c in dear) and requests > 1
-
-
-async def test_citations_join_their_call_timeline(client, team):
-    call = (
-        await client.post(
-            "/api/v1/calls",
-            headers=team["sergeant"],
-            json={"source": "phone", "call_type": "PARKING", "location": {"address": "1 Main St"}},
-        )
-    ).json()
-    c = (
-        await client.post(CITATIONS, json=citation_body(call_id=call["id"]), headers=team["cso"])
-    ).json()
-    timeline = (
-        await client.get(f"/api/v1/calls/{call['id']}/timeline", headers=team["cso"])
-    ).json()
-    linked = [e for e in timeline["items"] if e["record_type"] == "citation"]
-    assert [(e["record_id"], e["kind"]) for e in linked] == [(c["id"], "citation_issued")]
-    report = (
-        await client.post(
-            "/api/v1/reports",
-            headers=team["cso"],
-            json={"kind": "incident", "call_id": call["id"], "narrative": "Owner moved the car"},
-        )
-    ).json()
-    timeline = (
-        await client.get(f"/api/v1/calls/{call['id']}/timeline", headers=team["cso"])
-    ).json()
-    assert [e["record_id"] for e in timeline["items"] if e["record_type"] == "report"] == [
-        report["id"]
-    ]

@@ -16,9 +16,9 @@ from csoapi.core.audit import AuditEvent
 from csoapi.core.scopes import ClientKind, Role
 from csoapi.main import create_app
 from csoapi.users.models import User
+from tests.auth.test_auth import TOKEN, from_address, login
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, assert_problem, create_client, create_user, headers_for
-from tests.platform.test_auth import TOKEN, from_address, login
 
 WRONG = "wrong password 123"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,27 +19,10 @@ from csoapi.main import create_app
 from csoapi.users.models import User
 from tests.calls.helpers import CALLS, create_call
 from tests.citations.helpers import CITATIONS, citation_body, schedule
-from tests.factories import assert_problem, bearer, create_client, create_user, token_for
+from tests.factories import Who, assert_problem, bearer, create_user, machine, person, token_for
 from tests.probes import SignedIn
 from tests.reports.helpers import URL as REPORTS
 from tests.reports.helpers import crime, step
-
-
-@dataclass
-class Who:
-    headers: dict[str, str]
-    id: str
-    role: str
-
-
-def person(db, settings, role: str) -> Who:
-    user = create_user(db, settings, role)
-    return Who(bearer(token_for(db, settings, user)), str(user.id), role)
-
-
-def machine(db, settings, kind: str) -> Who:
-    client, _ = create_client(db, settings, kind)
-    return Who(bearer(token_for(db, settings, client)), str(client.id), kind)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from csoapi.core.audit import AuditEvent
 from csoapi.core.scopes import Role
 from csoapi.users.models import User
+from tests.auth.test_auth import TOKEN, login
 from tests.factories import assert_problem, bearer, create_user
-from tests.platform.test_auth import TOKEN, login
 
 ME = "/api/v1/auth/me"
 
