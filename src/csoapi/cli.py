@@ -166,6 +166,37 @@ def clients_create(
     typer.echo(created.model_dump_json(indent=2))
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=500, help="Deliveries per claim")] = 10,
+    idle: Annotated[float, typer.Option(min=0.05, help="Seconds to wait when idle")] = 1.0,
+) -> None:
+    """Deliver webhooks: fan the event log out to endpoints and send due deliveries. Run
+    several on PostgreSQL (they share the work); one on SQLite."""
+    import signal
+    import threading
+
+    import csoapi.registry  # noqa: F401
+    from csoapi.core.db import make_session_factory
+    from csoapi.webhooks.worker import Worker
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    stop = threading.Event()
+    try:
+        runner = Worker(make_session_factory(engine), settings, batch=batch)
+        if once:
+            runner.run_once()
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        typer.echo(f"webhook worker {runner.ctx.request_id} running; Ctrl-C stops it", err=True)
+        runner.run(stop, idle_seconds=idle)
+    finally:
+        engine.dispose()
+
+
 @app.command("seed-demo")
 def seed_demo(
     if_empty: Annotated[

@@ -33,6 +33,8 @@ from csoapi.users import models as user_models
 from csoapi.users import router as users_router
 from csoapi.violations import models as violation_models
 from csoapi.violations import router as violations_router
+from csoapi.webhooks import models as webhook_models
+from csoapi.webhooks import router as webhooks_router
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),
+    Feature(
+        "webhooks",
+        [webhooks_router.router],
+        [("webhooks", "Standard Webhooks subscriptions and deliveries (machine clients)")],
+        [webhook_models],
+    ),
 )
 
 # Above the features it reads: the call timeline, with every feature's contribution.

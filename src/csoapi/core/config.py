@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     webhook_allow_private: bool = False
+    # After a secret is rotated, deliveries carry both signatures for this long.
+    webhook_secret_grace_hours: int = Field(default=24, ge=0, le=720)
+    # How long events stay in the log (the pull feed, webhook recovery): longer than the
+    # 30 days Stripe guarantees.
+    event_retention_days: int = Field(default=90, ge=1, le=3650)
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     tow_eligible_overdue: int = Field(default=5, ge=1)
     log_level: str = "INFO"

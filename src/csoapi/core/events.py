@@ -96,6 +96,16 @@ def decode_position(value: str) -> tuple[int, int]:
     return txid, row_id
 
 
+def outbox_horizon(session: Session) -> Any:
+    """On PostgreSQL, the transaction id below which every writer has finished: a reader
+    takes only events of transactions under it (see the module's docstring). None on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return sa.cast(
+        sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
+    )
+
+
 def read_feed(
     session: Session,
     *,
@@ -109,10 +119,8 @@ def read_feed(
         stmt = stmt.where(sa.tuple_(OutboxEvent.txid, OutboxEvent.id) > sa.tuple_(*after))
     if types:
         stmt = stmt.where(OutboxEvent.type.in_(types))
-    if session.get_bind().dialect.name == "postgresql":
-        horizon = sa.cast(
-            sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
-        )
+    horizon = outbox_horizon(session)
+    if horizon is not None:
         stmt = stmt.where(OutboxEvent.txid < horizon)
     stmt = stmt.order_by(OutboxEvent.txid, OutboxEvent.id).limit(limit)
     return list(session.scalars(stmt).all())

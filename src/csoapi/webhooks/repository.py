@@ -1,0 +1,162 @@
+"""Every query of webhooks: endpoints, the fan-out of outbox events into deliveries, the
+claim of due deliveries (several workers side by side) and what an attempt leaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from csoapi.core.events import OutboxEvent, outbox_horizon
+from csoapi.core.pagination import SortKey
+from csoapi.core.repository import Repository
+from csoapi.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+ENDPOINT_KEYS = (
+    SortKey(WebhookEndpoint.created_at, "datetime", lambda e: e.created_at),
+    SortKey(WebhookEndpoint.id, "uuid", lambda e: e.id),
+)
+DELIVERY_KEYS = (SortKey(WebhookDelivery.id, "int", lambda d: d.id),)
+OPEN = ("pending", "delivering")
+
+
+class EndpointRepository(Repository[WebhookEndpoint]):
+    model = WebhookEndpoint
+    missing = ("No such webhook", "webhook_not_found")
+    keys = ENDPOINT_KEYS
+    tag = "webhooks"
+
+    def owned(self, pk: uuid.UUID, client_id: uuid.UUID, *, for_update: bool = False):  # type: ignore[no-untyped-def]
+        row = self.get(pk, for_update=for_update)
+        if row is None or row.client_id != client_id or row.deleted_at is not None:
+            return None
+        return row
+
+    def page(self, client_id: uuid.UUID, *, limit: int, cursor: str | None):  # type: ignore[no-untyped-def]
+        stmt = sa.select(WebhookEndpoint).where(
+            WebhookEndpoint.client_id == client_id, WebhookEndpoint.deleted_at.is_(None)
+        )
+        return self.page_of(stmt, limit=limit, cursor=cursor)
+
+    def log_end(self) -> tuple[int, int]:
+        """The position of the last event a reader may see now (where a new endpoint starts)."""
+        stmt = sa.select(OutboxEvent.txid, OutboxEvent.id)
+        horizon = outbox_horizon(self.session)
+        if horizon is not None:
+            stmt = stmt.where(OutboxEvent.txid < horizon)
+        row = self.session.execute(
+            stmt.order_by(OutboxEvent.txid.desc(), OutboxEvent.id.desc()).limit(1)
+        ).first()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    # -- the worker's fan-out ----------------------------------------------------------------
+    def active_for_fanout(self, limit: int) -> list[WebhookEndpoint]:
+        """Active endpoints, each locked by one worker at a time (others skip it)."""
+        stmt = (
+            sa.select(WebhookEndpoint)
+            .where(WebhookEndpoint.status == "active", WebhookEndpoint.deleted_at.is_(None))
+            .order_by(WebhookEndpoint.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(stmt))
+
+    def events_after(self, txid: int, row_id: int, limit: int) -> list[OutboxEvent]:
+        stmt = sa.select(OutboxEvent).where(
+            sa.tuple_(OutboxEvent.txid, OutboxEvent.id) > sa.tuple_(txid, row_id)
+        )
+        horizon = outbox_horizon(self.session)
+        if horizon is not None:
+            stmt = stmt.where(OutboxEvent.txid < horizon)
+        stmt = stmt.order_by(OutboxEvent.txid, OutboxEvent.id).limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def events_since(self, since: datetime, upto: tuple[int, int]) -> list[OutboxEvent]:
+        stmt = (
+            sa.select(OutboxEvent)
+            .where(
+                OutboxEvent.occurred_at >= since,
+                sa.tuple_(OutboxEvent.txid, OutboxEvent.id) <= sa.tuple_(*upto),
+            )
+            .order_by(OutboxEvent.txid, OutboxEvent.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class DeliveryRepository(Repository[WebhookDelivery]):
+    model = WebhookDelivery
+    missing = ("No such delivery", "delivery_not_found")
+    keys = DELIVERY_KEYS
+    tag = "deliveries"
+
+    def page(self, endpoint_id: uuid.UUID, status: str | None, *, limit: int, cursor: str | None):  # type: ignore[no-untyped-def]
+        stmt = sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+        if status is not None:
+            stmt = stmt.where(WebhookDelivery.status == status)
+        return self.page_of(stmt, limit=limit, cursor=cursor, descending=True)
+
+    def last_latencies(self, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        latest = (
+            sa.select(WebhookAttempt.delivery_id, sa.func.max(WebhookAttempt.id).label("last"))
+            .where(WebhookAttempt.delivery_id.in_(ids))
+            .group_by(WebhookAttempt.delivery_id)
+            .subquery()
+        )
+        stmt = sa.select(WebhookAttempt.delivery_id, WebhookAttempt.latency_ms).join(
+            latest, WebhookAttempt.id == latest.c.last
+        )
+        return {int(d): int(ms) for d, ms in self.session.execute(stmt)}
+
+    def of_event(self, endpoint_id: uuid.UUID, event_id: uuid.UUID) -> WebhookDelivery | None:
+        stmt = sa.select(WebhookDelivery).where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.event_id == event_id
+        )
+        return self.session.scalars(stmt).first()
+
+    def attempts_of(self, delivery_id: int) -> list[WebhookAttempt]:
+        stmt = sa.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
+        return list(self.session.scalars(stmt.order_by(WebhookAttempt.id)))
+
+    def claim(
+        self, now: datetime, limit: int, lease_until: datetime, token: uuid.UUID
+    ) -> list[WebhookDelivery]:
+        """Up to ``limit`` due deliveries, each the earliest open one of its resource at its
+        endpoint, leased to the caller (``token``). A delivery whose
+        worker died comes due again when its lease runs out."""
+        d, e = WebhookDelivery, orm.aliased(WebhookDelivery)
+        earlier_open = sa.exists().where(
+            e.endpoint_id == d.endpoint_id,
+            e.entity_key == d.entity_key,
+            e.id < d.id,
+            e.status.in_(OPEN),
+        )
+        due = sa.or_(
+            sa.and_(d.status == "pending", d.next_attempt_at <= now),
+            sa.and_(d.status == "delivering", d.lease_until < now),
+        )
+        active = sa.select(WebhookEndpoint.id).where(WebhookEndpoint.status == "active")
+        stmt = (
+            sa.select(d)
+            .where(due, ~earlier_open, d.endpoint_id.in_(active))
+            .order_by(d.next_attempt_at, d.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=d)
+        )
+        rows = list(self.session.scalars(stmt))
+        for row in rows:
+            row.status, row.lease_token, row.lease_until = "delivering", token, lease_until
+        self.session.flush()
+        return rows
+
+    def leased(self, delivery_id: int, token: uuid.UUID) -> WebhookDelivery | None:
+        """The delivery if the caller's lease on it still holds (locked)."""
+        stmt = (
+            sa.select(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_token == token)
+            .with_for_update()
+        )
+        return self.session.scalars(stmt).first()

@@ -1,0 +1,267 @@
+"""``csoapi worker``: fans outbox events out into deliveries and delivers them.
+
+Each step is its own short transaction, so several workers (on several machines) run side by
+side: fan-out locks an endpoint (others skip it, ``SKIP LOCKED``), a claim leases due
+deliveries (others skip them), the HTTP request runs with no transaction open, and the
+outcome is recorded only while the lease holds. A worker that dies mid-batch leaves leases
+that run out, and its deliveries come due again: at least once, never lost. A delivery waits
+until every earlier delivery of the same resource to the same endpoint is done: ordered per
+resource. SQLite serializes writers; run one worker there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from csoapi.clients.models import ApiClient
+from csoapi.core import audit
+from csoapi.core.config import Settings
+from csoapi.core.context import RequestContext
+from csoapi.core.events import OutboxEvent, encode_position
+from csoapi.core.models import utcnow
+from csoapi.core.scopes import scopes_for
+from csoapi.webhooks import signing, targets
+from csoapi.webhooks.matching import body, receives
+from csoapi.webhooks.models import WebhookAttempt, WebhookEndpoint
+from csoapi.webhooks.policy import Policy, load, retry_after
+from csoapi.webhooks.repository import DeliveryRepository, EndpointRepository
+from csoapi.webhooks.service import new_delivery
+
+log = logging.getLogger("csoapi.webhooks")
+THROTTLED = {429, 502, 503, 504}
+USER_AGENT = "csoapi-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: int
+    token: uuid.UUID
+    endpoint_id: uuid.UUID
+    url: str
+    secrets: list[str]
+    msg_id: str
+    position: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        *,
+        policy: Policy | None = None,
+        http: httpx.Client | None = None,
+        resolver: targets.Resolver = targets.system_resolver,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 10,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.policy = policy or load()
+        self.http = http or httpx.Client(follow_redirects=False, trust_env=False)
+        self.resolver = resolver
+        self.clock = clock
+        self.batch = batch
+        self.lease = timedelta(seconds=batch * self.policy.timeout_seconds + 60)
+        self.ctx = RequestContext(
+            principal=None,
+            request_id=f"worker-{uuid.uuid4().hex[:12]}",
+            source_ip=None,
+            settings=settings,
+        )
+
+    # -- one pass ----------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Fan out, then deliver one claimed batch; the number of deliveries attempted."""
+        self.fan_out()
+        jobs = self.claim()
+        for job in jobs:
+            self.record(job, self.send(job))
+        return len(jobs)
+
+    def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # a database that is away: log, wait, try again
+                log.exception("webhook worker pass failed")
+                busy = 0
+            if not busy:
+                stop.wait(idle_seconds)
+
+    def fan_out(self, limit: int = 500) -> int:
+        made = 0
+        with self.sessions() as session, session.begin():
+            endpoints = EndpointRepository(session)
+            deliveries = DeliveryRepository(session)
+            now = self.clock()
+            for endpoint in endpoints.active_for_fanout(limit=100):
+                client = session.get(ApiClient, endpoint.client_id)
+                scopes = scopes_for(client.kind) if client and client.active else frozenset()
+                batch = endpoints.events_after(endpoint.cursor_txid, endpoint.cursor_row, limit)
+                for event in batch:
+                    if receives(endpoint.event_types, scopes, event.type, event.read_scope):
+                        deliveries.add(new_delivery(endpoint.id, event, now), flush=False)
+                        made += 1
+                if batch:
+                    endpoint.cursor_txid, endpoint.cursor_row = batch[-1].txid, batch[-1].id or 0
+            session.flush()
+        return made
+
+    def claim(self) -> list[Job]:
+        token = uuid.uuid4()
+        with self.sessions() as session, session.begin():
+            now = self.clock()
+            rows = DeliveryRepository(session).claim(now, self.batch, now + self.lease, token)
+            jobs = []
+            for row in rows:
+                endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+                event = session.get(OutboxEvent, row.event_row)
+                assert endpoint is not None
+                if event is None:  # purged past retention while it waited
+                    row.status, row.last_error = "dead", "the event is past retention"
+                    row.lease_token = row.lease_until = None
+                    continue
+                jobs.append(self._job(row.id or 0, token, endpoint, event, now))
+        return jobs
+
+    def _job(
+        self, delivery_id: int, token: uuid.UUID, e: WebhookEndpoint, ev: OutboxEvent, now: datetime
+    ) -> Job:
+        secrets = [e.secret]
+        if e.previous_secret and e.previous_secret_until and e.previous_secret_until > now:
+            secrets.append(e.previous_secret)
+        return Job(
+            delivery_id=delivery_id,
+            token=token,
+            endpoint_id=e.id,
+            url=e.url,
+            secrets=secrets,
+            msg_id=str(ev.event_id),
+            position=encode_position(ev.txid, ev.id or 0),
+            body=body(ev.type, ev.occurred_at, ev.payload),
+        )
+
+    # -- the request -------------------------------------------------------------------------
+    def send(self, job: Job) -> Outcome:
+        started = time.monotonic()
+        try:
+            target = targets.resolve(
+                job.url,
+                allow_private=self.settings.webhook_allow_private,
+                https_only=self.settings.env == "production",
+                resolver=self.resolver,
+            )
+        except targets.TargetRefused as refused:
+            return Outcome(None, 0, f"refused: {refused.code}")
+        stamp = int(self.clock().timestamp())
+        headers = signing.headers(job.secrets, job.msg_id, stamp, job.body)
+        headers |= {
+            "host": target.host_header,
+            "user-agent": USER_AGENT,
+            "csoapi-event-position": job.position,
+        }
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+        try:
+            response = self.http.post(
+                target.url,
+                content=job.body,
+                headers=headers,
+                timeout=self.policy.timeout_seconds,
+                extensions=extensions,
+            )
+        except httpx.TimeoutException:
+            return Outcome(None, _ms(started), "timeout")
+        except httpx.HTTPError as exc:
+            return Outcome(None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
+        wait = None
+        if response.status_code in THROTTLED:
+            wait = retry_after(response.headers.get("retry-after"), self.clock())
+        return Outcome(response.status_code, _ms(started), None, wait)
+
+    # -- what an attempt leaves ------------------------------------------------------------
+    def record(self, job: Job, outcome: Outcome) -> None:
+        with self.sessions() as session, session.begin():
+            repo = DeliveryRepository(session)
+            row = repo.leased(job.delivery_id, job.token)
+            if row is None:
+                return  # the lease ran out and another worker has the delivery now
+            now = self.clock()
+            row.attempts += 1
+            row.last_status_code, row.last_error = outcome.status_code, outcome.error
+            row.lease_token = row.lease_until = None
+            repo.add(
+                WebhookAttempt(
+                    delivery_id=job.delivery_id,
+                    attempted_at=now,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                ),
+                flush=False,
+            )
+            endpoint = EndpointRepository(session).get(job.endpoint_id, for_update=True)
+            assert endpoint is not None
+            if outcome.ok:
+                row.status, row.delivered_at = "succeeded", now
+                endpoint.failing_since = None
+                return
+            if outcome.status_code == 410:
+                row.status = "dead"
+                self._disable(session, endpoint, "the receiver answered 410 Gone", now)
+                return
+            delay = self.policy.next_delay(row.attempts, outcome.retry_after)
+            if delay is None:
+                row.status = "dead"
+            else:
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=delay)
+            endpoint.failing_since = endpoint.failing_since or now
+            failing = now - endpoint.failing_since
+            if failing >= timedelta(days=self.policy.disable_after_failing_days):
+                self._disable(
+                    session, endpoint, f"every delivery failed for {failing.days} days", now
+                )
+
+    def _disable(
+        self, session: Session, endpoint: WebhookEndpoint, why: str, now: datetime
+    ) -> None:
+        if endpoint.status == "disabled":
+            return
+        endpoint.status, endpoint.disabled_reason, endpoint.disabled_at = "disabled", why, now
+        endpoint.touch()
+        session.flush()
+        audit.record(
+            session,
+            self.ctx,
+            "webhook.disabled",
+            entity_type="webhook_endpoint",
+            entity_id=endpoint.id,
+            detail={"reason": why},
+        )
+        log.warning("webhook endpoint %s disabled: %s", endpoint.id, why)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
