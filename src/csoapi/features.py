@@ -15,19 +15,23 @@ from csoapi.auth import models as auth_models
 from csoapi.auth import router as auth_router
 from csoapi.calls import models as call_models
 from csoapi.calls import router as calls_router
+from csoapi.calls import stats as call_stats
 from csoapi.citations import links as citation_links
 from csoapi.citations import models as citation_models
 from csoapi.citations import payments_router, vehicles_router
 from csoapi.citations import router as citations_router
+from csoapi.citations import stats as citation_stats
 from csoapi.clients import models as client_models
 from csoapi.clients import router as clients_router
 from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
+from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
+from csoapi.stats.router import build_router as stats_router
 from csoapi.timeline.router import build_router as timeline_router
 from csoapi.users import models as user_models
 from csoapi.users import router as users_router
@@ -44,6 +48,7 @@ class Feature:
     tags: Sequence[tuple[str, str]]  # (name, description) for OpenAPI
     models: Sequence[ModuleType] = ()
     call_links: CallLinks | None = None  # its records that name a call, for the timeline
+    stats: StatsSource | None = None  # its figures in the programme statistics
     # Routes are matched one by one, in order (a few microseconds each): the portals' and
     # CAD's hot paths come first.
     route_order: int = 100
@@ -76,6 +81,7 @@ FEATURES: tuple[Feature, ...] = (
         [calls_router.router],
         [("calls", "Calls for service: intake, dispatch, status, timeline")],
         [call_models],
+        stats=call_stats.figures,
         route_order=1,
     ),
     Feature(
@@ -101,6 +107,7 @@ FEATURES: tuple[Feature, ...] = (
         ],
         [citation_models],
         call_links=citation_links.on_call,
+        stats=citation_stats.figures,
         route_order=0,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
@@ -120,7 +127,13 @@ TIMELINE = Feature(
     [],
     route_order=2,
 )
-ALL: tuple[Feature, ...] = (*FEATURES, TIMELINE)
+# Above the features it reads: the programme statistics, with every feature's figures.
+STATS = Feature(
+    "stats",
+    [stats_router([f.stats for f in FEATURES if f.stats is not None])],
+    [("stats", "Programme statistics, small cells withheld")],
+)
+ALL: tuple[Feature, ...] = (*FEATURES, TIMELINE, STATS)
 
 
 def openapi_tags() -> list[dict[str, str]]:

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from csoapi.citations.models import Payment
-from csoapi.citations.payments_router import spreadsheet_cell
 from csoapi.core.models import utcnow
+from csoapi.core.spreadsheet import spreadsheet_cell
 from tests.citations.helpers import CITATIONS, citation_body, schedule
 from tests.factories import headers_for
 

@@ -18,6 +18,7 @@ from csoapi.core.offload import offload
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Timestamp
+from csoapi.core.spreadsheet import spreadsheet_cell
 
 router = APIRouter(prefix="/payments", tags=["payments"])
 Signed = carrier(PaymentService)  # records (payments:read) or a portal (its own): the service
@@ -35,21 +36,6 @@ CSV_FIELDS = [
     "reverses_id",
     "reason",
 ]
-# What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula: the
-# OWASP "CSV Injection" list. A portal's reference of "=HYPERLINK(...)" would otherwise run on
-# a finance clerk's machine when the reconciliation file is opened.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_cell(value: object) -> object:
-    """``value`` as a CSV cell that a spreadsheet shows and never evaluates: text starting
-    like a formula gets OWASP's leading single quote. Only text is touched, so a number
-    (an amount, a negative one included) stays a number. The export refuses nothing: a
-    reference is the portal's own and must come back as sent (the JSON listing does), and a
-    reversal's reason is free text where "-" starts a sentence."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @router.get(

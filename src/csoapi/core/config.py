@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # How long events stay in the log (the pull feed, webhook recovery): longer than the
     # 30 days Stripe guarantees.
     event_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Statistics withhold counts from 1 to this minus one (the CMS cell-size suppression
+    # policy withholds 1 to 10); set to what the programme's evaluators use.
+    stats_small_cell_threshold: int = Field(default=11, ge=2, le=1000)
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     tow_eligible_overdue: int = Field(default=5, ge=1)
     log_level: str = "INFO"

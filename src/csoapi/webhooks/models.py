@@ -18,9 +18,7 @@ DELIVERY_STATUSES = ("pending", "delivering", "succeeded", "dead")
 
 class WebhookEndpoint(Versioned, table=True):
     __tablename__ = "webhook_endpoint"
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('active', 'disabled')", name="status"),
-    )
+    __table_args__ = (sa.CheckConstraint("status IN ('active', 'disabled')", name="status"),)
 
     id: uuid.UUID = id_field()
     client_id: uuid.UUID = Field(foreign_key="api_client.id", index=True)
