@@ -34,7 +34,9 @@ from csoapi.core.db import (
     make_unit_factory,
     normalize_url,
 )
+from csoapi.core.events import OutboxEvent
 from csoapi.core.migrate import upgrade
+from csoapi.features import event_catalogue
 from csoapi.main import create_app
 from csoapi.registry import metadata
 
@@ -150,13 +152,41 @@ def empty_tables(engine: sa.Engine, seeded: dict[str, list[dict[str, Any]]]) -> 
                 conn.execute(table.insert(), seeded[table.name])
 
 
+def uncatalogued(engine: sa.Engine) -> list[str]:
+    """Every event written that the catalogue (``csoapi.features.event_catalogue``, the
+    OpenAPI document's ``webhooks``) does not describe exactly: an unknown type, another read
+    scope, or data its schema refuses."""
+    catalogue, problems = event_catalogue(), []
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(OutboxEvent.type, OutboxEvent.read_scope, OutboxEvent.payload)
+        )
+        for type_, scope, payload in rows:
+            entry = catalogue.get(type_)
+            if entry is None:
+                problems.append(f"{type_}: not in the event catalogue")
+            elif entry.read_scope != scope:
+                problems.append(f"{type_}: read with {scope}, catalogued as {entry.read_scope}")
+            else:
+                try:
+                    entry.data.model_validate(payload)
+                except ValueError as exc:
+                    problems.append(f"{type_}: {exc}")
+    return problems
+
+
 @pytest.fixture
-def clean_tables(database: Database) -> Iterator[None]:
+def clean_tables(database: Database, request: pytest.FixtureRequest) -> Iterator[None]:
     """Requests really commit: every table is put back to what the migrations left, before
-    and after each test."""
+    and after each test. In between, every event the test wrote must match the event
+    catalogue (unless the test is marked ``synthetic_events``: it writes raw events to test
+    the log itself)."""
     empty_tables(database.engine, seeded_rows(database))
     try:
         yield
+        synthetic = request.node.get_closest_marker("synthetic_events") is not None
+        problems = [] if synthetic else uncatalogued(database.engine)
+        assert not problems, "events outside the catalogue:\n" + "\n".join(problems[:10])
     finally:
         empty_tables(database.engine, seeded_rows(database))
 

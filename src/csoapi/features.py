@@ -13,9 +13,11 @@ from fastapi import APIRouter
 from csoapi.audit import router as audit_router
 from csoapi.auth import models as auth_models
 from csoapi.auth import router as auth_router
+from csoapi.calls import catalogue as call_events
 from csoapi.calls import models as call_models
 from csoapi.calls import router as calls_router
 from csoapi.calls import stats as call_stats
+from csoapi.citations import catalogue as citation_events
 from csoapi.citations import links as citation_links
 from csoapi.citations import models as citation_models
 from csoapi.citations import payments_router, vehicles_router
@@ -25,9 +27,11 @@ from csoapi.clients import models as client_models
 from csoapi.clients import router as clients_router
 from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
+from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.reports import catalogue as report_events
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -49,6 +53,7 @@ class Feature:
     models: Sequence[ModuleType] = ()
     call_links: CallLinks | None = None  # its records that name a call, for the timeline
     stats: StatsSource | None = None  # its figures in the programme statistics
+    events: Sequence[EventType] = ()  # every event type it appends (the catalogue)
     # Routes are matched one by one, in order (a few microseconds each): the portals' and
     # CAD's hot paths come first.
     route_order: int = 100
@@ -82,6 +87,7 @@ FEATURES: tuple[Feature, ...] = (
         [("calls", "Calls for service: intake, dispatch, status, timeline")],
         [call_models],
         stats=call_stats.figures,
+        events=call_events.EVENTS,
         route_order=1,
     ),
     Feature(
@@ -90,6 +96,7 @@ FEATURES: tuple[Feature, ...] = (
         [("reports", "Reports: drafting, review, records, release")],
         [report_models],
         call_links=report_links.on_call,
+        events=report_events.EVENTS,
     ),
     Feature(
         "violations",
@@ -108,6 +115,7 @@ FEATURES: tuple[Feature, ...] = (
         [citation_models],
         call_links=citation_links.on_call,
         stats=citation_stats.figures,
+        events=citation_events.EVENTS,
         route_order=0,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
@@ -139,3 +147,8 @@ ALL: tuple[Feature, ...] = (*FEATURES, TIMELINE, STATS)
 def openapi_tags() -> list[dict[str, str]]:
     tags = [{"name": n, "description": d} for f in ALL for n, d in f.tags]
     return [*tags, {"name": "health", "description": "Liveness and readiness"}]
+
+
+def event_catalogue() -> dict[str, EventType]:
+    """Every event type any feature appends, by name."""
+    return {e.name: e for f in ALL for e in f.events}

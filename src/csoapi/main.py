@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 
 import csoapi.registry  # noqa: F401  (every table on the metadata)
 from csoapi import __version__
+from csoapi.api.events import describe_events
 from csoapi.api.v1 import api_router
 from csoapi.auth.principals import session_row
 from csoapi.core.config import Settings, get_settings
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _add_middleware(app, settings)
     app.include_router(health_router)
     app.include_router(api_router)
+    describe_events(app)
     return app
 
 

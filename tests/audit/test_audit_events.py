@@ -118,6 +118,7 @@ async def settled_feed(client, headers, expected: int, **params):
     return body
 
 
+@pytest.mark.synthetic_events
 async def test_event_feed_filters_by_scope_and_type_and_pages(live_client, live_db, settings):
     with live_db() as s:
         cad_client, _ = create_client(s, settings, "cad")
@@ -158,6 +159,7 @@ async def test_event_feed_filters_by_scope_and_type_and_pages(live_client, live_
     assert_problem(await live_client.get("/api/v1/events", headers=cso), 403)
 
 
+@pytest.mark.synthetic_events
 async def test_event_committed_late_is_not_skipped(live_client, live_db, settings, postgres_only):
     """A reader never passes an event whose transaction is still open."""
     with live_db() as s:

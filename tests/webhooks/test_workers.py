@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,24 @@ def app(database, settings):
     return create_app(settings, engine=database.engine)
 
 
+def updated(call_id: uuid.UUID, r: int, n: int) -> dict:
+    """A ``call.updated`` as the catalogue has it: resource ``r``'s ``n``-th edit."""
+    return {
+        "id": str(call_id),
+        "number": f"CFS26-{r:06d}",
+        "call_type": "PARKING",
+        "priority": 4,
+        "status": "received",
+        "beat": None,
+        "assigned_to": None,
+        "disposition": None,
+        "version": n + 1,
+        "fields": ["description"],
+    }
+
+
 def write_events(database, resources: int, per_resource: int) -> None:
+    ids = [uuid.uuid4() for _ in range(resources)]
     with make_session_factory(database.engine)() as s, s.begin():
         for n in range(per_resource):
             for r in range(resources):
@@ -47,9 +65,9 @@ def write_events(database, resources: int, per_resource: int) -> None:
                     s,
                     "call.updated",
                     entity_type="call",
-                    entity_id=f"res-{r}",
+                    entity_id=ids[r],
                     read_scope="calls:read",
-                    payload={"resource": r, "n": n},
+                    payload=updated(ids[r], r, n),
                 )
 
 
@@ -102,8 +120,8 @@ async def test_two_workers_deliver_a_thousand_events_exactly_once_in_order(
 
     for x in ok:
         data = json.loads(x.body)["data"]
-        seen[data["resource"]].append(data["n"])
-    assert all(ns == list(range(20)) for ns in seen.values()) and len(seen) == 50
+        seen[data["number"]].append(data["version"])
+    assert all(ns == list(range(1, 21)) for ns in seen.values()) and len(seen) == 50
 
 
 async def test_a_worker_killed_mid_batch_loses_nothing(
