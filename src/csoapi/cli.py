@@ -170,6 +170,9 @@ def clients_create(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
     batch: Annotated[int, typer.Option(min=1, max=500, help="Deliveries per claim")] = 10,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Requests of a batch in flight at once")
+    ] = 4,
     idle: Annotated[float, typer.Option(min=0.05, help="Seconds to wait when idle")] = 1.0,
 ) -> None:
     """Deliver webhooks: fan the event log out to endpoints and send due deliveries. Run
@@ -185,7 +188,9 @@ def worker(
     engine = make_engine(settings.database_url, settings)
     stop = threading.Event()
     try:
-        runner = Worker(make_session_factory(engine), settings, batch=batch)
+        runner = Worker(
+            make_session_factory(engine), settings, batch=batch, concurrency=concurrency
+        )
         if once:
             runner.run_once()
             return

@@ -51,6 +51,27 @@ class EndpointRepository(Repository[WebhookEndpoint]):
         ).first()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    def failing_among(self, ids: set[uuid.UUID]) -> list[uuid.UUID]:
+        if not ids:
+            return []
+        stmt = sa.select(WebhookEndpoint.id).where(
+            WebhookEndpoint.id.in_(ids), WebhookEndpoint.failing_since.is_not(None)
+        )
+        return list(self.session.scalars(stmt))
+
+    def lock_many(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, WebhookEndpoint]:
+        """The endpoints ``ids``, locked in id order (two workers never wait on each other
+        crosswise)."""
+        if not ids:
+            return {}
+        stmt = (
+            sa.select(WebhookEndpoint)
+            .where(WebhookEndpoint.id.in_(ids))
+            .order_by(WebhookEndpoint.id)
+            .with_for_update()
+        )
+        return {e.id: e for e in self.session.scalars(stmt)}
+
     # -- the worker's fan-out ----------------------------------------------------------------
     def active_for_fanout(self, limit: int) -> list[WebhookEndpoint]:
         """Active endpoints, each locked by one worker at a time (others skip it)."""
@@ -139,24 +160,41 @@ class DeliveryRepository(Repository[WebhookDelivery]):
             sa.and_(d.status == "delivering", d.lease_until < now),
         )
         active = sa.select(WebhookEndpoint.id).where(WebhookEndpoint.status == "active")
-        stmt = (
-            sa.select(d)
+        pick = (
+            sa.select(d.id)
             .where(due, ~earlier_open, d.endpoint_id.in_(active))
             .order_by(d.next_attempt_at, d.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=d)
         )
-        rows = list(self.session.scalars(stmt))
-        for row in rows:
-            row.status, row.lease_token, row.lease_until = "delivering", token, lease_until
-        self.session.flush()
-        return rows
+        ids = list(self.session.scalars(pick))
+        if not ids:
+            return []
+        lease = (
+            sa.update(d)
+            .where(d.id.in_(ids))
+            .values(status="delivering", lease_token=token, lease_until=lease_until)
+            .returning(d)
+        )
+        rows = self.session.scalars(lease, execution_options={"synchronize_session": False})
+        return sorted(rows, key=lambda r: r.id or 0)
 
-    def leased(self, delivery_id: int, token: uuid.UUID) -> WebhookDelivery | None:
-        """The delivery if the caller's lease on it still holds (locked)."""
+    def endpoints_of(self, rows: list[WebhookDelivery]) -> dict[uuid.UUID, WebhookEndpoint]:
+        ids = {r.endpoint_id for r in rows}
+        stmt = sa.select(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids))
+        return {e.id: e for e in self.session.scalars(stmt)} if ids else {}
+
+    def events_of(self, rows: list[WebhookDelivery]) -> dict[int, OutboxEvent]:
+        ids = {r.event_row for r in rows}
+        stmt = sa.select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+        return {e.id: e for e in self.session.scalars(stmt)} if ids else {}  # type: ignore[misc]
+
+    def leased(self, ids: list[int], token: uuid.UUID) -> list[WebhookDelivery]:
+        """Those of ``ids`` whose lease is still the caller's (locked)."""
         stmt = (
             sa.select(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_token == token)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_token == token)
+            .order_by(WebhookDelivery.id)
             .with_for_update()
         )
-        return self.session.scalars(stmt).first()
+        return list(self.session.scalars(stmt))
