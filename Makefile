@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint openapi install dev bench clean
+.PHONY: run test lint openapi install dev bench bench-integration clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -51,6 +51,11 @@ lint: dev
 ## bench/RESULTS.md and bench/results.png. Takes about 15 minutes; BENCH_ARGS=--quick for a trial.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make bench-integration: webhook deliveries/s with one and two workers, the stats summary over
+## 100k and 1M calls (local PostgreSQL); writes bench/RESULTS-integration.md
+bench-integration: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.integration $(BENCH_ARGS)
 
 ## make openapi: regenerate the committed contract after changing routes or schemas
 openapi: install

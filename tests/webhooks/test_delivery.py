@@ -276,3 +276,20 @@ async def test_a_rotated_secret_signs_with_both_until_the_grace_ends(
         verify_both(new["secret"], got)
         verify_both(hook["secret"], got)
     assert uuid.UUID(got.headers["webhook-id"])
+
+
+async def test_the_log_keeps_events_for_the_retention_period(client, db, settings, database):
+    cad = everyone(db, settings)["cad"].headers
+    with Receiver() as rx:
+        await subscribe(client, cad, rx.url)
+        await create_call(client, cad, source="cad", external_id="P1")
+        w = worker(database, settings, clock=lambda: datetime.now(UTC))
+        fan(w, 1)
+        w.run_once()
+        assert len(rx.received) == 1
+    assert w.purge() == (0, 0)  # nothing is old yet
+    later = datetime.now(UTC) + timedelta(days=settings.event_retention_days + 1)
+    w.clock = lambda: later
+    assert w.purge() == (1, 1)
+    feed = (await client.get("/api/v1/events", headers=cad)).json()["items"]
+    assert [e for e in feed if e["type"] == "call.created"] == []

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.orm import Session
 
 from csoapi.core.events import OutboxEvent, outbox_horizon
 from csoapi.core.pagination import SortKey
@@ -198,3 +199,24 @@ class DeliveryRepository(Repository[WebhookDelivery]):
             .with_for_update()
         )
         return list(self.session.scalars(stmt))
+
+
+def purge_before(session: Session, cutoff: datetime, limit: int) -> tuple[int, int]:
+    """Events older than ``cutoff`` and the finished deliveries (with their attempts) made
+    before it, at most ``limit`` of each: (events, deliveries) removed."""
+    done = (
+        sa.select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.created_at < cutoff, WebhookDelivery.status.in_(("succeeded", "dead"))
+        )
+        .limit(limit)
+    )
+    ids = list(session.scalars(done))
+    if ids:
+        session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+        session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+    old = sa.select(OutboxEvent.id).where(OutboxEvent.occurred_at < cutoff).limit(limit)
+    event_ids = list(session.scalars(old))
+    if event_ids:
+        session.execute(sa.delete(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
+    return len(event_ids), len(ids)

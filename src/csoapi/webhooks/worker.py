@@ -34,12 +34,13 @@ from csoapi.webhooks import signing, targets
 from csoapi.webhooks.matching import body, receives
 from csoapi.webhooks.models import WebhookAttempt, WebhookEndpoint
 from csoapi.webhooks.policy import Policy, load, retry_after
-from csoapi.webhooks.repository import DeliveryRepository, EndpointRepository
+from csoapi.webhooks.repository import DeliveryRepository, EndpointRepository, purge_before
 from csoapi.webhooks.service import new_delivery
 
 log = logging.getLogger("csoapi.webhooks")
 THROTTLED = {429, 502, 503, 504}
 USER_AGENT = "csoapi-webhooks/1"
+PURGE_EVERY_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,20 @@ class Worker:
             self.record(list(zip(jobs, outcomes, strict=True)))
         return len(jobs)
 
+    def purge(self, limit: int = 10_000) -> tuple[int, int]:
+        """The event log's retention (``CSOAPI_EVENT_RETENTION_DAYS``): events past it, and
+        the finished deliveries made before it, removed (a batch at a time)."""
+        cutoff = self.clock() - timedelta(days=self.settings.event_retention_days)
+        with self.sessions() as session, session.begin():
+            return purge_before(session, cutoff, limit)
+
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+        next_purge = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_purge:
+                    self.purge()
+                    next_purge = time.monotonic() + PURGE_EVERY_SECONDS
                 busy = self.run_once()
             except Exception:  # a database that is away: log, wait, try again
                 log.exception("webhook worker pass failed")
