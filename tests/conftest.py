@@ -165,8 +165,8 @@ def uncatalogued(engine: sa.Engine) -> list[str]:
             entry = catalogue.get(type_)
             if entry is None:
                 problems.append(f"{type_}: not in the event catalogue")
-            elif entry.read_scope != scope:
-                problems.append(f"{type_}: read with {scope}, catalogued as {entry.read_scope}")
+            elif scope not in entry.scopes:
+                problems.append(f"{type_}: read with {scope}, catalogued as {entry.scopes}")
             else:
                 try:
                     entry.data.model_validate(payload)

@@ -19,5 +19,11 @@ class EventData(BaseModel):
 class EventType:
     name: str  # e.g. call.created
     summary: str
-    read_scope: str  # who may receive it (the feed and webhooks filter by it)
+    # Who may receive it (the feed and webhooks filter by it): one scope, or the scopes of
+    # the kinds of record it can be about (a hold on an impound or on an evidence item).
+    read_scope: str | tuple[str, ...]
     data: type[EventData]
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (self.read_scope,) if isinstance(self.read_scope, str) else self.read_scope
