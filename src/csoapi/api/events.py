@@ -46,6 +46,12 @@ def _operation(event: EventType) -> None:
     return receive  # type: ignore[return-value]
 
 
+def _readers(event: EventType) -> str:
+    scopes = " or ".join(f"`{s}`" for s in event.scopes)
+    which = " (by the kind of record it is about)" if len(event.scopes) > 1 else ""
+    return f"Sent to subscribers whose client holds {scopes}{which}. "
+
+
 def describe_events(app: FastAPI) -> None:
     for event in sorted(event_catalogue().values(), key=lambda e: e.name):
         app.webhooks.add_api_route(
