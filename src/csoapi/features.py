@@ -25,6 +25,7 @@ from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.holds import models as hold_models
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -83,6 +84,9 @@ FEATURES: tuple[Feature, ...] = (
         [report_models],
         call_links=report_links.on_call,
     ),
+    # Holds have no routes of their own: each feature whose records can be held mounts
+    # ``holds.router.subject_router`` for them.
+    Feature("holds", [], [], [hold_models]),
     Feature(
         "violations",
         [violations_router.router],
