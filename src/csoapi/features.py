@@ -26,6 +26,11 @@ from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
 from csoapi.holds import models as hold_models
+from csoapi.holds.router import subject_router
+from csoapi.impounds import links as impound_links
+from csoapi.impounds import models as impound_models
+from csoapi.impounds import router as impounds_router
+from csoapi.impounds.service import IMPOUND_HOLDS
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -104,6 +109,23 @@ FEATURES: tuple[Feature, ...] = (
         [citation_models],
         call_links=citation_links.on_call,
         route_order=0,
+    ),
+    Feature(
+        "impounds",
+        [
+            # Before the impound routes, so that /impounds/holds is no impound id.
+            subject_router(
+                IMPOUND_HOLDS,
+                prefix="/impounds",
+                tag="impounds",
+                read_scope="impounds:read",
+                write_scope="impounds:holds",
+            ),
+            impounds_router.router,
+        ],
+        [("impounds", "Tows and impounds: deadlines, notices, hearings, fees, holds, release")],
+        [impound_models],
+        call_links=impound_links.on_call,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),
