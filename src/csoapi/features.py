@@ -29,6 +29,8 @@ from csoapi.holds import models as hold_models
 from csoapi.holds.router import subject_router
 from csoapi.impounds import links as impound_links
 from csoapi.impounds import models as impound_models
+from csoapi.impounds import money_router as impound_money_router
+from csoapi.impounds import notices_router as impound_notices_router
 from csoapi.impounds import router as impounds_router
 from csoapi.impounds.service import IMPOUND_HOLDS
 from csoapi.reports import links as report_links
@@ -121,7 +123,9 @@ FEATURES: tuple[Feature, ...] = (
                 read_scope="impounds:read",
                 write_scope="impounds:holds",
             ),
+            impound_money_router.router,  # /impounds/lookup, before /impounds/{id}
             impounds_router.router,
+            impound_notices_router.router,
         ],
         [("impounds", "Tows and impounds: deadlines, notices, hearings, fees, holds, release")],
         [impound_models],

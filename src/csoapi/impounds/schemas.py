@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from csoapi.citations.schemas import PaymentCreate, PaymentRead, ReverseBody
+from csoapi.citations.schemas import PaymentCreate, ReverseBody
 from csoapi.core.schemas import AsString, Id, Input, Name, Output, ShortText, Text, Timestamp, Words
 from csoapi.core.values import Plate, PlateState, VehicleWord, Vin
 from csoapi.holds.schemas import Condition, HoldRead
 
-__all__ = ["PaymentCreate", "PaymentRead", "ReverseBody"]
+__all__ = ["PaymentCreate", "ReverseBody"]
 
 
 class ImpoundReason(StrEnum):
@@ -131,7 +131,7 @@ class OwnerIn(Input):
 class ReleaseBody(Input):
     owner: OwnerIn | None = None
     proof_of_ownership: Words(100) | None = Field(
-        default=None, description="e.g. current registration, title (CVC 22850.3)"
+        default=None, description="e.g. current registration, title"
     )
     released_to: Name | None = Field(default=None, description="Who drove or towed it away")
 
@@ -286,6 +286,20 @@ class PortalImpound(BaseModel):
 
 class PortalImpounds(BaseModel):
     items: list[PortalImpound]
+
+
+class ImpoundPaymentRead(Output):
+    id: uuid.UUID
+    impound_id: uuid.UUID
+    kind: str
+    amount_cents: int
+    method: str
+    reference: str | None
+    paid_at: datetime
+    posted_at: datetime
+    posted_by: str
+    reverses_id: uuid.UUID | None
+    reason: str | None
 
 
 class ReleaseRefused(BaseModel):
