@@ -65,7 +65,7 @@ async def test_every_condition_blocks_until_met(client, db, settings, staff):
         "fees_unpaid",
         "plate_has_overdue_citations",
     ]
-    body = assert_problem(refused, 409, "released_refused")
+    body = assert_problem(refused, 409, "release_refused")
     assert body["conditions"][0]["hold_id"] == h.json()["id"]
     assert body["conditions"][4]["citations"] == [c.json()["number"]]
 

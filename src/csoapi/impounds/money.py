@@ -49,6 +49,8 @@ def terms_of(i: Impound, band: str | None) -> fees.Terms | None:
 
 class FeeService(ImpoundBase):
     def lines(self, i: Impound, as_of: datetime) -> list[fees.Line]:
+        if i.source != "field":  # imported history: its fees are not in the source
+            return []
         r = self.reckoner(i)
         band = None if i.value_cents is None else r.pack.value_bands.band_of(i.value_cents)
         t = terms_of(i, band)

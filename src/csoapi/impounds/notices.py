@@ -127,7 +127,7 @@ class NoticeService(ImpoundBase):
     def request_hearing(self, impound_id: uuid.UUID, data: HearingRequest) -> Impound:
         change = self.changes.begin(impound_id)
         i = change.row
-        if i.towed_at is None or i.status == "disposed":
+        if i.towed_at is None or i.status == "disposed" or i.source != "field":
             raise Conflict(f"A {i.status} impound has no hearing", code="no_hearing")
         if i.hearing_requested_at is not None:
             raise Conflict("A hearing has been requested already", code="hearing_requested")

@@ -31,11 +31,11 @@ from csoapi.impounds.service import IMPOUND_HOLDS
 OVERDUE = (CitationStatus.overdue, CitationStatus.collections)
 
 
-def _refuse(action: str, conditions: list[dict[str, Any]]) -> None:
+def _refuse(code: str, action: str, conditions: list[dict[str, Any]]) -> None:
     if conditions:
         raise Conflict(
             f"The vehicle cannot be {action}: {len(conditions)} condition(s) unmet",
-            code=f"{action}_refused",
+            code=code,
             conditions=conditions,
         )
 
@@ -72,7 +72,7 @@ class ReleaseService(FeeService):
                 }
             )
         unmet += self._plate_owes(i)
-        _refuse("released", unmet)
+        _refuse("release_refused", "released", unmet)
         actor = self.ctx.actor
         owner = data.owner
         assert owner is not None  # verified above
@@ -138,7 +138,7 @@ class ReleaseService(FeeService):
         at = refuse_implausible(data.at or now, "at", now)
         unmet = blocking_conditions(self.session, IMPOUND_HOLDS.kind, i.id)
         unmet += self._not_eligible(i, at, data.route)
-        _refuse("disposed", unmet)
+        _refuse("disposal_refused", "disposed", unmet)
         i.status, i.disposed_at, i.disposed_by = "disposed", at, self.ctx.actor.id
         i.disposal_route, i.proceeds_cents = data.route, data.proceeds_cents
         return self.moved(

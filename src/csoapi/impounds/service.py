@@ -88,10 +88,14 @@ class ImpoundBase:
     def view(self, i: Impound) -> ImpoundRead:
         notices = self.repo.notices_of(i.id)
         holds = holds_on(self.session, IMPOUND_HOLDS.kind, i.id)
-        return impound_view(i, notices, holds, self.reckoner(i), utcnow())
+        reckoner = self.reckoner(i) if i.source == "field" else None
+        return impound_view(i, notices, holds, reckoner, utcnow())
 
     def refresh(self, i: Impound) -> None:
-        """The worklist key, after a change of the facts."""
+        """The worklist key, after a change of the facts (none for imported history)."""
+        if i.source != "field":
+            i.next_deadline_at = None
+            return
         i.next_deadline_at = self.reckoner(i).next_due(i, self.repo.notices_of(i.id), utcnow())
 
     def stored(self, impound_id: uuid.UUID, if_match: str | None) -> Change[Impound]:

@@ -90,11 +90,12 @@ def impound_view(
     i: Impound,
     notices: list[ImpoundNotice],
     holds: list[Hold],
-    reckoner: Reckoner,
+    reckoner: Reckoner | None,
     now: datetime,
 ) -> ImpoundRead:
-    _, found = reckoner.deadlines(i, notices, now)
-    eligible = reckoner.disposal(i, notices)
+    """``reckoner`` None: an imported record, outside the clocks of any rule pack."""
+    found = [] if reckoner is None else reckoner.deadlines(i, notices, now)[1]
+    eligible = None if reckoner is None else reckoner.disposal(i, notices)
     hearing = None
     if i.hearing_requested_at is not None:
         hearing = HearingRead(
@@ -117,7 +118,7 @@ def impound_view(
             color=i.color,
             year=i.vehicle_year,
         ),
-        value_band=value_band(i, reckoner.pack),
+        value_band=None if reckoner is None else value_band(i, reckoner.pack),
         hearing=hearing,
         deadlines=[_deadline(d) for d in found],
         disposal=None if eligible is None else _disposal(eligible),
