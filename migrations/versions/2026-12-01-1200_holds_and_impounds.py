@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-01 11:57:23.464132+00:00
+Create Date: 2026-12-01 12:39:49.888775+00:00
 """
 
 from collections.abc import Sequence
@@ -155,6 +155,7 @@ def upgrade() -> None:
         sa.Column("mailed_at", csoapi_types.UTCDateTime(), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("outcome_at", csoapi_types.UTCDateTime(), nullable=True),
         sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),

@@ -27,6 +27,7 @@ from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
 from csoapi.holds import models as hold_models
 from csoapi.holds.router import subject_router
+from csoapi.impounds import eligibility_router
 from csoapi.impounds import links as impound_links
 from csoapi.impounds import models as impound_models
 from csoapi.impounds import money_router as impound_money_router
@@ -126,6 +127,7 @@ FEATURES: tuple[Feature, ...] = (
             impound_money_router.router,  # /impounds/lookup, before /impounds/{id}
             impounds_router.router,
             impound_notices_router.router,
+            eligibility_router.router,
         ],
         [("impounds", "Tows and impounds: deadlines, notices, hearings, fees, holds, release")],
         [impound_models],

@@ -66,6 +66,17 @@ async def test_a_notice_is_recorded_with_its_hash_and_meets_the_deadline(client,
     assert one.json()["sha256"] == n["sha256"]
     listed = await client.get(f"{URL}/{i['id']}/notices", headers=staff["records"])
     assert [x["id"] for x in listed.json()] == [n["id"]]
+    pdf = await client.get(f"{URL}/{i['id']}/notices/{n['id']}/pdf", headers=staff["cso"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert hashlib.sha256(pdf.content).hexdigest() == n["pdf_sha256"] == event.payload["pdf_sha256"]
+    assert_problem(
+        await client.get(f"{URL}/{i['id']}/notices/{n['id']}/pdf", headers=staff["cad"]), 403
+    )
+    other = await towed(client, staff["cso"])
+    assert_problem(
+        await client.get(f"{URL}/{other['id']}/notices/{n['id']}/pdf", headers=staff["cso"]), 404
+    )
 
 
 async def test_a_returned_notice_starts_the_doj_clock(client, staff):

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     agency_closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
     impound_rates_file: Path | None = None
     impound_release_requires_clear_plate: bool = True
+    # Tow eligibility from the citation ledger (GET /vehicles/tow-eligible): off, or the
+    # pack's rule (CVC 22651(i) in California) with the agency's stricter numbers if set
+    # (more citations, older ones: an agency may tow less than the law allows, never more).
+    tow_eligibility_enabled: bool = True
+    tow_eligibility_min_citations: int | None = Field(default=None, ge=1, le=1000)
+    tow_eligibility_unanswered_days: int | None = Field(default=None, ge=0, le=3650)
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -97,7 +97,8 @@ class ImpoundNotice(SQLModel, table=True):
     addressee: str | None = Field(default=None, max_length=200)
     mailed_at: datetime = utc_column()
     document: dict[str, Any] = Field(sa_type=sa.JSON)
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64)  # of the document's canonical JSON
+    pdf_sha256: str = Field(max_length=64)  # of the PDF rendered from it (notice_pdf)
     outcome: str | None = Field(default=None, max_length=16)  # delivered | returned
     outcome_at: datetime | None = utc_column(nullable=True)
     created_at: datetime = created_field()

@@ -8,11 +8,11 @@ two payments can never together pay more than the balance."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from csoapi.citations.schemas import PaymentCreate, ReverseBody
 from csoapi.core import audit, ratelimit
-from csoapi.core.clock import refuse_implausible
+from csoapi.core.clock import EARLIEST_RECORD, refuse_implausible, to_utc
 from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.mutation import Event
@@ -24,6 +24,8 @@ from csoapi.impounds.schemas import FeeLine, FeeQuote, PortalImpound
 from csoapi.impounds.service import ImpoundBase
 
 PAYMENT_EVENT_SCOPE = "payments:read"
+# A quote may look ahead (what pickup next week will cost), not for ever.
+LONGEST_QUOTE = timedelta(days=366)
 
 
 def terms_of(i: Impound, band: str | None) -> fees.Terms | None:
@@ -63,7 +65,14 @@ class FeeService(ImpoundBase):
 
     def quote(self, impound_id: uuid.UUID, as_of: datetime | None) -> FeeQuote:
         i = self.get(impound_id)
-        at = as_of or utcnow()
+        at = to_utc(as_of) if as_of is not None else utcnow()
+        if not EARLIEST_RECORD <= at <= utcnow() + LONGEST_QUOTE:
+            raise Unprocessable(
+                f"'as_of' must be between {EARLIEST_RECORD.year} and {LONGEST_QUOTE.days} days "
+                "from now",
+                code="as_of_out_of_range",
+                field="as_of",
+            )
         lines = self.lines(i, at)
         total = fees.total(lines)
         return FeeQuote(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from csoapi.core.clock import CLOCK_SKEW, refuse_implausible
+from csoapi.core.clock import CLOCK_SKEW, refuse_implausible, to_utc
 from csoapi.core.errors import Conflict, NotFound, Unprocessable
 from csoapi.core.models import utcnow
+from csoapi.impounds import notice_pdf
 from csoapi.impounds.models import Impound, ImpoundNotice
 from csoapi.impounds.rates import rates_from
 from csoapi.impounds.schemas import (
@@ -29,6 +30,8 @@ from csoapi.impounds.schemas import (
 from csoapi.impounds.service import ImpoundBase
 
 WINDOW = "owner_window"
+# No hearing is scheduled further ahead than this (a typing error, not a plan).
+LONGEST_WAIT = timedelta(days=366)
 
 
 def canonical(document: dict[str, Any]) -> bytes:
@@ -50,6 +53,10 @@ class NoticeService(ImpoundBase):
             raise NotFound("No such notice", code="notice_not_found")
         return n
 
+    def pdf(self, impound_id: uuid.UUID, notice_id: uuid.UUID) -> bytes:
+        """The notice as printed: the same bytes as when it was mailed (``pdf_sha256``)."""
+        return notice_pdf.render(self.notice(impound_id, notice_id).document)
+
     def mail(self, impound_id: uuid.UUID, data: NoticeCreate) -> ImpoundNotice:
         change = self.stored(impound_id, None)
         i = change.row
@@ -63,10 +70,11 @@ class NoticeService(ImpoundBase):
             mailed_at=mailed_at,
             document=document,
             sha256=sha256_of(document),
+            pdf_sha256=hashlib.sha256(notice_pdf.render(document)).hexdigest(),
             created_by=self.ctx.actor.id,
         )
         self.repo.add(n)
-        extra = {"notice_id": str(n.id), "to": n.to, "sha256": n.sha256}
+        extra = {"notice_id": str(n.id), "to": n.to, "sha256": n.sha256, "pdf_sha256": n.pdf_sha256}
         self.moved(change, "impound.notice", "impound.notice_mailed", **extra)
         return n
 
@@ -148,7 +156,11 @@ class NoticeService(ImpoundBase):
         change = self.changes.begin(impound_id)
         i = change.row
         self._undecided(i)
-        at = data.at
+        at = to_utc(data.at)
+        if at > utcnow() + LONGEST_WAIT:
+            raise Unprocessable(
+                f"'at' is more than {LONGEST_WAIT.days} days ahead", code="hearing_too_far"
+            )
         if i.hearing_requested_at is not None and at < i.hearing_requested_at:
             raise Unprocessable("'at' is before the request", code="before_request")
         i.hearing_scheduled_at = at

@@ -73,6 +73,19 @@ async def get_notice(impound_id: uuid.UUID, notice_id: uuid.UUID, unit: Reader) 
     return await unit.run(lambda svc: NoticeRead.model_validate(svc.notice(impound_id, notice_id)))
 
 
+@router.get(
+    "/{impound_id}/notices/{notice_id}/pdf",
+    operation_id="impounds_notice_pdf",
+    summary="The notice as printed (PDF); its SHA-256 is the notice's `pdf_sha256`",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 404, 422)},
+)
+async def notice_pdf(impound_id: uuid.UUID, notice_id: uuid.UUID, unit: Reader) -> Response:
+    return await unit.run(
+        lambda svc: Response(svc.pdf(impound_id, notice_id), media_type="application/pdf")
+    )
+
+
 @router.post(
     "/{impound_id}/notices/{notice_id}/outcome",
     operation_id="impounds_notice_outcome",

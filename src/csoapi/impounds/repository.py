@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from csoapi.citations.models import Citation
 from csoapi.core.pagination import SortKey
 from csoapi.core.repository import Repository
 from csoapi.impounds.models import Impound, ImpoundNotice, ImpoundPayment
@@ -76,6 +77,27 @@ class ImpoundRepository(Repository[Impound]):
             return set()
         stmt = sa.select(Impound.external_id).where(Impound.external_id.in_(ids))  # type: ignore[union-attr]
         return {x for x in self.session.scalars(stmt).all() if x is not None}
+
+    def tow_candidates(
+        self, issued_by: date, min_count: int, limit: int
+    ) -> list[tuple[str, str, int]]:
+        """Plates with at least ``min_count`` citations issued on or before ``issued_by``
+        and neither paid, contested nor voided: (state, plate, count), most first. Their
+        exact balances are the citations feature's to say (``citations.owed``)."""
+        count = sa.func.count().label("n")
+        rows = self.session.execute(
+            sa.select(Citation.plate_state, Citation.plate, count)
+            .where(
+                Citation.kind == "citation",
+                Citation.state.in_(("open", "collections")),
+                Citation.issued_on <= issued_by,
+            )
+            .group_by(Citation.plate_state, Citation.plate)
+            .having(count >= min_count)
+            .order_by(count.desc(), Citation.plate_state, Citation.plate)
+            .limit(limit)
+        ).all()
+        return [(st, p, n) for st, p, n in rows]
 
     # -- notices --------------------------------------------------------------------------
     def notices_of(self, impound_id: uuid.UUID) -> list[ImpoundNotice]:

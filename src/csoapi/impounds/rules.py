@@ -95,6 +95,16 @@ class HolidayCalendar(_Strict):
     categories: tuple[str, ...]
 
 
+class TowEligibility(_Strict):
+    rule_id: str
+    title: str
+    citation: str
+    source: str
+    min_citations: int = Field(ge=1)
+    unanswered_days: int = Field(ge=0)
+    effective_from: date
+
+
 class RulePack(_Strict):
     pack: str
     version: str
@@ -104,6 +114,7 @@ class RulePack(_Strict):
     value_bands: ValueBands
     deadlines: tuple[DeadlineRule, ...]
     disposal: tuple[DisposalRule, ...]
+    tow_eligibility: TowEligibility | None = None
 
 
 R = TypeVar("R", bound=Rule)

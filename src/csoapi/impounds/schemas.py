@@ -245,7 +245,8 @@ class NoticeRead(Output):
     addressee: str | None
     mailed_at: datetime
     document: dict[str, Any]
-    sha256: str
+    sha256: str = Field(description="SHA-256 of the document's canonical JSON (sorted keys)")
+    pdf_sha256: str = Field(description="SHA-256 of the notice's PDF (…/pdf)")
     outcome: str | None
     outcome_at: datetime | None
 
@@ -300,6 +301,35 @@ class ImpoundPaymentRead(Output):
     posted_by: str
     reverses_id: uuid.UUID | None
     reason: str | None
+
+
+class QualifyingCitation(BaseModel):
+    id: uuid.UUID
+    number: str
+    violation_code: str
+    issued_at: datetime
+    days_unanswered: int
+    status: str
+    balance_cents: int
+
+
+class TowEligiblePlate(BaseModel):
+    plate_state: str
+    plate: str
+    count: int
+    balance_cents: int
+    citations: list[QualifyingCitation]
+
+
+class TowEligibleList(BaseModel):
+    """A dry run: the plates the rule would allow towing, each with its citations."""
+
+    enabled: bool
+    rule_id: str | None = None
+    citation: str | None = None
+    min_citations: int | None = None
+    unanswered_days: int | None = None
+    items: list[TowEligiblePlate]
 
 
 class ReleaseRefused(BaseModel):

@@ -8,7 +8,7 @@ the worklist key (``next_deadline_at``) recomputed with every change."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from csoapi.calls.repository import CallRepository
 from csoapi.citations.repository import CitationRepository
 from csoapi.core import audit, events
-from csoapi.core.clock import refuse_implausible
+from csoapi.core.clock import refuse_implausible, to_utc
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
 from csoapi.core.models import utcnow
@@ -128,6 +128,8 @@ class ImpoundService(ImpoundBase):
         return self.view(self.get(impound_id))
 
     def page(self, f: ImpoundFilters, *, limit: int, cursor: str | None):
+        if f.deadline_due_before is not None:  # an instant beyond datetime's range in UTC
+            f = replace(f, deadline_due_before=to_utc(f.deadline_due_before))
         rows, nxt = self.repo.page(f, limit=limit, cursor=cursor)
         audit.record_list(
             self.session,
