@@ -393,3 +393,35 @@ def import_citations_command(
     finally:
         engine.dispose()
     _print_report(report, rejects)
+
+
+@import_app.command("impounds")
+def import_impounds_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Tows (CSV)")],
+    mapping: Annotated[
+        str, typer.Option(help="Mapping name (chicago) or a .json file")
+    ] = "chicago",
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
+) -> None:
+    """Import impound history as closed records; safe to re-run (inventory numbers already
+    present are skipped)."""
+    import csoapi.registry  # noqa: F401
+    from csoapi.core.imports import MappingError, count_rows
+    from csoapi.impounds.importer import import_impounds, impound_mapping
+
+    settings = get_settings()
+    try:
+        spec = impound_mapping(mapping)
+        total = count_rows(file)
+    except MappingError as exc:
+        _fail(str(exc))
+        return
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with typer.progressbar(length=total, label="impounds", file=sys.stderr) as bar:
+            report = import_impounds(
+                make_session_factory(engine), settings, file, spec, on_progress=bar.update
+            )
+    finally:
+        engine.dispose()
+    _print_report(report, rejects)

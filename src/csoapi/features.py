@@ -31,6 +31,18 @@ from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.holds import catalogue as hold_events
+from csoapi.holds import models as hold_models
+from csoapi.holds.router import subject_router
+from csoapi.impounds import catalogue as impound_events
+from csoapi.impounds import eligibility_router
+from csoapi.impounds import links as impound_links
+from csoapi.impounds import models as impound_models
+from csoapi.impounds import money_router as impound_money_router
+from csoapi.impounds import notices_router as impound_notices_router
+from csoapi.impounds import router as impounds_router
+from csoapi.impounds import stats as impound_stats
+from csoapi.impounds.service import IMPOUND_HOLDS
 from csoapi.reports import catalogue as report_events
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
@@ -98,6 +110,9 @@ FEATURES: tuple[Feature, ...] = (
         call_links=report_links.on_call,
         events=report_events.EVENTS,
     ),
+    # Holds have no routes of their own: each feature whose records can be held mounts
+    # ``holds.router.subject_router`` for them.
+    Feature("holds", [], [], [hold_models], events=hold_events.EVENTS),
     Feature(
         "violations",
         [violations_router.router],
@@ -117,6 +132,28 @@ FEATURES: tuple[Feature, ...] = (
         stats=citation_stats.figures,
         events=citation_events.EVENTS,
         route_order=0,
+    ),
+    Feature(
+        "impounds",
+        [
+            # Before the impound routes, so that /impounds/holds is no impound id.
+            subject_router(
+                IMPOUND_HOLDS,
+                prefix="/impounds",
+                tag="impounds",
+                read_scope="impounds:read",
+                write_scope="impounds:holds",
+            ),
+            impound_money_router.router,  # /impounds/lookup, before /impounds/{id}
+            impounds_router.router,
+            impound_notices_router.router,
+            eligibility_router.router,
+        ],
+        [("impounds", "Tows and impounds: deadlines, notices, hearings, fees, holds, release")],
+        [impound_models],
+        call_links=impound_links.on_call,
+        events=impound_events.EVENTS,
+        stats=impound_stats.figures,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

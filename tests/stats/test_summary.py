@@ -152,3 +152,11 @@ async def test_csv_and_bad_periods(client, db, settings, golden):
     assert_problem(await client.get(URL, params=bad, headers=sergeant), 422, "invalid_period")
     assert_problem(await client.get(URL, params={"from": "yesterday"}, headers=sergeant), 422)
     assert uuid.uuid4()
+
+
+async def test_every_feature_contributes_its_figures(client, db, settings):
+    sergeant = everyone(db, settings)["sergeant"].headers
+    body = (await client.get(URL, params=PERIOD, headers=sergeant)).json()
+    ids = {f["id"] for f in body["figures"]}
+    assert {"calls.by_type_and_disposition", "citations.issued", "payments.collected_cents"} <= ids
+    assert {"impounds.by_reason", "impounds.released", "impounds.disposed"} <= ids

@@ -24,9 +24,14 @@ class CitationAdjudicated(CitationData):
 
 
 class PaymentData(EventData):
+    """A payment to a citation or to an impound (which names its impound; an impound's
+    payment that also cleared a citation names both)."""
+
     id: uuid.UUID
-    citation_id: uuid.UUID
-    citation_number: str
+    citation_id: uuid.UUID | None = None
+    citation_number: str | None = None
+    impound_id: uuid.UUID | None = None
+    impound_number: str | None = None
     kind: str
     amount_cents: int
     method: str
@@ -42,6 +47,8 @@ EVENTS = (
         "citation.collections", "A citation was referred to collections", CITATIONS, CitationData
     ),
     EventType("citation.paid", "A citation's balance reached zero", CITATIONS, CitationData),
-    EventType("payment.posted", "A payment was posted", PAYMENTS, PaymentData),
+    EventType(
+        "payment.posted", "A payment was posted (citation or impound)", PAYMENTS, PaymentData
+    ),
     EventType("payment.reversed", "A payment was reversed", PAYMENTS, PaymentData),
 )

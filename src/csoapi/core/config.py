@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,7 @@ class Settings(BaseSettings):
     call_number_prefix: str = "CFS"
     report_number_prefix: str = "R"
     citation_number_prefix: str = "C"
+    impound_number_prefix: str = "IMP"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
@@ -106,6 +108,22 @@ class Settings(BaseSettings):
     stats_small_cell_threshold: int = Field(default=11, ge=2, le=1000)
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     tow_eligible_overdue: int = Field(default=5, ge=1)
+    # How often a supervisor must look again at a hold (an impound's, an evidence item's).
+    hold_review_days: int = Field(default=7, ge=1, le=366)
+    # Impounds: whose rule pack computes the deadlines and fees (impounds/rules/), the days
+    # the agency is closed besides the pack's holidays (comma-separated ISO dates), the
+    # agency's rates (a JSON file like impounds/rules/rates.json; that one when unset), and
+    # whether a release needs the plate clear of overdue citations.
+    impound_jurisdiction: str = "US-CA"
+    agency_closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    impound_rates_file: Path | None = None
+    impound_release_requires_clear_plate: bool = True
+    # Tow eligibility from the citation ledger (GET /vehicles/tow-eligible): off, or the
+    # pack's rule (CVC 22651(i) in California) with the agency's stricter numbers if set
+    # (more citations, older ones: an agency may tow less than the law allows, never more).
+    tow_eligibility_enabled: bool = True
+    tow_eligibility_min_citations: int | None = Field(default=None, ge=1, le=1000)
+    tow_eligibility_unanswered_days: int | None = Field(default=None, ge=0, le=3650)
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -120,6 +138,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("agency_closure_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [date.fromisoformat(d.strip()) for d in value.split(",") if d.strip()]
         return value
 
     @field_validator("trusted_proxies", mode="before")
