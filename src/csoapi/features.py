@@ -25,6 +25,10 @@ from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.evidence import links as evidence_links
+from csoapi.evidence import locations_router as evidence_locations_router
+from csoapi.evidence import models as evidence_models
+from csoapi.evidence import router as evidence_router
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -100,6 +104,14 @@ FEATURES: tuple[Feature, ...] = (
         [citation_models],
         call_links=citation_links.on_call,
         route_order=0,
+    ),
+    Feature(
+        "evidence",
+        # Fixed paths (/evidence/locations, /evidence/custody/bulk) before /evidence/{id}.
+        [evidence_locations_router.router, evidence_router.router],
+        [("evidence", "Evidence and property: intake, locations, chain of custody, labels")],
+        [evidence_models],
+        call_links=evidence_links.on_call,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

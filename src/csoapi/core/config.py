@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     call_number_prefix: str = "CFS"
     report_number_prefix: str = "R"
     citation_number_prefix: str = "C"
+    evidence_barcode_prefix: str = "E"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
@@ -98,6 +99,9 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     tow_eligible_overdue: int = Field(default=5, ge=1)
+    # Found property's holding period; unset: the evidence rule file's (90 days, CC 2080.3).
+    found_property_holding_days: int | None = Field(default=None, ge=1, le=3650)
+    evidence_checkout_days: int = Field(default=14, ge=1, le=365)  # due back, unless given
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -74,6 +74,7 @@ class NumberFormat:
 CALL_NUMBER = NumberFormat("call", year_digits=2, width=6)
 REPORT_NUMBER = NumberFormat("report", year_digits=2, width=6)
 CITATION_NUMBER = NumberFormat("citation", year_digits=4, width=7)
+EVIDENCE_BARCODE = NumberFormat("evidence", year_digits=2, width=6)
 
 
 def yearly_numbers(

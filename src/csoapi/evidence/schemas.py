@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field, StrictBool
+
+from csoapi.core.schemas import Id, Input, Name, Output, ShortText, Timestamp, Token, Words
+from csoapi.core.values import Phone
+
+ItemKind = Literal["evidence", "found_property", "safekeeping"]
+Category = Literal[
+    "firearm",
+    "drugs",
+    "money",
+    "jewelry",
+    "biological",
+    "electronics",
+    "documents",
+    "identification",
+    "clothing",
+    "bicycle",
+    "tools",
+    "vehicle_parts",
+    "weapon_other",
+    "other",
+]
+ItemStatus = Literal["in_custody", "checked_out", "released", "destroyed", "auctioned"]
+Level = Literal["room", "shelf", "bin"]
+Purpose = Literal["evidence", "property"]
+LocationCode = Token(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64, case="upper")
+Barcode = Token(r"^[A-Za-z0-9][A-Za-z0-9\-]*$", max_length=32, case="upper")
+Action = Literal["transfer", "move", "check_out", "check_in", "lab_submit", "court"]
+Reason = Words(2000)
+
+
+# -- locations ---------------------------------------------------------------------------
+class LocationCreate(Input):
+    code: LocationCode
+    name: Name
+    level: Level
+    parent_id: Id | None = Field(
+        default=None, description="The room of a shelf, the shelf of a bin; none for a room"
+    )
+    purpose: Purpose | None = Field(
+        default=None,
+        description="A room's: `evidence`, or `property` (found and safekeeping, stored apart). "
+        "A shelf or bin takes its room's",
+    )
+    high_security: StrictBool = False
+
+
+class LocationUpdate(Input):
+    name: Name | None = None
+    high_security: StrictBool | None = None
+    active: StrictBool | None = None
+
+
+class LocationRead(Output):
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    purpose: str
+    parent_id: uuid.UUID | None
+    high_security: bool
+    active: bool
+    path: list[str] = Field(description="Codes from the room down to this location")
+    version: int
+
+
+# -- items -------------------------------------------------------------------------------
+class Owner(Input):
+    name: Name
+    phone: Phone | None = None
+    address: Name | None = None
+
+
+class ItemCreate(Input):
+    kind: ItemKind
+    category: Category
+    description: Words(2000)
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    collected_at: Timestamp
+    found_at: Name | None = Field(default=None, description="Where it was found or collected")
+    report_id: Id | None = None
+    call_id: Id | None = None
+    owner: Owner | None = Field(default=None, description="Found or safekeeping property only")
+    estimated_value_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    biological: StrictBool = Field(
+        default=False, description="Contains biological material (PC 1417.9 retention)"
+    )
+    location_id: Id = Field(description="Where it is stored at intake")
+    reason: ShortText | None = None
+
+
+class ItemUpdate(Input):
+    description: Words(2000) | None = None
+    report_id: Id | None = None
+    owner: Owner | None = None
+    estimated_value_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+
+
+class OwnerRead(Output):
+    name: str
+    phone: str | None
+    address: str | None
+
+
+class ItemRead(Output):
+    id: uuid.UUID
+    barcode: str
+    kind: str
+    category: str
+    high_risk: bool
+    description: str
+    quantity: int
+    collected_at: datetime
+    collected_by: uuid.UUID
+    found_at: str | None
+    report_id: uuid.UUID | None
+    call_id: uuid.UUID | None
+    owner: OwnerRead | None
+    estimated_value_cents: int | None
+    biological: bool
+    status: str
+    current_location: LocationRead | None
+    current_holder: uuid.UUID | None
+    current_party: str | None
+    checked_out_at: datetime | None
+    due_back_at: datetime | None
+    review_date: date
+    review_rule: str
+    custody_events: int
+    custody_head: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemSummary(Output):
+    id: uuid.UUID
+    barcode: str
+    kind: str
+    category: str
+    description: str
+    status: str
+    current_location_id: uuid.UUID | None
+    current_holder_id: uuid.UUID | None
+    review_date: date
+    due_back_at: datetime | None
+
+
+# -- custody -----------------------------------------------------------------------------
+class CustodyBody(Input):
+    action: Action
+    to_holder: Id | None = Field(default=None, description="A user: check_out, transfer")
+    to_location: Id | None = Field(default=None, description="A location: check_in, move")
+    to_party: Name | None = Field(default=None, description="A lab or court: lab_submit, court")
+    reason: Reason
+    at: Timestamp | None = Field(default=None, description="When it happened (default: now)")
+    due_back_at: Timestamp | None = Field(
+        default=None, description="check_out: when it is due back (default by setting)"
+    )
+
+
+class BulkCustodyBody(CustodyBody):
+    barcodes: list[Barcode] = Field(min_length=1, max_length=500)
+
+
+class CustodyRead(Output):
+    seq: int
+    action: str
+    at: datetime
+    recorded_at: datetime
+    actor_id: uuid.UUID
+    from_holder_id: uuid.UUID | None
+    to_holder_id: uuid.UUID | None
+    from_location_id: uuid.UUID | None
+    to_location_id: uuid.UUID | None
+    to_party: str | None
+    reason: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class BulkResult(Output):
+    barcode: str
+    id: uuid.UUID
+    seq: int
+    status: str
+
+
+class BulkRead(Output):
+    items: list[BulkResult]
+
+
+class VerifyRead(Output):
+    valid: bool
+    events: int
+    head: str | None = None
+    broken_at: int | None = None
+    why: str | None = None
