@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Day, Timestamp
 from csoapi.evidence.schemas import (
+    LABEL_MEDIA,
     BulkCustodyBody,
     BulkRead,
     BulkResult,
@@ -162,6 +163,27 @@ async def record_custody(
             location=f"/api/v1/evidence/{item_id}/custody",
             version=item.version,
         )
+
+    return await unit.run(work)
+
+
+@router.get(
+    "/{item_id}/label",
+    operation_id="evidence_label",
+    summary="The printable label: Code 128 and QR code of the barcode (4 × 2 in, 300 dpi)",
+    response_class=Response,
+    responses=error_responses(*E, 404)
+    | {200: {"content": {media: {} for media in LABEL_MEDIA.values()}}},
+)
+async def get_label(
+    item_id: uuid.UUID,
+    unit: Reader,
+    format: Annotated[Literal["png", "svg", "pdf"], Query()] = "png",  # noqa: A002
+) -> Response:
+    def work(svc: ItemService) -> Response:
+        body = svc.label(item_id, format)
+        name = f'inline; filename="label-{item_id}.{format}"'
+        return Response(body, media_type=LABEL_MEDIA[format], headers={"Content-Disposition": name})
 
     return await unit.run(work)
 

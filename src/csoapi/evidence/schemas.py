@@ -33,6 +33,7 @@ LocationCode = Token(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64, case="uppe
 Barcode = Token(r"^[A-Za-z0-9][A-Za-z0-9\-]*$", max_length=32, case="upper")
 Action = Literal["transfer", "move", "check_out", "check_in", "lab_submit", "court"]
 Reason = Words(2000)
+LABEL_MEDIA = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
 # -- locations ---------------------------------------------------------------------------

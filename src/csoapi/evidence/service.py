@@ -18,7 +18,8 @@ from csoapi.core.errors import Conflict, DomainError, Forbidden, InvalidTransiti
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import EVIDENCE_BARCODE, yearly_number
-from csoapi.evidence import chain, custody
+from csoapi.core.offload import offload
+from csoapi.evidence import chain, custody, labels
 from csoapi.evidence.locations import LocationService
 from csoapi.evidence.models import CustodyEvent, EvidenceItem
 from csoapi.evidence.repository import ItemFilters, ItemRepository
@@ -316,6 +317,30 @@ class ItemService:
             item.current_holder_id = body.to_holder
             item.current_party = body.to_party
         item.status = step.to
+
+    # -- labels -----------------------------------------------------------------------------
+    def label(self, item_id: uuid.UUID, fmt: str) -> bytes:
+        item = self.get(item_id)
+        report = None
+        if item.report_id is not None:
+            report = ReportRepository(self.session).find(item.report_id)
+        day = item.collected_at.astimezone(self.ctx.settings.tz).date().isoformat()
+        lines = [
+            f"{item.kind.replace('_', ' ').upper()} \u00b7 {item.category.replace('_', ' ')}",
+            item.description if len(item.description) <= 48 else item.description[:47] + "…",
+            f"Collected {day} \u00b7 Qty {item.quantity}",
+        ]
+        if report is not None and report.number:
+            lines.append(f"Report {report.number}")
+        audit.record(
+            self.session,
+            self.ctx,
+            "evidence.label",
+            entity_type="evidence_item",
+            entity_id=item.id,
+            detail={"format": fmt},
+        )
+        return offload(labels.render, fmt, item.barcode, lines)
 
     # -- the chain, read --------------------------------------------------------------------
     def custody_page(self, item_id: uuid.UUID, *, limit: int, cursor: str | None):
