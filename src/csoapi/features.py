@@ -29,6 +29,7 @@ from csoapi.evidence import links as evidence_links
 from csoapi.evidence import locations_router as evidence_locations_router
 from csoapi.evidence import models as evidence_models
 from csoapi.evidence import router as evidence_router
+from csoapi.holds import models as hold_models
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -87,6 +88,9 @@ FEATURES: tuple[Feature, ...] = (
         [report_models],
         call_links=report_links.on_call,
     ),
+    # Holds have no routes of their own: each feature whose records can be held mounts
+    # ``holds.router.subject_router`` for them.
+    Feature("holds", [], [], [hold_models]),
     Feature(
         "violations",
         [violations_router.router],

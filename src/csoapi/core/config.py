@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     # Found property's holding period; unset: the evidence rule file's (90 days, CC 2080.3).
     found_property_holding_days: int | None = Field(default=None, ge=1, le=3650)
     evidence_checkout_days: int = Field(default=14, ge=1, le=365)  # due back, unless given
+    # How often a supervisor must look again at a hold (an impound's, an evidence item's).
+    hold_review_days: int = Field(default=7, ge=1, le=366)
     log_level: str = "INFO"
     log_json: bool = True
 
