@@ -3,7 +3,7 @@ DELETE and TRUNCATE on PostgreSQL, by the platform's csoapi_refuse_change()), di
 and audits
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01 11:51:48.206306+00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import csoapi.core.models as csoapi_types  # noqa: F401
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
