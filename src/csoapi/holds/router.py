@@ -3,8 +3,6 @@ whose records can be held: ``subject_router(IMPOUND_HOLDS, prefix="/impounds", .
 ``/impounds/holds`` (the review worklist), ``/impounds/{subject_id}/holds`` (list, place),
 ``…/holds/{hold_id}/review`` and ``DELETE …/holds/{hold_id}`` (lift)."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Annotated, Any
 

@@ -77,6 +77,12 @@ def view(h: Hold, now: datetime) -> HoldRead:
 _STORED = tuple(n for n in HoldRead.model_fields if n not in ("active", "review_overdue"))
 
 
+def holds_on(session: Session, kind: str, subject_id: uuid.UUID) -> list[Hold]:
+    """Every hold on ``(kind, subject_id)``, active and lifted, oldest first (for a
+    feature's view of its record; unaudited: the record's read is)."""
+    return HoldRepository(session).of_subject(kind, subject_id, active=False)
+
+
 def active_holds(session: Session, kind: str, subject_id: uuid.UUID) -> list[Hold]:
     """The holds on ``(kind, subject_id)`` not yet released, oldest first."""
     return HoldRepository(session).of_subject(kind, subject_id, active=True)
