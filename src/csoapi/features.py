@@ -25,11 +25,14 @@ from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.evidence import dispositions_router as evidence_dispositions_router
 from csoapi.evidence import links as evidence_links
 from csoapi.evidence import locations_router as evidence_locations_router
 from csoapi.evidence import models as evidence_models
 from csoapi.evidence import router as evidence_router
+from csoapi.evidence.dispositions import EVIDENCE_HOLDS
 from csoapi.holds import models as hold_models
+from csoapi.holds.router import subject_router
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -112,7 +115,18 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "evidence",
         # Fixed paths (/evidence/locations, /evidence/custody/bulk) before /evidence/{id}.
-        [evidence_locations_router.router, evidence_router.router],
+        [
+            evidence_locations_router.router,
+            subject_router(
+                EVIDENCE_HOLDS,
+                prefix="/evidence",
+                tag="evidence",
+                read_scope="evidence:read",
+                write_scope="evidence:approve",
+            ),
+            evidence_router.router,
+            evidence_dispositions_router.router,
+        ],
         [("evidence", "Evidence and property: intake, locations, chain of custody, labels")],
         [evidence_models],
         call_links=evidence_links.on_call,

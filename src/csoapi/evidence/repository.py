@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from csoapi.core.pagination import SortKey
 from csoapi.core.repository import Repository
-from csoapi.evidence.models import CustodyEvent, EvidenceItem, EvidenceLocation
+from csoapi.evidence.models import (
+    CustodyEvent,
+    EvidenceDisposition,
+    EvidenceItem,
+    EvidenceLocation,
+)
 
 ITEM_KEYS = (
     SortKey(EvidenceItem.created_at, "datetime", lambda r: r.created_at),
@@ -138,3 +143,34 @@ class ItemRepository(Repository[EvidenceItem]):
     ) -> tuple[list[CustodyEvent], str | None]:
         stmt = sa.select(CustodyEvent).where(CustodyEvent.item_id == item_id)
         return self.page_of(stmt, limit=limit, cursor=cursor, keys=CUSTODY_KEYS, tag="custody")
+
+
+class DispositionRepository(Repository[EvidenceDisposition]):
+    model = EvidenceDisposition
+
+    def of_item(self, item_id: uuid.UUID) -> list[EvidenceDisposition]:
+        stmt = (
+            sa.select(EvidenceDisposition)
+            .where(EvidenceDisposition.item_id == item_id)
+            .order_by(EvidenceDisposition.requested_at, EvidenceDisposition.id)
+        )
+        return list(self.session.scalars(stmt).all())
+
+    def open_of(self, item_id: uuid.UUID) -> EvidenceDisposition | None:
+        stmt = sa.select(EvidenceDisposition).where(
+            EvidenceDisposition.item_id == item_id,
+            EvidenceDisposition.status.in_(("requested", "approved")),
+        )
+        return self.session.scalars(stmt).first()
+
+    def counts(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(items taken in, items disposed of) between ``start`` and ``end``."""
+        intake = sa.select(sa.func.count()).where(
+            EvidenceItem.created_at >= start, EvidenceItem.created_at < end
+        )
+        disposed = sa.select(sa.func.count()).where(
+            EvidenceDisposition.status == "executed",
+            EvidenceDisposition.executed_at >= start,
+            EvidenceDisposition.executed_at < end,
+        )
+        return int(self.session.scalar(intake) or 0), int(self.session.scalar(disposed) or 0)

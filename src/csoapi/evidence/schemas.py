@@ -204,3 +204,54 @@ class VerifyRead(Output):
     head: str | None = None
     broken_at: int | None = None
     why: str | None = None
+
+
+# -- dispositions ------------------------------------------------------------------------
+DispositionType = Literal["return_to_owner", "destroy", "auction"]
+IdType = Literal["drivers_license", "state_id", "passport", "military_id", "other"]
+
+
+class DispositionRequest(Input):
+    type: DispositionType
+    reason: Reason
+
+
+class Receiver(Input):
+    name: Name
+    id_type: IdType
+    id_number: Token(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$", max_length=32)
+
+
+class DispositionExecute(Input):
+    receiver: Receiver | None = Field(default=None, description="return_to_owner: who took it")
+    witness: Id | None = Field(default=None, description="destroy: the user who saw it done")
+    second_person: Id | None = Field(
+        default=None, description="High-risk items: the second person present (a user)"
+    )
+    proceeds_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    at: Timestamp | None = None
+
+
+class ReceiverRead(Output):
+    name: str
+    id_type: str
+    id_number: str
+
+
+class DispositionRead(Output):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    type: str
+    status: str
+    reason: str
+    requested_by: uuid.UUID
+    requested_at: datetime
+    approved_by: uuid.UUID | None
+    approved_at: datetime | None
+    executed_by: uuid.UUID | None
+    executed_at: datetime | None
+    receiver: ReceiverRead | None
+    witness_id: uuid.UUID | None
+    second_person_id: uuid.UUID | None
+    proceeds_cents: int | None
+    version: int
