@@ -25,6 +25,7 @@ from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.evidence import audits_router as evidence_audits_router
 from csoapi.evidence import dispositions_router as evidence_dispositions_router
 from csoapi.evidence import links as evidence_links
 from csoapi.evidence import locations_router as evidence_locations_router
@@ -117,6 +118,7 @@ FEATURES: tuple[Feature, ...] = (
         # Fixed paths (/evidence/locations, /evidence/custody/bulk) before /evidence/{id}.
         [
             evidence_locations_router.router,
+            evidence_audits_router.router,
             subject_router(
                 EVIDENCE_HOLDS,
                 prefix="/evidence",
@@ -124,8 +126,8 @@ FEATURES: tuple[Feature, ...] = (
                 read_scope="evidence:read",
                 write_scope="evidence:approve",
             ),
+            evidence_dispositions_router.router,  # /evidence/stats/… before /evidence/{id}
             evidence_router.router,
-            evidence_dispositions_router.router,
         ],
         [("evidence", "Evidence and property: intake, locations, chain of custody, labels")],
         [evidence_models],

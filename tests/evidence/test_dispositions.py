@@ -223,3 +223,27 @@ async def test_found_property_waits_for_its_holding_period(client, staff):
     )
     r = await _post(client, staff["cso"], old, body={"type": "auction", "reason": "Unclaimed"})
     assert r.status_code == 201, r.text
+
+
+async def test_disposition_to_intake_ratio(client, staff):
+    s = await storage(client, staff)
+    items = [await intake(client, staff, s["bins"][0]) for _ in range(4)]
+    await _approved(client, staff, items[0], "return_to_owner")
+    r = await _post(client, staff["records"], items[0], "execute", {"receiver": RECEIVER})
+    assert r.status_code == 200
+    url = f"{URL}/stats/throughput"
+    window = {"from": "2026-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    assert_problem(await client.get(url, params=window, headers=staff["cso"]), 403)
+    got = await client.get(url, params=window, headers=staff["sergeant"])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["intake"], body["dispositions"], body["disposition_to_intake"]) == (4, 1, 0.25)
+    assert body["from"] == "2026-01-01T00:00:00Z"
+    empty = await client.get(
+        url,
+        params={"from": "2020-01-01T00:00:00Z", "to": "2020-02-01T00:00:00Z"},
+        headers=staff["records"],
+    )
+    assert empty.json()["disposition_to_intake"] is None
+    backwards = {"from": window["to"], "to": window["from"]}
+    assert_problem(await client.get(url, params=backwards, headers=staff["records"]), 422)

@@ -8,6 +8,7 @@ installation (several workers, the CLI) signs and verifies with the same key.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from enum import StrEnum
@@ -102,6 +103,9 @@ class Settings(BaseSettings):
     # Found property's holding period; unset: the evidence rule file's (90 days, CC 2080.3).
     found_property_holding_days: int | None = Field(default=None, ge=1, le=3650)
     evidence_checkout_days: int = Field(default=14, ge=1, le=365)  # due back, unless given
+    # The Ed25519 key that signs the evidence log's heads and audit summaries: base64 of its
+    # 32-byte seed. Never stored in the database. Unset: derived from the JWT signing key.
+    evidence_signing_key: SecretStr | None = None
     # How often a supervisor must look again at a hold (an impound's, an evidence item's).
     hold_review_days: int = Field(default=7, ge=1, le=366)
     log_level: str = "INFO"
@@ -150,6 +154,18 @@ class Settings(BaseSettings):
                 f"when CSOAPI_ENV={self.env.value}"
             )
         return self
+
+    @field_validator("evidence_signing_key")
+    @classmethod
+    def _ed25519_seed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                seed = base64.b64decode(value.get_secret_value(), validate=True)
+            except ValueError:
+                seed = b""
+            if len(seed) != 32:
+                raise ValueError("must be the base64 of a 32-byte Ed25519 seed")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

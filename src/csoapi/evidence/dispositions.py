@@ -8,13 +8,15 @@ listing every condition unmet."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from csoapi.core import audit
 from csoapi.core.clock import refuse_implausible
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, NotFound
+from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.evidence import custody
@@ -66,6 +68,31 @@ class DispositionService:
     def of_item(self, item_id: uuid.UUID) -> list[EvidenceDisposition]:
         item = self.items.get_or_404(item_id)
         return self.repo.of_item(item.id)
+
+    def throughput(self, start: datetime, end: datetime) -> dict[str, Any]:
+        """Items taken in and disposed of in [start, end): IAPE's discipline is to dispose of
+        at least as many as come in."""
+        if end <= start:
+            raise Unprocessable("'to' is not after 'from'", code="bad_time_window", field="to")
+        intake, disposed = self.repo.counts(start, end)
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "evidence.throughput",
+            entity_type="evidence_item",
+            filters={"from": start, "to": end},
+            count=1,
+        )
+        return {
+            "from": start,
+            "to": end,
+            "intake": intake,
+            "dispositions": disposed,
+            "disposition_to_intake": round(disposed / intake, 4) if intake else None,
+            "definition": "Items whose disposition was executed in the window, divided by items "
+            "taken in during it (null when none were taken in); a ratio of 1 or more keeps "
+            "the property room from growing (IAPE)",
+        }
 
     # -- conditions -------------------------------------------------------------------------
     def _blocks(self, item: EvidenceItem, kind: str) -> list[dict[str, Any]]:

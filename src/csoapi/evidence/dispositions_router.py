@@ -3,22 +3,49 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from csoapi.core.carrier import Reply, carrier, created, ok
 from csoapi.core.concurrency import IfMatchHeader
 from csoapi.core.problems import error_responses
+from csoapi.core.schemas import Timestamp
 from csoapi.evidence.dispositions import DispositionService
-from csoapi.evidence.schemas import DispositionExecute, DispositionRead, DispositionRequest
+from csoapi.evidence.schemas import (
+    DispositionExecute,
+    DispositionRead,
+    DispositionRequest,
+    ThroughputRead,
+)
 
 router = APIRouter(prefix="/evidence", tags=["evidence"])
 Reader = carrier(DispositionService, "evidence:read")
 Requester = carrier(DispositionService, "evidence:write")
 Approver = carrier(DispositionService, "evidence:approve")
 Disposer = carrier(DispositionService, "evidence:dispose")
+Stats = carrier(DispositionService, "stats:read")
 W = error_responses(401, 403, 404, 409, 412, 422)
+
+
+@router.get(
+    "/stats/throughput",
+    operation_id="evidence_throughput",
+    summary="Intake and dispositions in a window, and the disposition-to-intake ratio",
+    response_model=ThroughputRead,
+    responses=error_responses(401, 403, 422),
+)
+async def throughput(
+    unit: Stats,
+    from_: Annotated[Timestamp, Query(alias="from")],
+    to: Annotated[Timestamp, Query()],
+) -> Response:
+    return await unit.run(
+        lambda svc: ok(
+            ThroughputRead.model_validate(svc.throughput(from_, to)).model_dump(by_alias=True)
+        )
+    )
 
 
 def _one(d) -> Reply:  # type: ignore[no-untyped-def]

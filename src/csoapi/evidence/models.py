@@ -162,23 +162,25 @@ class EvidenceAudit(Versioned, table=True):
     closed_at: datetime | None = utc_column(nullable=True)
     summary: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     summary_hash: str | None = Field(default=None, max_length=64)
+    signature: str | None = Field(default=None, max_length=128)  # Ed25519 over the summary
 
 
 class EvidenceAuditLine(SQLModel, table=True):
-    """One sampled item (file → shelf) or one item found on a shelf that was scanned
-    (shelf → file), with what the scan showed."""
+    """One sampled item (file → shelf), or one barcode scanned on a shelf that was not in the
+    sample (shelf → file; an unknown barcode has no item), with what the scan showed."""
 
     __tablename__ = "evidence_audit_line"
-    __table_args__ = (sa.UniqueConstraint("audit_id", "item_id"),)
+    __table_args__ = (sa.UniqueConstraint("audit_id", "barcode"),)
 
     id: uuid.UUID = id_field()
     audit_id: uuid.UUID = Field(foreign_key="evidence_audit.id", index=True)
-    item_id: uuid.UUID = Field(foreign_key="evidence_item.id")
+    barcode: str = Field(max_length=32)
+    item_id: uuid.UUID | None = Field(default=None, foreign_key="evidence_item.id")
+    high_risk: bool = Field(default=False)
     sampled: bool  # drawn into the sample, or met while scanning a shelf
     expected_location_id: uuid.UUID | None = None
     scanned_location_id: uuid.UUID | None = None
     scanned_at: datetime | None = utc_column(nullable=True)
     scanned_by: uuid.UUID | None = None
-    result: str = Field(
-        max_length=16, default="pending"
-    )  # pending|found|misplaced|missing|unexpected
+    # pending | found | misplaced | missing | unexpected | unknown
+    result: str = Field(max_length=16, default="pending")

@@ -13,6 +13,8 @@ from csoapi.core.pagination import SortKey
 from csoapi.core.repository import Repository
 from csoapi.evidence.models import (
     CustodyEvent,
+    EvidenceAudit,
+    EvidenceAuditLine,
     EvidenceDisposition,
     EvidenceItem,
     EvidenceLocation,
@@ -174,3 +176,19 @@ class DispositionRepository(Repository[EvidenceDisposition]):
             EvidenceDisposition.executed_at < end,
         )
         return int(self.session.scalar(intake) or 0), int(self.session.scalar(disposed) or 0)
+
+
+class AuditRepository(Repository[EvidenceAudit]):
+    model = EvidenceAudit
+    missing = ("No such audit", "audit_not_found")
+
+    def lines(self, audit_id: uuid.UUID) -> list[EvidenceAuditLine]:
+        stmt = sa.select(EvidenceAuditLine).where(EvidenceAuditLine.audit_id == audit_id)
+        return list(self.session.scalars(stmt).all())
+
+    def in_custody(self, locations: list[uuid.UUID] | None) -> list[EvidenceItem]:
+        """The audit's population: items in custody (in the scope's locations)."""
+        stmt = sa.select(EvidenceItem).where(EvidenceItem.status == "in_custody")
+        if locations is not None:
+            stmt = stmt.where(EvidenceItem.current_location_id.in_(locations))
+        return list(self.session.scalars(stmt).all())

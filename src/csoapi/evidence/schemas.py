@@ -255,3 +255,12 @@ class DispositionRead(Output):
     second_person_id: uuid.UUID | None
     proceeds_cents: int | None
     version: int
+
+
+class ThroughputRead(Output):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    intake: int
+    dispositions: int
+    disposition_to_intake: float | None
+    definition: str

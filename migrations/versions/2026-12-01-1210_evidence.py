@@ -4,7 +4,7 @@ and audits
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-01 11:51:48.206306+00:00
+Create Date: 2026-12-01 12:07:02.553852+00:00
 """
 
 from collections.abc import Sequence
@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("closed_at", csoapi_types.UTCDateTime(), nullable=True),
         sa.Column("summary", sa.JSON(), nullable=True),
         sa.Column("summary_hash", sa.String(length=64), nullable=True),
+        sa.Column("signature", sa.String(length=128), nullable=True),
         sa.CheckConstraint(
             "status IN ('open', 'closed')", name=op.f("ck_evidence_audit_status_known")
         ),
@@ -205,7 +206,9 @@ def upgrade() -> None:
         "evidence_audit_line",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("audit_id", sa.Uuid(), nullable=False),
-        sa.Column("item_id", sa.Uuid(), nullable=False),
+        sa.Column("barcode", sa.String(length=32), nullable=False),
+        sa.Column("item_id", sa.Uuid(), nullable=True),
+        sa.Column("high_risk", sa.Boolean(), nullable=False),
         sa.Column("sampled", sa.Boolean(), nullable=False),
         sa.Column("expected_location_id", sa.Uuid(), nullable=True),
         sa.Column("scanned_location_id", sa.Uuid(), nullable=True),
@@ -224,7 +227,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_audit_line")),
         sa.UniqueConstraint(
-            "audit_id", "item_id", name=op.f("uq_evidence_audit_line_audit_id_item_id")
+            "audit_id", "barcode", name=op.f("uq_evidence_audit_line_audit_id_barcode")
         ),
     )
     with op.batch_alter_table("evidence_audit_line", schema=None) as batch_op:
