@@ -29,6 +29,7 @@ from csoapi.evidence import audits_router as evidence_audits_router
 from csoapi.evidence import dispositions_router as evidence_dispositions_router
 from csoapi.evidence import links as evidence_links
 from csoapi.evidence import locations_router as evidence_locations_router
+from csoapi.evidence import log_router as evidence_log_router
 from csoapi.evidence import models as evidence_models
 from csoapi.evidence import router as evidence_router
 from csoapi.evidence.dispositions import EVIDENCE_HOLDS
@@ -119,6 +120,7 @@ FEATURES: tuple[Feature, ...] = (
         [
             evidence_locations_router.router,
             evidence_audits_router.router,
+            evidence_log_router.router,
             subject_router(
                 EVIDENCE_HOLDS,
                 prefix="/evidence",

@@ -35,7 +35,7 @@ FIELDS = (
 )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if value is None or isinstance(value, str | int | bool | dict | list):
@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 def document(event: Any) -> dict[str, Any]:
     """The JSON object an event's hash covers (from a row or anything with the fields)."""
-    return {name: _plain(getattr(event, name)) for name in FIELDS}
+    return {name: plain(getattr(event, name)) for name in FIELDS}
 
 
 def canonical(event: Any) -> bytes:

@@ -184,3 +184,40 @@ class EvidenceAuditLine(SQLModel, table=True):
     scanned_by: uuid.UUID | None = None
     # pending | found | misplaced | missing | unexpected | unknown
     result: str = Field(max_length=16, default="pending")
+
+
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class CustodyLogEntry(SQLModel, table=True):
+    """A custody event's place in the agency-wide transparency log (RFC 9162 style): leaf
+    ``index`` in integration order, the leaf input being the event's 32-byte ``hash``."""
+
+    __tablename__ = "custody_log_entry"
+
+    index: int = Field(sa_column=sa.Column(BigInt, primary_key=True, autoincrement=False))
+    event_id: uuid.UUID = Field(foreign_key="custody_event.id", unique=True)
+    item_id: uuid.UUID = Field(index=True)
+    seq: int
+    event_hash: str = Field(max_length=64)
+
+
+class CustodyLogNode(SQLModel, table=True):
+    """The hash of a complete subtree: leaves [index·2^level, (index+1)·2^level)."""
+
+    __tablename__ = "custody_log_node"
+
+    level: int = Field(primary_key=True)
+    index: int = Field(sa_column=sa.Column(BigInt, primary_key=True, autoincrement=False))
+    hash: str = Field(max_length=64)
+
+
+class CustodyLogHead(SQLModel, table=True):
+    """A signed tree head as published: never changed once given out."""
+
+    __tablename__ = "custody_log_head"
+
+    tree_size: int = Field(sa_column=sa.Column(BigInt, primary_key=True, autoincrement=False))
+    root_hash: str = Field(max_length=64)
+    timestamp: datetime = utc_column()
+    signature: str = Field(max_length=128)

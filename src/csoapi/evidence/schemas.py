@@ -264,3 +264,32 @@ class ThroughputRead(Output):
     dispositions: int
     disposition_to_intake: float | None
     definition: str
+
+
+# -- the transparency log ----------------------------------------------------------------
+class KeyRead(Output):
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="Base64 of the raw 32-byte public key")
+
+
+class HeadRead(Output):
+    tree_size: int
+    root_hash: str
+    timestamp: str
+    signature: str = Field(
+        description="Base64 Ed25519 over the RFC 8785 canonical JSON of "
+        "{root_hash, timestamp, tree_size}"
+    )
+
+
+class InclusionRead(Output):
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    head: HeadRead
+
+
+class ConsistencyRead(Output):
+    from_: int = Field(alias="from")
+    to: int
+    proof: list[str]

@@ -21,6 +21,7 @@ from csoapi.core.numbering import EVIDENCE_BARCODE, yearly_number
 from csoapi.core.offload import offload
 from csoapi.evidence import chain, custody, labels
 from csoapi.evidence.locations import LocationService
+from csoapi.evidence.log import log_mismatch
 from csoapi.evidence.models import CustodyEvent, EvidenceItem
 from csoapi.evidence.repository import ItemFilters, ItemRepository
 from csoapi.evidence.rules import HIGH_RISK, review_for
@@ -359,11 +360,16 @@ class ItemService:
     def verify(self, item_id: uuid.UUID) -> chain.Verdict:
         """Every link recomputed from the stored events; the last must be the item's tip."""
         item = self.get(item_id)
-        verdict = chain.verify(self.repo.chain(item.id), expected_seq=item.custody_seq)
+        events = self.repo.chain(item.id)
+        verdict = chain.verify(events, expected_seq=item.custody_seq)
         if verdict.valid and verdict.head != item.custody_head:
             verdict = chain.Verdict(
                 False, verdict.events, None, item.custody_seq, "the item's tip is not the chain's"
             )
+        logged = log_mismatch(self.session, item.id, events)
+        if logged is not None and (verdict.valid or logged < (verdict.broken_at or 0)):
+            why = "the event differs from the one the transparency log took in"
+            verdict = chain.Verdict(False, verdict.events, None, logged, why)
         audit.record(
             self.session,
             self.ctx,

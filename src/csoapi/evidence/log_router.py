@@ -1,0 +1,73 @@
+"""/api/v1/evidence/log — the transparency log over every custody event: signed heads, the
+public key, inclusion and consistency proofs (RFC 9162 §2.1; hashes in hex)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from csoapi.core.carrier import carrier, ok
+from csoapi.core.problems import error_responses
+from csoapi.evidence.log import LogService, head_view
+from csoapi.evidence.schemas import ConsistencyRead, HeadRead, InclusionRead, KeyRead
+
+router = APIRouter(prefix="/evidence", tags=["evidence"])
+Reader = carrier(LogService, "evidence:read")
+Anyone = carrier(LogService, public=True)
+TreeSize = Annotated[int, Query(ge=1, le=2**62)]
+
+
+@router.get(
+    "/log/key",
+    operation_id="evidence_log_key",
+    summary="The Ed25519 public key that signs log heads and audit summaries (no token needed)",
+    response_model=KeyRead,
+)
+async def log_key(unit: Anyone) -> Response:
+    return await unit.run(lambda svc: ok(svc.key()))
+
+
+@router.get(
+    "/log/head",
+    operation_id="evidence_log_head",
+    summary="The signed tree head over every custody event logged so far",
+    response_model=HeadRead,
+    responses=error_responses(401, 403),
+)
+async def log_head(unit: Reader) -> Response:
+    return await unit.run(lambda svc: ok(head_view(svc.head())))
+
+
+@router.get(
+    "/log/consistency",
+    operation_id="evidence_log_consistency",
+    summary="Proof that the tree of size `to` extends the tree of size `from`",
+    response_model=ConsistencyRead,
+    responses=error_responses(401, 403, 422),
+)
+async def log_consistency(
+    unit: Reader,
+    from_: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+    to: TreeSize,
+) -> Response:
+    return await unit.run(lambda svc: ok(svc.consistency(from_, to)))
+
+
+@router.get(
+    "/{item_id}/custody/{seq}/proof",
+    operation_id="evidence_custody_proof",
+    summary="Inclusion proof of one custody event against a signed head (`tree_size`: an "
+    "earlier published head)",
+    response_model=InclusionRead,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def custody_proof(
+    item_id: uuid.UUID,
+    seq: Annotated[int, Path(ge=1, le=2**31)],
+    unit: Reader,
+    tree_size: TreeSize | None = None,
+) -> Response:
+    return await unit.run(lambda svc: ok(svc.inclusion(item_id, seq, tree_size)))
