@@ -116,8 +116,8 @@ async def test_heads_proofs_and_the_published_key(client, staff):
     )
     assert_problem(
         await client.get(f"{LOG}/consistency", params={"from": 1, "to": 99}, headers=staff["cso"]),
-        422,
-        "bad_tree_sizes",
+        404,
+        "tree_not_found",
     )
 
 

@@ -9,7 +9,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from csoapi.core.schemas import Id, Input, Output
+from csoapi.evidence.rules import audit_rates as rates
 from csoapi.evidence.schemas import Barcode
+
+HIGH_RISK_FLOOR = int(rates()["high_risk_min_percent"]["percent"])
 
 
 class AuditCreate(Input):
@@ -19,7 +22,11 @@ class AuditCreate(Input):
         default=None, description="Audit this room, shelf or bin (and below); none: everything"
     )
     high_risk_percent: int | None = Field(
-        default=None, ge=1, le=100, description="Sample of high-risk items (at least 10 %)"
+        default=None,
+        ge=HIGH_RISK_FLOOR,
+        le=100,
+        description=f"Sample of high-risk items: at least {HIGH_RISK_FLOOR} % "
+        f"({rates()['high_risk_min_percent']['citation']})",
     )
     other_percent: int | None = Field(default=None, ge=0, le=100)
 

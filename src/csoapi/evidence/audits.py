@@ -9,14 +9,11 @@ anyone can draw it again and see it was not picked by hand."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import math
 import random
 import secrets
 import uuid
-from importlib import resources
 from typing import Any
 
 import rfc8785
@@ -31,14 +28,9 @@ from csoapi.evidence import signing
 from csoapi.evidence.audit_schemas import AuditCreate, AuditRead, ScanBody
 from csoapi.evidence.models import EvidenceAudit, EvidenceAuditLine, EvidenceItem
 from csoapi.evidence.repository import AuditRepository, ItemRepository, LocationRepository
+from csoapi.evidence.rules import audit_rates as rates
 
 DISCREPANCIES = ("misplaced", "missing", "unexpected", "unknown")
-
-
-@functools.cache
-def rates() -> dict[str, Any]:
-    text = resources.files("csoapi.evidence").joinpath("audits.json").read_text("utf-8")
-    return json.loads(text)
 
 
 def sample_size(population: int, percent: int) -> int:
@@ -76,15 +68,7 @@ class AuditService:
     def open(self, data: AuditCreate) -> EvidenceAudit:
         if not self.ctx.actor.is_user:
             raise Forbidden("Audits are made by people", code="users_only")
-        floor = rates()["high_risk_min_percent"]["percent"]
-        high = data.high_risk_percent or floor
-        if high < floor:
-            raise Unprocessable(
-                f"High-risk items are sampled at {floor} % or more "
-                f"({rates()['high_risk_min_percent']['citation']})",
-                code="sample_too_small",
-                field="high_risk_percent",
-            )
+        high = data.high_risk_percent or rates()["high_risk_min_percent"]["percent"]
         other = data.other_percent
         other = rates()["other_default_percent"]["percent"] if other is None else other
         scope = None

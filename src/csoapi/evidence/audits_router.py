@@ -44,7 +44,7 @@ async def open_audit(body: AuditCreate, unit: Opener) -> Response:
 
 
 @router.get(
-    "/{audit_id}",
+    "/{audit_id:uuid}",
     operation_id="evidence_audits_get",
     summary="The audit: its sample, each scan, the discrepancies, and once closed the "
     "signed summary",
@@ -56,7 +56,7 @@ async def get_audit(audit_id: uuid.UUID, unit: Reader) -> Response:
 
 
 @router.post(
-    "/{audit_id}/scans",
+    "/{audit_id:uuid}/scans",
     operation_id="evidence_audits_scan",
     summary="Record scans: each barcode where it was found",
     response_model=AuditRead,
@@ -67,7 +67,7 @@ async def scan(audit_id: uuid.UUID, body: ScanBody, unit: Auditor) -> Response:
 
 
 @router.post(
-    "/{audit_id}/close",
+    "/{audit_id:uuid}/close",
     operation_id="evidence_audits_close",
     summary="Close: sampled items never scanned are missing; the summary is hashed and signed",
     response_model=AuditRead,

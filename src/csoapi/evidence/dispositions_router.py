@@ -53,7 +53,7 @@ def _one(d) -> Reply:  # type: ignore[no-untyped-def]
 
 
 @router.get(
-    "/{item_id}/disposition",
+    "/{item_id:uuid}/disposition",
     operation_id="evidence_disposition_list",
     summary="The item's disposition requests, oldest first",
     response_model=list[DispositionRead],
@@ -66,7 +66,7 @@ async def list_dispositions(item_id: uuid.UUID, unit: Reader) -> Response:
 
 
 @router.post(
-    "/{item_id}/disposition",
+    "/{item_id:uuid}/disposition",
     operation_id="evidence_disposition_request",
     summary="Ask to return, destroy or auction an item (409 with the conditions unmet)",
     status_code=201,
@@ -85,7 +85,7 @@ async def request_disposition(
 
 
 @router.post(
-    "/{item_id}/disposition/approve",
+    "/{item_id:uuid}/disposition/approve",
     operation_id="evidence_disposition_approve",
     summary="Approve the open request (a supervisor who did not request it)",
     response_model=DispositionRead,
@@ -98,7 +98,7 @@ async def approve_disposition(
 
 
 @router.post(
-    "/{item_id}/disposition/execute",
+    "/{item_id:uuid}/disposition/execute",
     operation_id="evidence_disposition_execute",
     summary="Carry out the approved disposition: the receiver's ID for a return, a witness "
     "for destruction, a second person for high-risk items",

@@ -66,7 +66,7 @@ async def create_location(body: LocationCreate, unit: Builder) -> Response:
 
 
 @router.get(
-    "/{location_id}",
+    "/{location_id:uuid}",
     operation_id="evidence_locations_get",
     summary="One storage location with its path from the room",
     response_model=LocationRead,
@@ -77,7 +77,7 @@ async def get_location(location_id: uuid.UUID, unit: Reader) -> Response:
 
 
 @router.patch(
-    "/{location_id}",
+    "/{location_id:uuid}",
     operation_id="evidence_locations_update",
     summary="Rename, mark high-security, or retire an empty location",
     response_model=LocationRead,

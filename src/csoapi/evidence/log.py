@@ -61,7 +61,7 @@ class LogService:
         self.repo = LogRepository(session)
         self._new: dict[tuple[int, int], bytes] = {}
 
-    def _get(self, level: int, index: int) -> bytes:
+    def get(self, level: int, index: int) -> bytes:
         cached = self._new.get((level, index))
         return cached if cached is not None else self.repo.node(level, index)
 
@@ -73,7 +73,7 @@ class LogService:
         entries, nodes = [], []
         for i, event in enumerate(pending, start=size):
             leaf = merkle.leaf_hash(bytes.fromhex(event.hash))
-            for level, index, h in merkle.ancestors(i, leaf, self._get):
+            for level, index, h in merkle.ancestors(i, leaf, self.get):
                 self._new[(level, index)] = h
                 nodes.append((level, index, h))
             entries.append(
@@ -97,7 +97,7 @@ class LogService:
             return latest
         h = CustodyLogHead(
             tree_size=size,
-            root_hash=merkle.root(self._get, 0, size).hex(),
+            root_hash=merkle.root(self.get, 0, size).hex(),
             timestamp=utcnow(),
             signature="",
         )
@@ -129,7 +129,7 @@ class LogService:
             raise NotFound("The item has no custody event with this seq", code="event_not_found")
         if entry.index >= h.tree_size:
             raise Conflict("The event was logged after this head", code="not_in_tree")
-        path = merkle.inclusion(self._get, entry.index, 0, h.tree_size)
+        path = merkle.inclusion(self.get, entry.index, 0, h.tree_size)
         return {
             "leaf_index": entry.index,
             "tree_size": h.tree_size,
@@ -139,13 +139,13 @@ class LogService:
 
     def consistency(self, first: int, second: int) -> dict[str, Any]:
         size = self.integrate()
-        if not 0 < first <= second <= size:
-            raise Unprocessable(
-                f"Need 0 < from <= to <= {size} (the log's size)",
-                code="bad_tree_sizes",
-                field="from",
+        if first > second:
+            raise Unprocessable("'from' is after 'to'", code="bad_tree_sizes", field="from")
+        if second > size:
+            raise NotFound(
+                f"The log has {size} events: no tree of size {second} yet", code="tree_not_found"
             )
-        proof = merkle.consistency(self._get, first, second)
+        proof = merkle.consistency(self.get, first, second)
         return {"from": first, "to": second, "proof": [p.hex() for p in proof]}
 
     def key(self) -> dict[str, str]:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from csoapi.core.carrier import carrier, ok
+from csoapi.core.offload import offload
 from csoapi.core.problems import error_responses
 from csoapi.evidence.log import LogService, head_view
+from csoapi.evidence.report import ReportService, pdf
 from csoapi.evidence.schemas import ConsistencyRead, HeadRead, InclusionRead, KeyRead
 
 router = APIRouter(prefix="/evidence", tags=["evidence"])
 Reader = carrier(LogService, "evidence:read")
 Anyone = carrier(LogService, public=True)
+Reporter = carrier(ReportService, "evidence:read")
 TreeSize = Annotated[int, Query(ge=1, le=2**62)]
 
 
@@ -57,7 +60,7 @@ async def log_consistency(
 
 
 @router.get(
-    "/{item_id}/custody/{seq}/proof",
+    "/{item_id:uuid}/custody/{seq:int}/proof",
     operation_id="evidence_custody_proof",
     summary="Inclusion proof of one custody event against a signed head (`tree_size`: an "
     "earlier published head)",
@@ -71,3 +74,29 @@ async def custody_proof(
     tree_size: TreeSize | None = None,
 ) -> Response:
     return await unit.run(lambda svc: ok(svc.inclusion(item_id, seq, tree_size)))
+
+
+@router.get(
+    "/{item_id:uuid}/custody/report",
+    operation_id="evidence_custody_report",
+    summary="The chain for court or lab: events, their log proofs, the signed head and the "
+    "key (JSON, checked by `csoapi verify-custody`); `Accept: application/pdf` to print",
+    responses=error_responses(401, 403, 404, 422)
+    | {200: {"content": {"application/json": {}, "application/pdf": {}}}},
+)
+async def custody_report(
+    item_id: uuid.UUID,
+    unit: Reporter,
+    accept: Annotated[str | None, Header(max_length=512)] = None,
+) -> Response:
+    def work(svc: ReportService) -> Response:
+        report = svc.build(item_id)
+        if accept and "application/pdf" in accept:
+            body = offload(pdf, report)
+            name = f'inline; filename="custody-{report["item"]["barcode"]}.pdf"'
+            return Response(
+                body, media_type="application/pdf", headers={"Content-Disposition": name}
+            )
+        return ok(report)
+
+    return await unit.run(work)

@@ -121,7 +121,7 @@ async def bulk_custody(body: BulkCustodyBody, unit: Writer) -> Response:
 
 
 @router.get(
-    "/{item_id}",
+    "/{item_id:uuid}",
     operation_id="evidence_get",
     summary="One item, where it is and who has it",
     response_model=ItemRead,
@@ -132,7 +132,7 @@ async def get_item(item_id: uuid.UUID, unit: Reader) -> Response:
 
 
 @router.patch(
-    "/{item_id}",
+    "/{item_id:uuid}",
     operation_id="evidence_update",
     summary="Correct the description, the report it belongs to, or the owner",
     response_model=ItemRead,
@@ -145,7 +145,7 @@ async def update_item(
 
 
 @router.post(
-    "/{item_id}/custody",
+    "/{item_id:uuid}/custody",
     operation_id="evidence_custody_record",
     summary="Append a custody event: transfer, move, check_out, check_in, lab_submit, court",
     status_code=201,
@@ -168,7 +168,7 @@ async def record_custody(
 
 
 @router.get(
-    "/{item_id}/label",
+    "/{item_id:uuid}/label",
     operation_id="evidence_label",
     summary="The printable label: Code 128 and QR code of the barcode (4 × 2 in, 300 dpi)",
     response_class=Response,
@@ -189,7 +189,7 @@ async def get_label(
 
 
 @router.get(
-    "/{item_id}/custody",
+    "/{item_id:uuid}/custody",
     operation_id="evidence_custody_list",
     summary="The chain of custody in order",
     response_model=Page[CustodyRead],
@@ -208,7 +208,7 @@ async def list_custody(
 
 
 @router.get(
-    "/{item_id}/custody/verify",
+    "/{item_id:uuid}/custody/verify",
     operation_id="evidence_custody_verify",
     summary="Recompute every link of the chain: valid with its head, or the first broken seq",
     response_model=VerifyRead,

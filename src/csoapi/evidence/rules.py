@@ -43,6 +43,13 @@ def rule_file() -> dict[str, Any]:
     return json.loads(text)
 
 
+@functools.cache
+def audit_rates() -> dict[str, Any]:
+    """The audit sampling rates (``audits.json``), each with its source."""
+    text = resources.files("csoapi.evidence").joinpath("audits.json").read_text("utf-8")
+    return json.loads(text)
+
+
 def found_holding_days(override: int | None) -> int:
     """The found-property holding period: the setting when given, else the rule file's."""
     if override is not None:
