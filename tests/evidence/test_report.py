@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -93,3 +96,36 @@ async def test_report_prints_as_pdf(client, staff):
     text = pypdfium2.PdfDocument(r.content)[0].get_textpage().get_text_range()
     assert item["barcode"] in text and "check_out" in text and "Chain verified: valid" in text
     assert report["log"]["head"]["root_hash"] in text
+
+
+async def test_case_export_passes_case_validate(client, staff, tmp_path):
+    item, report, _, url = await _report(client, staff)
+    r = await client.post(
+        f"{URL}/{item['id']}/custody",
+        headers=staff["cso"],
+        json={"action": "lab_submit", "to_party": "County lab", "reason": "DNA"},
+    )
+    assert r.status_code == 201
+    case = await client.get(f"{URL}/{item['id']}/custody/case", headers=staff["cso"])
+    assert case.status_code == 200 and case.headers["content-type"] == "application/ld+json"
+    doc = case.json()
+    actions = [n for n in doc["@graph"] if n["@type"] == "case-investigation:InvestigativeAction"]
+    assert len(actions) == 4
+    refs = {
+        n["uco-core:externalIdentifier"]
+        for n in doc["@graph"]
+        if n["@type"] == "uco-core:ExternalReference"
+    }
+    events = (await client.get(f"{URL}/{item['id']}/custody", headers=staff["cso"])).json()
+    assert {e["hash"] for e in events["items"]} <= refs
+    path = tmp_path / "custody.jsonld"
+    path.write_text(case.text)
+    done = subprocess.run(  # noqa: S603 - our own virtualenv's validator on our own file
+        [str(Path(sys.executable).with_name("case_validate")), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Conforms: True" in done.stdout

@@ -3,6 +3,7 @@ public key, inclusion and consistency proofs (RFC 9162 §2.1; hashes in hex)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 
@@ -98,5 +99,19 @@ async def custody_report(
                 body, media_type="application/pdf", headers={"Content-Disposition": name}
             )
         return ok(report)
+
+    return await unit.run(work)
+
+
+@router.get(
+    "/{item_id:uuid}/custody/case",
+    operation_id="evidence_custody_case",
+    summary="The chain of custody as CASE/UCO JSON-LD (checked with case_validate)",
+    responses=error_responses(401, 403, 404, 422) | {200: {"content": {"application/ld+json": {}}}},
+)
+async def custody_case(item_id: uuid.UUID, unit: Reporter) -> Response:
+    def work(svc: ReportService) -> Response:
+        body = json.dumps(svc.case(item_id), ensure_ascii=False)
+        return Response(body, media_type="application/ld+json")
 
     return await unit.run(work)

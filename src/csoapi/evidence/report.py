@@ -13,11 +13,11 @@ from sqlmodel import Session
 from csoapi.core import audit
 from csoapi.core.context import RequestContext
 from csoapi.core.models import utcnow
-from csoapi.evidence import chain, merkle
+from csoapi.evidence import case, chain, merkle
 from csoapi.evidence.labels import latin
 from csoapi.evidence.log import LogService, head_view
 from csoapi.evidence.log_repository import LogRepository
-from csoapi.evidence.repository import ItemRepository
+from csoapi.evidence.repository import ItemRepository, LocationRepository
 from csoapi.evidence.schemas import CustodyRead
 from csoapi.users.repository import UserRepository
 
@@ -31,7 +31,17 @@ class ReportService:
         self.items = ItemRepository(session)
         self.log = LogService(session, ctx)
 
-    def build(self, item_id: uuid.UUID) -> dict[str, Any]:
+    def case(self, item_id: uuid.UUID) -> dict[str, Any]:
+        """The chain as CASE/UCO JSON-LD (``evidence.case``)."""
+        report = self.build(item_id, action="evidence.custody.case")
+        ids = {e["to_location_id"] for e in report["events"] if e["to_location_id"]}
+        repo = LocationRepository(self.session)
+        codes = {i: loc.code for i in sorted(ids) if (loc := repo.find(uuid.UUID(i)))}
+        return case.export(report, codes)
+
+    def build(
+        self, item_id: uuid.UUID, *, action: str = "evidence.custody.report"
+    ) -> dict[str, Any]:
         item = self.items.get_or_404(item_id)
         head = self.log.head()  # integrates every event so far
         events = self.items.chain(item.id)

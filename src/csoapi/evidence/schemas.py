@@ -171,6 +171,7 @@ class BulkCustodyBody(CustodyBody):
 
 
 class CustodyRead(Output):
+    id: uuid.UUID
     seq: int
     action: str
     at: datetime
