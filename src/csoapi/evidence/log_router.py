@@ -50,7 +50,7 @@ async def log_head(unit: Reader) -> Response:
     operation_id="evidence_log_consistency",
     summary="Proof that the tree of size `to` extends the tree of size `from`",
     response_model=ConsistencyRead,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def log_consistency(
     unit: Reader,

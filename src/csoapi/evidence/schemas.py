@@ -88,7 +88,7 @@ class ItemCreate(Input):
     report_id: Id | None = None
     call_id: Id | None = None
     owner: Owner | None = Field(default=None, description="Found or safekeeping property only")
-    estimated_value_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    estimated_value_cents: int | None = Field(default=None, ge=0, le=1_000_000_000)
     biological: StrictBool = Field(
         default=False, description="Contains biological material (PC 1417.9 retention)"
     )
@@ -100,7 +100,7 @@ class ItemUpdate(Input):
     description: Words(2000) | None = None
     report_id: Id | None = None
     owner: Owner | None = None
-    estimated_value_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    estimated_value_cents: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
 class OwnerRead(Output):
@@ -229,7 +229,7 @@ class DispositionExecute(Input):
     second_person: Id | None = Field(
         default=None, description="High-risk items: the second person present (a user)"
     )
-    proceeds_cents: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    proceeds_cents: int | None = Field(default=None, ge=0, le=1_000_000_000)
     at: Timestamp | None = None
 
 
