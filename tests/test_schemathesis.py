@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import missing_required_header, negative_
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.migrate import upgrade
 from csoapi.core.scopes import scopes_for
+from csoapi.evidence.models import EvidenceLocation
 from csoapi.main import create_app
 from tests.citations.helpers import schedule
 from tests.conftest import PG_SKIP_REASON, _create_database, _drop_database, make_settings
@@ -49,6 +50,7 @@ class _Tokens:
         self.settings = settings
         self.who: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
+        self.extra: dict[str, str] = {}  # ids of records the generated cases must name
         self.minted = 0.0
         with self.factory() as s:
             for role in ("admin", "sergeant", "cso", "records"):
@@ -56,7 +58,12 @@ class _Tokens:
             for kind in ("cad", "payment_portal"):
                 self.who[kind] = create_client(s, settings, kind)[0]
 
+    def update(self, values: dict[str, str]) -> None:
+        self.extra.update(values)
+
     def __getitem__(self, who: str) -> str:
+        if who in self.extra:
+            return self.extra[who]
         if time.monotonic() - self.minted > self.FRESH_FOR:
             with self.factory() as s:
                 self.tokens = {k: token_for(s, self.settings, v) for k, v in self.who.items()}
@@ -74,7 +81,24 @@ def _app_with_tokens(url: str) -> tuple[Any, _Tokens]:
     tokens = _Tokens(engine, settings)
     with make_session_factory(engine)() as s:
         schedule(s, settings)
+        tokens.update(_storage(s))
     return app, tokens
+
+
+def _storage(s: Any) -> dict[str, str]:
+    """Evidence storage for generated intakes to use: an evidence room with a shelf and a bin,
+    and a property room (kept apart, IAPE)."""
+    room = EvidenceLocation(code="ST-EV", name="Evidence", level="room", purpose="evidence")
+    prop = EvidenceLocation(code="ST-PR", name="Property", level="room", purpose="property")
+    s.add_all([room, prop])
+    s.flush()
+    shelf = EvidenceLocation(
+        code="ST-EV-S", name="Shelf", level="shelf", purpose="evidence", parent_id=room.id
+    )
+    s.add(shelf)
+    s.flush()
+    s.commit()
+    return {"loc:room": str(room.id), "loc:shelf": str(shelf.id), "loc:property": str(prop.id)}
 
 
 APP, TOKENS = _app_with_tokens(f"sqlite:///{_DIR / 'api.db'}")
@@ -117,7 +141,7 @@ REAL_CODES = {
     "violation_code": "22500E",
 }
 # References to other records: generated ids name nothing (a contractual 422 or 404).
-REFERENCES = ("call_id", "citation_id")
+REFERENCES = ("call_id", "citation_id", "report_id")
 # Every principal kind; "anonymous" calls the operations that take no token.
 PRINCIPALS = ("anonymous", "admin", "sergeant", "cso", "records", "cad", "payment_portal")
 CLIENT_KINDS = ("cad", "payment_portal")
@@ -173,6 +197,31 @@ def test_api_conforms_to_its_contract_on_postgresql(case):
         _conforms(case, who, PG_TOKENS)
 
 
+def _evidence_references(case: Any, tokens: _Tokens) -> None:
+    """Storage an intake names must exist and suit the item's kind (evidence apart from
+    property, IAPE), only found or safekeeping property has an owner, and a shelf is in a
+    room and a bin on a shelf: rules across fields and records the schema cannot state
+    (tested in tests/evidence)."""
+    body, label = case.body, case.operation.label
+    if label == "POST /api/v1/evidence":
+        evidence = body.get("kind") == "evidence"
+        body["location_id"] = tokens["loc:shelf"] if evidence else tokens["loc:property"]
+        if evidence:
+            body.pop("owner", None)
+        if isinstance(body.get("collected_at"), str):
+            body["collected_at"] = "2026-01-02T03:04:05Z"
+    elif label == "POST /api/v1/evidence/locations":
+        level = body.get("level")
+        parent = {"shelf": tokens["loc:room"], "bin": tokens["loc:shelf"]}.get(level)
+        body["parent_id"] = parent
+        if level == "room":
+            body["purpose"] = body.get("purpose") or "evidence"
+        elif body.get("purpose") is not None:
+            body["purpose"] = "evidence"
+    elif label == "POST /api/v1/evidence/audits":
+        body.pop("location_id", None)
+
+
 def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
     # The caller, named where a failure's "Reproduce with" shows it.
     headers = {"X-Request-ID": f"schemathesis-as-{who}"}
@@ -210,6 +259,15 @@ def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
             # By number, or by plate and state: parameters that depend on each other, which
             # the schema cannot state (422 lookup_needs_key, tested in test_payments).
             case.query["number"] = "C2026-0000001"
+        if case.operation.label == "GET /api/v1/evidence/log/consistency":
+            # from <= to: parameters that depend on each other (tested in tests/evidence).
+            q = case.query
+            if (
+                isinstance(q.get("from"), int)
+                and isinstance(q.get("to"), int)
+                and q["from"] > q["to"]
+            ):
+                q["from"], q["to"] = q["to"], q["from"]
     if isinstance(case.body, dict) and not case.meta.is_negative_at(ParameterLocation.BODY):
         # Codes come from editable code tables (unknown ones are a contractual 422, tested in
         # the feature tests); give generated requests real ones so they reach the rules.
@@ -235,6 +293,7 @@ def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
                 vehicle["driver"] = None
         for field in REFERENCES:
             case.body.pop(field, None)
+        _evidence_references(case, tokens)
         # Times in the future are a contractual 422 (tested per feature): keep them past.
         vehicle = case.body.get("vehicle")
         if isinstance(vehicle, dict) and not (vehicle.get("plate") and vehicle.get("plate_state")):

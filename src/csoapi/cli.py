@@ -221,6 +221,32 @@ def seed_demo(
         typer.echo(f"  {line}")
 
 
+@app.command("verify-custody")
+def verify_custody(
+    file: Annotated[Path, typer.Argument(help="A custody report (GET …/custody/report)")],
+    public_key: Annotated[
+        str | None, typer.Option(help="The agency's published key (base64), from a trusted source")
+    ] = None,
+    kept_head: Annotated[
+        Path | None, typer.Option(help="A signed head kept from earlier (JSON)")
+    ] = None,
+) -> None:
+    """Check an exported chain of custody without the database: every hash and link, each
+    event's inclusion proof against the signed head, and the head's signature."""
+    from csoapi.evidence.verifier import verify_report
+
+    try:
+        report = json.loads(file.read_text())
+        kept = json.loads(kept_head.read_text()) if kept_head else None
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read: {exc}")
+    good, lines = verify_report(report, public_key=public_key, kept_head=kept)
+    for line in lines:
+        typer.echo(line)
+    typer.echo("VALID" if good else "NOT VALID")
+    raise typer.Exit(code=0 if good else 1)
+
+
 @app.command("export-openapi")
 def export_openapi(
     output: Annotated[Path, typer.Option(help="Where to write the contract")] = Path(

@@ -31,6 +31,16 @@ from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.evidence import audits_router as evidence_audits_router
+from csoapi.evidence import catalogue as evidence_events
+from csoapi.evidence import dispositions_router as evidence_dispositions_router
+from csoapi.evidence import links as evidence_links
+from csoapi.evidence import locations_router as evidence_locations_router
+from csoapi.evidence import log_router as evidence_log_router
+from csoapi.evidence import models as evidence_models
+from csoapi.evidence import router as evidence_router
+from csoapi.evidence import stats as evidence_stats
+from csoapi.evidence.dispositions import EVIDENCE_HOLDS
 from csoapi.holds import catalogue as hold_events
 from csoapi.holds import models as hold_models
 from csoapi.holds.router import subject_router
@@ -154,6 +164,29 @@ FEATURES: tuple[Feature, ...] = (
         call_links=impound_links.on_call,
         events=impound_events.EVENTS,
         stats=impound_stats.figures,
+    ),
+    Feature(
+        "evidence",
+        # Fixed paths (/evidence/locations, /evidence/custody/bulk) before /evidence/{id}.
+        [
+            evidence_locations_router.router,
+            evidence_audits_router.router,
+            evidence_log_router.router,
+            subject_router(
+                EVIDENCE_HOLDS,
+                prefix="/evidence",
+                tag="evidence",
+                read_scope="evidence:read",
+                write_scope="evidence:approve",
+            ),
+            evidence_dispositions_router.router,  # /evidence/stats/… before /evidence/{id}
+            evidence_router.router,
+        ],
+        [("evidence", "Evidence and property: intake, locations, chain of custody, labels")],
+        [evidence_models],
+        call_links=evidence_links.on_call,
+        events=evidence_events.EVENTS,
+        stats=evidence_stats.figures,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

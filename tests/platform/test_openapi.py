@@ -8,7 +8,14 @@ from pathlib import Path
 from csoapi.openapi import render
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
-PUBLIC = {"/healthz", "/readyz", "/api/v1/auth/token", "/api/v1/auth/revoke"}
+# The evidence log key is published so that anyone can check a head without an account.
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/api/v1/auth/token",
+    "/api/v1/auth/revoke",
+    "/api/v1/evidence/log/key",
+}
 
 
 def test_committed_contract_has_no_drift():

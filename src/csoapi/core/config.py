@@ -8,6 +8,7 @@ installation (several workers, the CLI) signs and verifies with the same key.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from datetime import date
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     report_number_prefix: str = "R"
     citation_number_prefix: str = "C"
     impound_number_prefix: str = "IMP"
+    evidence_barcode_prefix: str = "E"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
@@ -124,6 +126,12 @@ class Settings(BaseSettings):
     tow_eligibility_enabled: bool = True
     tow_eligibility_min_citations: int | None = Field(default=None, ge=1, le=1000)
     tow_eligibility_unanswered_days: int | None = Field(default=None, ge=0, le=3650)
+    # Found property's holding period; unset: the evidence rule file's (90 days, CC 2080.3).
+    found_property_holding_days: int | None = Field(default=None, ge=1, le=3650)
+    evidence_checkout_days: int = Field(default=14, ge=1, le=365)  # due back, unless given
+    # The Ed25519 key that signs the evidence log's heads and audit summaries: base64 of its
+    # 32-byte seed. Never stored in the database. Unset: derived from the JWT signing key.
+    evidence_signing_key: SecretStr | None = None
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -177,6 +185,18 @@ class Settings(BaseSettings):
                 f"when CSOAPI_ENV={self.env.value}"
             )
         return self
+
+    @field_validator("evidence_signing_key")
+    @classmethod
+    def _ed25519_seed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                seed = base64.b64decode(value.get_secret_value(), validate=True)
+            except ValueError:
+                seed = b""
+            if len(seed) != 32:
+                raise ValueError("must be the base64 of a 32-byte Ed25519 seed")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

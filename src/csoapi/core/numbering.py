@@ -75,6 +75,7 @@ CALL_NUMBER = NumberFormat("call", year_digits=2, width=6)
 REPORT_NUMBER = NumberFormat("report", year_digits=2, width=6)
 CITATION_NUMBER = NumberFormat("citation", year_digits=4, width=7)
 IMPOUND_NUMBER = NumberFormat("impound", year_digits=2, width=6)
+EVIDENCE_BARCODE = NumberFormat("evidence", year_digits=2, width=6)
 
 
 def yearly_numbers(
