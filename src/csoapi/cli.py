@@ -150,19 +150,26 @@ def users_create(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Who the client is, e.g. 'Metro CAD bridge'")],
-    kind: Annotated[ClientKind, typer.Option(help="cad or payment_portal")],
+    kind: Annotated[ClientKind, typer.Option(help="cad, payment_portal or provider")],
+    organization: Annotated[
+        str | None, typer.Option(help="A provider's organization id (the service directory)")
+    ] = None,
 ) -> None:
     """Register a machine client; prints JSON with client_id and client_secret (shown once)."""
     from csoapi.clients.schemas import ClientCreate
     from csoapi.clients.service import ClientService
 
     try:
-        data = ClientCreate(name=name, kind=kind)
+        data = ClientCreate(name=name, kind=kind, organization_id=organization)
     except ValidationError as exc:
         _fail(str(exc.errors()[0]["msg"]))
         return
     with cli_session() as (session, ctx):
-        created = ClientService(session, ctx).create(data)
+        try:
+            created = ClientService(session, ctx).create(data)
+        except DomainError as exc:
+            _fail(exc.detail)
+            return
     typer.echo(created.model_dump_json(indent=2))
 
 

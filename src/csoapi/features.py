@@ -24,6 +24,8 @@ from csoapi.clients import router as clients_router
 from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
+from csoapi.directory import models as directory_models
+from csoapi.directory import router as directory_router
 from csoapi.events import router as events_router
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
@@ -100,6 +102,12 @@ FEATURES: tuple[Feature, ...] = (
         [citation_models],
         call_links=citation_links.on_call,
         route_order=0,
+    ),
+    Feature(
+        "directory",
+        [directory_router.router],
+        [("services", "The service directory: search (CSOs), upkeep (admins), HSDS 3.0 names")],
+        [directory_models],
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),
