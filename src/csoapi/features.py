@@ -24,6 +24,7 @@ from csoapi.clients import router as clients_router
 from csoapi.codes import models as code_models
 from csoapi.codes import router as codes_router
 from csoapi.core.links import CallLinks
+from csoapi.directory import hsds_router
 from csoapi.directory import models as directory_models
 from csoapi.directory import router as directory_router
 from csoapi.events import router as events_router
@@ -105,8 +106,11 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "directory",
-        [directory_router.router],
-        [("services", "The service directory: search (CSOs), upkeep (admins), HSDS 3.0 names")],
+        [directory_router.router, hsds_router.router],
+        [
+            ("services", "The service directory: search (CSOs), upkeep (admins), HSDS 3.0 names"),
+            ("hsds", "The service directory as an Open Referral HSDS 3.0 API"),
+        ],
         [directory_models],
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),

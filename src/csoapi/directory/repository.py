@@ -69,12 +69,18 @@ class Bundle:
 
 
 def _sal_of_service() -> Any:
-    return sa.select(ServiceAtLocation.id).where(ServiceAtLocation.service_id == Service.id)
+    return (
+        sa.select(ServiceAtLocation.id)
+        .where(ServiceAtLocation.service_id == Service.id)
+        .correlate(Service)
+    )
 
 
 def _location_of_service() -> Any:
-    return sa.select(ServiceAtLocation.location_id).where(
-        ServiceAtLocation.service_id == Service.id
+    return (
+        sa.select(ServiceAtLocation.location_id)
+        .where(ServiceAtLocation.service_id == Service.id)
+        .correlate(Service)
     )
 
 
@@ -369,5 +375,9 @@ class DirectoryRepository(Repository[Service]):
             stmt = stmt.where(TaxonomyTerm.parent_id == parent_id)
         return stmt
 
-    def org_services(self, org_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Service]]:
-        return self._grouped(Service, Service.organization_id, list(org_ids))
+    def taxonomies(self) -> sa.Select[Any]:
+        return sa.select(Taxonomy)
+
+    def organization_phones(self, organization_id: uuid.UUID) -> list[Phone]:
+        stmt = sa.select(Phone).where(Phone.organization_id == organization_id).order_by(Phone.id)
+        return list(self.session.scalars(stmt))

@@ -12,7 +12,7 @@ from pydantic import Field, StrictBool, model_validator
 
 from csoapi.core.schemas import AsString, Day, Input, Name, Output, ShortText, Text, Words
 
-Url = Words(500)
+Url = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://[^\s]+$")]
 Email = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]
 Age = Annotated[int, Field(ge=0, le=130)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
