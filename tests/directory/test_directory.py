@@ -146,3 +146,21 @@ async def test_writes_are_audited(client, db, settings):
     }
     assert ("organization.create", org["id"]) in actions
     assert ("service.create", svc["id"]) in actions
+
+
+async def test_a_provider_client_is_bound_to_an_organization(client, db, settings):
+    d = Directory(client, db, settings)
+    org = await d.org()
+    body = {"name": "Harbor case system", "kind": "provider"}
+    assert_problem(await client.post("/api/v1/clients", json=body, headers=d.admin), 422)
+    r = await client.post(
+        "/api/v1/clients", json={**body, "organization_id": NO_ID}, headers=d.admin
+    )
+    assert_problem(r, 422, "organization_not_found")
+    r = await client.post(
+        "/api/v1/clients", json={**body, "organization_id": org["id"]}, headers=d.admin
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["organization_id"] == org["id"] and r.json()["kind"] == "provider"
+    cad = {"name": "CAD", "kind": "cad", "organization_id": org["id"]}
+    assert_problem(await client.post("/api/v1/clients", json=cad, headers=d.admin), 422)
