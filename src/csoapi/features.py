@@ -28,6 +28,8 @@ from csoapi.directory import hsds_router
 from csoapi.directory import models as directory_models
 from csoapi.directory import router as directory_router
 from csoapi.events import router as events_router
+from csoapi.referrals import models as referral_models
+from csoapi.referrals import router as referrals_router
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
 from csoapi.reports import router as reports_router
@@ -112,6 +114,12 @@ FEATURES: tuple[Feature, ...] = (
             ("hsds", "The service directory as an Open Referral HSDS 3.0 API"),
         ],
         [directory_models],
+    ),
+    Feature(
+        "referrals",
+        [referrals_router.router],
+        [("referrals", "Referrals to services: consent, closed loop with providers, FHIR")],
+        [referral_models],
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     tow_eligible_overdue: int = Field(default=5, ge=1)
+    # A referral whose status has not changed for this many days is flagged stale.
+    referral_stale_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
     log_json: bool = True
 

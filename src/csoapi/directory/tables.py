@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 TABLES = (
-    "organizations", "services", "locations", "addresses", "phones", "schedules",
-    "service_at_location", "taxonomies", "taxonomy_terms", "attributes", "languages",
-)  # fmt: skip
+    "organizations",
+    "services",
+    "locations",
+    "addresses",
+    "phones",
+    "schedules",
+    "service_at_location",
+    "taxonomies",
+    "taxonomy_terms",
+    "attributes",
+    "languages",
+)
 NUMBERS = {"minimum_age", "maximum_age", "year_incorporated", "extension", "interval"}
 FLOATS = {"latitude", "longitude"}
 
@@ -64,8 +73,9 @@ def _from_json(data: Any) -> Iterator[Record]:
             org = {k: v for k, v in item.items() if k != "services"}
             yield Record(f"{where} (organization)", None, org, {})
             for m, service in enumerate(item.get("services") or []):
-                yield Record(f"{where} service {m}", service | {"organization_id": org.get("id")},
-                             org, {})  # fmt: skip
+                yield Record(
+                    f"{where} service {m}", service | {"organization_id": org.get("id")}, org, {}
+                )
         else:
             yield Record(where, item, item.get("organization"), {})
 

@@ -1,8 +1,8 @@
-"""service directory
+"""service directory and referrals
 
 Revision ID: 0013
 Revises: 0010
-Create Date: 2026-12-01 11:52:10.018362+00:00
+Create Date: 2026-12-01 12:12:25.069069+00:00
 """
 
 from collections.abc import Sequence
@@ -184,6 +184,59 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_address_postal_code"), ["postal_code"], unique=False)
 
     op.create_table(
+        "referral",
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("service_id", sa.Uuid(), nullable=False),
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("call_id", sa.Uuid(), nullable=True),
+        sa.Column("needs", sa.JSON(), nullable=False),
+        sa.Column("youth", sa.Boolean(), nullable=False),
+        sa.Column("person_name", sa.String(length=200), nullable=True),
+        sa.Column("person_dob", sa.Date(), nullable=True),
+        sa.Column("person_contact", sa.String(length=200), nullable=True),
+        sa.Column("narrative", sa.Text(), nullable=True),
+        sa.Column("status_reason", sa.String(length=500), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("need_met", sa.String(length=16), nullable=True),
+        sa.Column("requested_by", sa.Uuid(), nullable=False),
+        sa.Column("requested_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("acknowledged_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("status_changed_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("purged_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("purged_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_referral_call_id_call")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_referral_organization_id_organization"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"],
+            ["user_account.id"],
+            name=op.f("fk_referral_requested_by_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"], ["service.id"], name=op.f("fk_referral_service_id_service")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
+    )
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_referral_call_id"), ["call_id"], unique=False)
+        batch_op.create_index("ix_referral_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_referral_organization_id_status", ["organization_id", "status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_referral_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_referral_status_changed_at"), ["status_changed_at"], unique=False
+        )
+
+    op.create_table(
         "service_at_location",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("service_id", sa.Uuid(), nullable=False),
@@ -290,6 +343,90 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_phone_service_id"), ["service_id"], unique=False)
 
     op.create_table(
+        "referral_activity",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        sa.Column("at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("actor_kind", sa.String(length=8), nullable=False),
+        sa.Column("actor_id", sa.String(length=36), nullable=False),
+        sa.Column("from_status", sa.String(length=20), nullable=True),
+        sa.Column("to_status", sa.String(length=20), nullable=True),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_activity_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_activity")),
+    )
+    with op.batch_alter_table("referral_activity", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_referral_activity_referral_id_id", ["referral_id", "id"], unique=False
+        )
+
+    op.create_table(
+        "referral_consent",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("purpose", sa.String(length=500), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("data_shared", sa.JSON(), nullable=False),
+        sa.Column("at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("captured_by", sa.Uuid(), nullable=False),
+        sa.Column("revoked_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("revoked_by", sa.Uuid(), nullable=True),
+        sa.Column("revoke_reason", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["captured_by"],
+            ["user_account.id"],
+            name=op.f("fk_referral_consent_captured_by_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_consent_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_consent")),
+    )
+    with op.batch_alter_table("referral_consent", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_referral_consent_referral_id_at", ["referral_id", "at"], unique=False
+        )
+
+    op.create_table(
+        "referral_follow_up",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        sa.Column("due_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["user_account.id"],
+            name=op.f("fk_referral_follow_up_created_by_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_follow_up_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_follow_up")),
+    )
+    with op.batch_alter_table("referral_follow_up", schema=None) as batch_op:
+        batch_op.create_index("ix_referral_follow_up_due_at", ["due_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_referral_follow_up_referral_id"), ["referral_id"], unique=False
+        )
+
+    op.create_table(
         "schedule",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("service_id", sa.Uuid(), nullable=True),
@@ -338,6 +475,45 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_schedule_service_id"), ["service_id"], unique=False)
 
+    op.create_table(
+        "referral_disclosure",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        sa.Column("at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("consent_id", sa.Uuid(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["api_client.id"],
+            name=op.f("fk_referral_disclosure_client_id_api_client"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["consent_id"],
+            ["referral_consent.id"],
+            name=op.f("fk_referral_disclosure_consent_id_referral_consent"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_referral_disclosure_organization_id_organization"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_disclosure_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_disclosure")),
+    )
+    with op.batch_alter_table("referral_disclosure", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_referral_disclosure_referral_id_id", ["referral_id", "id"], unique=False
+        )
+
     with op.batch_alter_table("api_client", schema=None) as batch_op:
         batch_op.add_column(sa.Column("organization_id", sa.Uuid(), nullable=True))
         batch_op.create_index(
@@ -362,12 +538,29 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_client_organization_id"))
         batch_op.drop_column("organization_id")
 
+    with op.batch_alter_table("referral_disclosure", schema=None) as batch_op:
+        batch_op.drop_index("ix_referral_disclosure_referral_id_id")
+
+    op.drop_table("referral_disclosure")
     with op.batch_alter_table("schedule", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_schedule_service_id"))
         batch_op.drop_index(batch_op.f("ix_schedule_service_at_location_id"))
         batch_op.drop_index(batch_op.f("ix_schedule_location_id"))
 
     op.drop_table("schedule")
+    with op.batch_alter_table("referral_follow_up", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referral_follow_up_referral_id"))
+        batch_op.drop_index("ix_referral_follow_up_due_at")
+
+    op.drop_table("referral_follow_up")
+    with op.batch_alter_table("referral_consent", schema=None) as batch_op:
+        batch_op.drop_index("ix_referral_consent_referral_id_at")
+
+    op.drop_table("referral_consent")
+    with op.batch_alter_table("referral_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_referral_activity_referral_id_id")
+
+    op.drop_table("referral_activity")
     with op.batch_alter_table("phone", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_service_id"))
         batch_op.drop_index(batch_op.f("ix_phone_service_at_location_id"))
@@ -383,6 +576,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_service_at_location_location_id"))
 
     op.drop_table("service_at_location")
+    with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referral_status_changed_at"))
+        batch_op.drop_index(batch_op.f("ix_referral_service_id"))
+        batch_op.drop_index("ix_referral_organization_id_status")
+        batch_op.drop_index("ix_referral_created_at_id")
+        batch_op.drop_index(batch_op.f("ix_referral_call_id"))
+
+    op.drop_table("referral")
     with op.batch_alter_table("address", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_address_postal_code"))
         batch_op.drop_index(batch_op.f("ix_address_location_id"))
