@@ -27,6 +27,11 @@ from csoapi.directory.search import Query as Search
 from csoapi.directory.service import DirectoryService
 
 router = APIRouter(tags=["services"])
+# latitude in [-90, 90], longitude in [-180, 180], in decimal degrees
+NEAR = (
+    r"^-?(90(\.0+)?|[1-8]?\d(\.\d+)?),"
+    r"-?(180(\.0+)?|(1[0-7]\d|[1-9]?\d)(\.\d+)?)$"
+)
 Reader = carrier(DirectoryService, "services:read")
 Keeper = carrier(DirectoryService, "services:write")
 Creator = carrier(DirectoryService, "services:write", idempotency="optional")
@@ -54,9 +59,7 @@ async def search_services(
     ] = None,
     near: Annotated[
         str | None,
-        Query(
-            max_length=64, pattern=r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$", description="lat,lon"
-        ),
+        Query(max_length=64, pattern=NEAR, description="`latitude,longitude` in degrees"),
     ] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=100)] = None,
     limit: LimitQuery = DEFAULT_LIMIT,

@@ -3,12 +3,13 @@ publication itself is ``hsds.py``."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema, model_validator
 
 from csoapi.core.schemas import AsString, Day, Input, Name, Output, ShortText, Text, Words
 
@@ -77,7 +78,25 @@ class PhoneIn(Input):
     languages: list[LanguageIn] = Field(default_factory=list, max_length=20)
 
 
-WallTime = Annotated[time, AsString]
+WALL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+def _wall_time(value: Any) -> Any:
+    """A time of day on the agency's clock, ``HH:MM[:SS]``: no offset (the agency's time
+    zone is the one), no number."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(WALL_TIME, value):
+        raise ValueError("must be a time of day, HH:MM or HH:MM:SS, on the agency's clock")
+    return value
+
+
+WallTime = Annotated[
+    time,
+    AsString,
+    BeforeValidator(_wall_time),
+    WithJsonSchema({"type": "string", "pattern": WALL_TIME}),
+]
 
 
 class ScheduleIn(Input):

@@ -58,7 +58,7 @@ def _one(svc: ReferralReads, row: Any, status: int = 200) -> Reply:
     summary="Refer a person to a service (draft, or requested with consent)",
     status_code=201,
     response_model=ReferralRead,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 async def create_referral(body: ReferralCreate, unit: Referrer) -> Response:
     return await unit.run(lambda svc: _one(svc, svc.create(body), 201))
@@ -206,7 +206,7 @@ async def fhir_view(referral_id: uuid.UUID, unit: Shared) -> Response:
     operation_id="referrals_purge",
     summary="Remove a closed referral's personal data (sergeant); the record of it stays",
     response_model=ReferralRead,
-    responses=error_responses(401, 403, 404, 409, 412, 422),
+    responses=error_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def purge(
     referral_id: uuid.UUID, body: PurgeIn, unit: Writer, if_match: IfMatchRequired

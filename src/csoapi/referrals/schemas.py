@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, model_validator
 
@@ -60,8 +60,8 @@ class ReferralCreate(Input):
     youth: StrictBool = False
     call_id: Id | None = None
     narrative: Text | None = None
-    status: Annotated[Status, AsString] = Field(
-        default=Status.draft, description="draft, or requested to send it now (needs consent)"
+    status: Literal["draft", "requested"] = Field(
+        default="draft", description="draft, or requested to send it now (needs consent)"
     )
 
 

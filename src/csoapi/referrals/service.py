@@ -116,11 +116,9 @@ class ReferralService:
 
     # -- creating ---------------------------------------------------------------------------
     def create(self, data: ReferralCreate) -> Referral:
-        if data.status not in (Status.draft, Status.requested):
-            raise Unprocessable("A referral starts as draft or requested", code="invalid_status")
         service = self.directory.find(data.service_id)
         if service is None:
-            raise Unprocessable("No such service", code="service_not_found")
+            raise NotFound("No such service", code="service_not_found")
         if service.status != "active":
             raise Conflict(f"The service is {service.status}", code="service_not_active")
         if data.call_id is not None and CallRepository(self.session).find(data.call_id) is None:
