@@ -297,3 +297,18 @@ async def test_purge_removes_the_person_and_keeps_the_record(client, db, setting
     assert_problem(await client.post(url, json={"reason": "again"}, headers=h), 409,
                    "referral_purged")  # fmt: skip
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "referral.purge")).first()
+
+
+async def test_a_closed_referral_is_never_stale(client, db, settings):
+    w = await world(client, db, settings)
+    ref = await w.refer()
+    r = await w.status(ref, w.provider, status="rejected", status_reason="Full")
+    assert r.status_code == 200
+    row = db.get(Referral, uuid.UUID(ref["id"]))
+    row.status_changed_at = datetime.now(UTC) - timedelta(days=30)
+    db.add(row)
+    db.commit()
+    stale = (await client.get("/api/v1/referrals", params={"stale": True}, headers=w.cso)).json()
+    assert stale["items"] == []
+    fresh = (await client.get("/api/v1/referrals", params={"stale": False}, headers=w.cso)).json()
+    assert [i["id"] for i in fresh["items"]] == [ref["id"]] and not fresh["items"][0]["stale"]

@@ -96,13 +96,12 @@ class ReferralReads(ReferralService):
             call_id=call_id,
             organization_id=self.provider_org() if self.provider else None,
             follow_up_due_before=follow_up_due_before,
-            changed_before=self.now - timedelta(days=self.stale_days) if stale else None,
-            open_only=OPEN if stale else None,
+            stale_since=self.now - timedelta(days=self.stale_days),
+            stale=stale,
+            open_statuses=OPEN,
             limit=limit,
             cursor=cursor,
         )
-        if stale is False:
-            rows = [r for r in rows if not views.is_stale(r, self.now, self.stale_days)]
         items: list[Any] = self._disclose(rows, "list") if self.provider else self.staff(rows)
         filters = {
             "status": status,

@@ -40,8 +40,9 @@ class ReferralRepository(Repository[Referral]):
         call_id: uuid.UUID | None,
         organization_id: uuid.UUID | None,
         follow_up_due_before: datetime | None,
-        changed_before: datetime | None,
-        open_only: Sequence[str] | None,
+        stale_since: datetime | None,
+        stale: bool | None,
+        open_statuses: Sequence[str],
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Referral], str | None]:
@@ -61,10 +62,11 @@ class ReferralRepository(Repository[Referral]):
                     ReferralFollowUp.due_at < follow_up_due_before,
                 )
             )
-        if changed_before is not None:
-            stmt = stmt.where(Referral.status_changed_at < changed_before)
-        if open_only is not None:
-            stmt = stmt.where(Referral.status.in_(list(open_only)))
+        if stale is not None and stale_since is not None:
+            is_stale = sa.and_(
+                Referral.status.in_(list(open_statuses)), Referral.status_changed_at < stale_since
+            )
+            stmt = stmt.where(is_stale if stale else sa.not_(is_stale))
         return self.page_of(stmt, limit=limit, cursor=cursor, descending=True)
 
     def consents_of(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ReferralConsent]:
