@@ -302,16 +302,16 @@ class DirectoryRepository(Repository[Service]):
 
     def located_in(self, stmt: sa.Select[Any], box: Box) -> list[tuple[uuid.UUID, float, float]]:
         """(service id, latitude, longitude) of each location in ``box`` of a service ``stmt``
-        selects."""
-        matching = stmt.with_only_columns(Service.id).subquery()
-        rows = self.session.execute(
-            sa.select(ServiceAtLocation.service_id, Location.latitude, Location.longitude)
+        selects: from the locations in the box (the coordinates' index) to their services,
+        so the service filters run only for those."""
+        located = (
+            stmt.with_only_columns(Service.id, Location.latitude, Location.longitude)
+            .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
             .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(ServiceAtLocation.service_id.in_(sa.select(matching.c.id)))
             .where(Location.latitude.between(box.south, box.north))
             .where(Location.longitude.between(box.west, box.east))
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2]) for r in self.session.execute(located)]
 
     def services(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Service]:
         return self._by_id(Service, ids)
