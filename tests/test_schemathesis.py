@@ -176,6 +176,9 @@ def _dependent_fields(label: str, body: dict[str, Any]) -> None:
         for schedule in schedules:
             _pair(schedule, "opens_at", "closes_at")
             schedule.pop("valid_to", None)
+    if label == "POST /api/v1/calls/{call_id}/hand-off" and isinstance(body.get("referral"), dict):
+        body = body["referral"]
+        label = "POST /api/v1/referrals"
     if label == "POST /api/v1/referrals":
         body.pop("consent", None)  # names organizations (references), and its times
         person = body.get("person")

@@ -117,7 +117,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "referrals",
-        [referrals_router.router],
+        [referrals_router.router, referrals_router.calls_router],
         [("referrals", "Referrals to services: consent, closed loop with providers, FHIR")],
         [referral_models],
     ),

@@ -23,6 +23,8 @@ from csoapi.referrals.schemas import (
     ConsentIn,
     DisclosureRead,
     FollowUpIn,
+    HandOff,
+    HandOffRead,
     ProviderReferralRead,
     PurgeIn,
     ReferralCreate,
@@ -33,9 +35,11 @@ from csoapi.referrals.schemas import (
 from csoapi.referrals.states import Status
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
+calls_router = APIRouter(prefix="/calls", tags=["referrals"])
 Referrer = carrier(ReferralReads, "referrals:write", idempotency="optional")
 Writer = carrier(ReferralReads, "referrals:write")
 Reader = carrier(ReferralReads, "referrals:read")
+HandOver = carrier(ReferralReads, "referrals:write", "calls:write", idempotency="optional")
 # Staff (referrals:read/write) or the provider's system (referrals:provider): checked in
 # the service.
 Shared = carrier(ReferralReads)
@@ -212,3 +216,24 @@ async def purge(
     referral_id: uuid.UUID, body: PurgeIn, unit: Writer, if_match: IfMatchRequired
 ) -> Response:
     return await unit.run(lambda svc: _one(svc, svc.purge(referral_id, body.reason, if_match)))
+
+
+@calls_router.post(
+    "/{call_id}/hand-off",
+    operation_id="referrals_hand_off",
+    summary="Warm hand-off: clear the call REFERRED and link its referrals (named, or made now)",
+    response_model=HandOffRead,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def hand_off(call_id: uuid.UUID, body: HandOff, unit: HandOver) -> Response:
+    def work(svc: ReferralReads) -> Reply:
+        call, linked = svc.hand_off(call_id, body)
+        read = HandOffRead(
+            call_id=call.id,
+            call_status=call.status,
+            disposition=call.disposition,
+            referrals=svc.staff(linked),
+        )
+        return ok(read)
+
+    return await unit.run(work)

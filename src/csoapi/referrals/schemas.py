@@ -65,6 +65,15 @@ class ReferralCreate(Input):
     )
 
 
+class HandOff(Input):
+    """A warm hand-off: the call cleared REFERRED, with its referrals linked to it (ones
+    already made, named by id, and or one made now)."""
+
+    at: Timestamp | None = Field(default=None, description="When the call cleared; now if absent")
+    referral_ids: list[Id] = Field(default_factory=list, max_length=10)
+    referral: ReferralCreate | None = None
+
+
 class StatusChange(Input):
     status: Annotated[Status, AsString]
     status_reason: ShortText | None = None
@@ -157,6 +166,13 @@ class ProviderReferralRead(Output):
     requested_at: datetime | None
     consent_expires_at: datetime
     version: int
+
+
+class HandOffRead(Output):
+    call_id: uuid.UUID
+    call_status: str
+    disposition: str | None
+    referrals: list[ReferralRead]
 
 
 class DisclosureRead(Output):

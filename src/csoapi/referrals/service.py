@@ -11,6 +11,8 @@ from typing import Any
 from sqlmodel import Session
 
 from csoapi.calls.repository import CallRepository
+from csoapi.calls.schemas import StatusBody
+from csoapi.calls.service import CallService
 from csoapi.clients.repository import ClientRepository
 from csoapi.core import audit
 from csoapi.core.context import RequestContext
@@ -26,7 +28,13 @@ from csoapi.referrals.models import (
     ReferralFollowUp,
 )
 from csoapi.referrals.repository import ReferralRepository
-from csoapi.referrals.schemas import ConsentIn, FollowUpIn, ReferralCreate, StatusChange
+from csoapi.referrals.schemas import (
+    ConsentIn,
+    FollowUpIn,
+    HandOff,
+    ReferralCreate,
+    StatusChange,
+)
 from csoapi.referrals.states import (
     CLOSED,
     NEEDS_REASON,
@@ -50,6 +58,7 @@ def _payload(r: Referral) -> dict[str, Any]:
     }
 
 
+REFERRED = "REFERRED"  # the disposition of a call cleared by a referral (a seeded code)
 # Read by staff holding referrals:read only: no feed reader (CAD, portals, providers) sees
 # that a referral exists, or to whom it went.
 REFERRAL: Entity[Referral] = Entity("referral", read_scope="referrals:read", payload=_payload)
@@ -206,6 +215,37 @@ class ReferralService:
         row.status = Status.requested.value
         row.requested_at = row.requested_at or self.now
         row.status_changed_at = self.now
+
+    # -- the warm hand-off from a call -----------------------------------------------------
+    def hand_off(self, call_id: uuid.UUID, data: HandOff) -> tuple[Any, list[Referral]]:
+        """Clear the call with disposition REFERRED and link its referrals, in one change:
+        the ones named (not linked to another call) and the one made now."""
+        call = CallService(self.session, self.ctx).change_status(
+            call_id,
+            StatusBody(
+                status="cleared",
+                disposition=REFERRED,
+                at=data.at,
+                reason="Warm hand-off to a service",
+            ),
+            None,
+        )
+        new = data.referral
+        if not data.referral_ids and new is None:
+            raise Unprocessable("Name referrals or make one", code="no_referrals")
+        if new is not None and new.call_id not in (None, call_id):
+            raise Unprocessable("The new referral names another call", code="call_mismatch")
+        linked = [self._link(key, call.id) for key in dict.fromkeys(data.referral_ids)]
+        if new is not None:
+            linked.append(self.create(new.model_copy(update={"call_id": call.id})))
+        return call, linked
+
+    def _link(self, key: uuid.UUID, call_id: uuid.UUID) -> Referral:
+        change = self.changes.begin(key)
+        if change.row.call_id not in (None, call_id):
+            raise Conflict("The referral names another call", code="referral_linked_elsewhere")
+        change.row.call_id = call_id
+        return change.done("referral.link_call", detail={"call_id": str(call_id)})
 
     # -- the closed loop --------------------------------------------------------------------
     def change_status(self, key: uuid.UUID, data: StatusChange, if_match: str | None) -> Referral:
