@@ -11,6 +11,7 @@ import atexit
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -36,21 +37,44 @@ from tests.factories import create_client, create_user, token_for
 _DIR = Path(tempfile.mkdtemp(prefix="csoapi-schemathesis-"))
 
 
-def _app_with_tokens(url: str) -> tuple[Any, dict[str, str]]:
+class _Tokens:
+    """Each principal's bearer token, minted when first asked for and again once it is ten
+    minutes old: access tokens live 15 minutes, and these tests run long after collection
+    (the principals are made once, at import)."""
+
+    REFRESH_SECONDS = 600
+
+    def __init__(self, engine: Any, settings: Any, who: dict[str, Any]) -> None:
+        self._engine, self._settings, self._who = engine, settings, who
+        self._tokens: dict[str, str] = {}
+        self._minted = float("-inf")
+
+    def __getitem__(self, role: str) -> str:
+        if time.monotonic() - self._minted > self.REFRESH_SECONDS:
+            with make_session_factory(self._engine)() as s:
+                self._tokens = {
+                    r: token_for(s, self._settings, s.merge(p)) for r, p in self._who.items()
+                }
+            self._minted = time.monotonic()
+        return self._tokens[role]
+
+
+def _app_with_tokens(url: str) -> tuple[Any, _Tokens]:
     upgrade(url)
     settings = make_settings(url)
     # Given an engine, a PostgreSQL app opens an unpooled asyncpg connection per unit: this
     # app is driven from each test's own event loop in turn.
     engine = make_engine(url)
     app = create_app(settings, engine=engine)
-    tokens: dict[str, str] = {}
+    who: dict[str, Any] = {}
     with make_session_factory(engine)() as s:
         for role in ("admin", "sergeant", "cso", "records"):
-            tokens[role] = token_for(s, settings, create_user(s, settings, role))
+            who[role] = create_user(s, settings, role)
         for kind in ("cad", "payment_portal"):
-            tokens[kind] = token_for(s, settings, create_client(s, settings, kind)[0])
+            who[kind] = create_client(s, settings, kind)[0]
         schedule(s, settings)
-    return app, tokens
+        s.expunge_all()
+    return app, _Tokens(engine, settings, who)
 
 
 APP, TOKENS = _app_with_tokens(f"sqlite:///{_DIR / 'api.db'}")
@@ -188,7 +212,7 @@ def _dependent_fields(label: str, body: dict[str, Any]) -> None:
         body["expires_at"] = "2099-01-02T03:04:05Z"
 
 
-def _conforms(case: Any, who: str, tokens: dict[str, str]) -> None:
+def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
     # The caller, named where a failure's "Reproduce with" shows it.
     headers = {"X-Request-ID": f"schemathesis-as-{who}"}
     if who != "anonymous":

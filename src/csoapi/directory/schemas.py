@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema, model_validator
 
-from csoapi.core.schemas import AsString, Day, Input, Name, Output, ShortText, Text, Words
+from csoapi.core.schemas import AsString, Day, Input, Name, Output, ShortText, Text, Token, Words
 
-Url = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://[^\s]+$")]
-Email = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]
+Url = Token(r"^https?://[!-~]+$", min_length=8, max_length=500)  # printable ASCII
+Email = Token(r"^[!-?A-~]+@[!-?A-~]+$", min_length=3, max_length=200)
 Age = Annotated[int, Field(ge=0, le=130)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -69,7 +69,7 @@ class LanguageIn(Input):
 
 
 class PhoneIn(Input):
-    number: Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[0-9+() .\-\"]+$")]
+    number: Token(r'^[0-9+()".\-]([0-9+() ".\-]*[0-9+()".\-])?$', min_length=3, max_length=50)
     extension: Annotated[int, Field(ge=0, le=99_999_999)] | None = None
     type: Annotated[str, Field(pattern=r"^(text|voice|fax|cell|video|pager|textphone)$")] | None = (
         None
@@ -277,7 +277,7 @@ class AddressRead(Output):
     address_type: str
 
 
-class LocationRead(Output):
+class ServiceLocationRead(Output):
     id: uuid.UUID
     service_at_location_id: uuid.UUID
     location_type: str
@@ -334,7 +334,7 @@ class ServiceRead(Output):
     languages: list[dict[str, Any]]
     phones: list[PhoneRead]
     schedules: list[ScheduleRead]
-    locations: list[LocationRead]
+    locations: list[ServiceLocationRead]
     source: str
     last_modified: datetime
     version: int

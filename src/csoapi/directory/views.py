@@ -6,9 +6,9 @@ from csoapi.directory.models import Phone, Schedule, Service
 from csoapi.directory.repository import Bundle
 from csoapi.directory.schemas import (
     AddressRead,
-    LocationRead,
     PhoneRead,
     ScheduleRead,
+    ServiceLocationRead,
     ServiceRead,
 )
 from csoapi.directory.writer import CATEGORY_TAXONOMY_ID
@@ -39,7 +39,7 @@ def service_read(s: Service, b: Bundle, **extra: object) -> ServiceRead:
         loc = b.locations[sal.location_id]
         own = b.schedules.get(sal.id, []) + b.schedules.get(loc.id, [])
         locations.append(
-            LocationRead(
+            ServiceLocationRead(
                 id=loc.id,
                 service_at_location_id=sal.id,
                 location_type=loc.location_type,

@@ -19,6 +19,7 @@ from csoapi.core.schemas import (
     ShortText,
     Text,
     Timestamp,
+    Words,
 )
 from csoapi.directory.schemas import Category
 from csoapi.referrals.states import ConsentType, NeedMet, Outcome, Status
@@ -26,13 +27,13 @@ from csoapi.referrals.states import ConsentType, NeedMet, Outcome, Status
 DataShared = Annotated[str, Field(pattern=r"^(name|date_of_birth|contact|narrative|needs)$")]
 
 
-class PersonIn(Input):
+class ReferralPersonIn(Input):
     """The person, minimally: a name (or what they go by), optionally a date of birth and
     a way to reach them."""
 
     name: Name
     date_of_birth: PastDay | None = None
-    contact: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    contact: Words(200) | None = None
 
 
 class ConsentIn(Input):
@@ -53,7 +54,7 @@ class ConsentIn(Input):
 
 
 class ReferralCreate(Input):
-    person: PersonIn
+    person: ReferralPersonIn
     needs: list[Annotated[Category, AsString]] = Field(min_length=1, max_length=11)
     service_id: Id
     consent: ConsentIn | None = None
@@ -96,7 +97,7 @@ class PurgeIn(Input):
 
 
 # -- reads -----------------------------------------------------------------------------------
-class PersonRead(Output):
+class ReferralPersonRead(Output):
     name: str | None
     date_of_birth: date | None
     contact: str | None
@@ -132,7 +133,7 @@ class ReferralRead(Output):
     call_id: uuid.UUID | None
     needs: list[str]
     youth: bool
-    person: PersonRead | None
+    person: ReferralPersonRead | None
     narrative: str | None
     consent: ConsentRead | None
     status_reason: str | None
@@ -158,7 +159,7 @@ class ProviderReferralRead(Output):
     status: Status
     service_id: uuid.UUID
     needs: list[str] | None
-    person: PersonRead | None
+    person: ReferralPersonRead | None
     narrative: str | None
     status_reason: str | None
     outcome: str | None

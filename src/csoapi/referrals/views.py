@@ -9,17 +9,19 @@ from csoapi.referrals.models import Referral, ReferralConsent, ReferralFollowUp
 from csoapi.referrals.schemas import (
     ConsentRead,
     FollowUpRead,
-    PersonRead,
     ProviderReferralRead,
+    ReferralPersonRead,
     ReferralRead,
 )
 from csoapi.referrals.states import CLOSED, Status
 
 
-def person(r: Referral) -> PersonRead | None:
+def person(r: Referral) -> ReferralPersonRead | None:
     if r.purged_at is not None:
         return None
-    return PersonRead(name=r.person_name, date_of_birth=r.person_dob, contact=r.person_contact)
+    return ReferralPersonRead(
+        name=r.person_name, date_of_birth=r.person_dob, contact=r.person_contact
+    )
 
 
 def consent_read(c: ReferralConsent, r: Referral, now: datetime) -> ConsentRead:
@@ -84,7 +86,7 @@ def provider_read(r: Referral, consent: ReferralConsent) -> ProviderReferralRead
     shared = set(consent.data_shared)
     who = None
     if r.purged_at is None and shared & {"name", "date_of_birth", "contact"}:
-        who = PersonRead(
+        who = ReferralPersonRead(
             name=r.person_name if "name" in shared else None,
             date_of_birth=r.person_dob if "date_of_birth" in shared else None,
             contact=r.person_contact if "contact" in shared else None,
