@@ -51,9 +51,29 @@ def create_user(
     return user
 
 
-def create_client(db: Session, settings: Settings, kind: ClientKind | str) -> tuple[ApiClient, str]:
+def create_organization(db: Session, settings: Settings, name: str = "Helping Hands") -> Any:
+    """An organization of the service directory (what a provider client is bound to)."""
+    from csoapi.directory.schemas import OrganizationCreate
+    from csoapi.directory.service import DirectoryService
+
+    org = DirectoryService(db, ctx(settings)).create_organization(
+        OrganizationCreate(name=name, description=f"{name}, a test organization")
+    )
+    db.commit()
+    return org
+
+
+def create_client(
+    db: Session,
+    settings: Settings,
+    kind: ClientKind | str,
+    *,
+    organization_id: uuid.UUID | None = None,
+) -> tuple[ApiClient, str]:
+    if ClientKind(kind) == ClientKind.provider and organization_id is None:
+        organization_id = create_organization(db, settings).id
     created = ClientService(db, ctx(settings)).create(
-        ClientCreate(name=f"test {kind}", kind=ClientKind(kind))
+        ClientCreate(name=f"test {kind}", kind=ClientKind(kind), organization_id=organization_id)
     )
     db.commit()
     client = db.get(ApiClient, created.id)

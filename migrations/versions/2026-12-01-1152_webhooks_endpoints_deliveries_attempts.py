@@ -1,7 +1,7 @@
 """webhooks: endpoints, deliveries, attempts
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 11:52:10.322160+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import csoapi.core.models as csoapi_types  # noqa: F401
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -150,19 +150,26 @@ def users_create(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Who the client is, e.g. 'Metro CAD bridge'")],
-    kind: Annotated[ClientKind, typer.Option(help="cad or payment_portal")],
+    kind: Annotated[ClientKind, typer.Option(help="cad, payment_portal or provider")],
+    organization: Annotated[
+        str | None, typer.Option(help="A provider's organization id (the service directory)")
+    ] = None,
 ) -> None:
     """Register a machine client; prints JSON with client_id and client_secret (shown once)."""
     from csoapi.clients.schemas import ClientCreate
     from csoapi.clients.service import ClientService
 
     try:
-        data = ClientCreate(name=name, kind=kind)
+        data = ClientCreate(name=name, kind=kind, organization_id=organization)
     except ValidationError as exc:
         _fail(str(exc.errors()[0]["msg"]))
         return
     with cli_session() as (session, ctx):
-        created = ClientService(session, ctx).create(data)
+        try:
+            created = ClientService(session, ctx).create(data)
+        except DomainError as exc:
+            _fail(exc.detail)
+            return
     typer.echo(created.model_dump_json(indent=2))
 
 
@@ -307,6 +314,40 @@ def import_calls_command(
     finally:
         engine.dispose()
     _print_report(report, rejects)
+
+
+@import_app.command("services")
+def import_services_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            help="HSDS 3.0 JSON, or the Tabular Data Package (folder or datapackage.json)",
+        ),
+    ],
+    max_reject_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Exit non-zero when more records are rejected")
+    ] = 0.0,
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected records here (CSV)")] = None,
+) -> None:
+    """Import the service directory from Open Referral HSDS 3.0; safe to re-run (a service
+    already stored with the same last_modified is left alone, a later one updates it)."""
+    import json as _json
+
+    from csoapi.directory.importer import import_services
+
+    try:
+        with cli_session() as (session, ctx):
+            report = import_services(session, ctx, file)
+    except (ValueError, OSError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+        return
+    _print_report(report, rejects)
+    for where, ident, text in report.warnings[:20]:
+        typer.echo(f"  warning {where} ({ident}): {text}", err=True)
+    if report.rows and report.rejected_count / report.rows > max_reject_rate:
+        typer.echo(_json.dumps({"rejected_rate": report.rejected_count / report.rows}), err=True)
+        raise typer.Exit(code=1)
 
 
 @import_app.command("call-types")

@@ -30,6 +30,9 @@ from csoapi.codes import router as codes_router
 from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
+from csoapi.directory import hsds_router
+from csoapi.directory import models as directory_models
+from csoapi.directory import router as directory_router
 from csoapi.events import router as events_router
 from csoapi.evidence import audits_router as evidence_audits_router
 from csoapi.evidence import catalogue as evidence_events
@@ -53,6 +56,10 @@ from csoapi.impounds import notices_router as impound_notices_router
 from csoapi.impounds import router as impounds_router
 from csoapi.impounds import stats as impound_stats
 from csoapi.impounds.service import IMPOUND_HOLDS
+from csoapi.referrals import catalogue as referral_events
+from csoapi.referrals import models as referral_models
+from csoapi.referrals import router as referrals_router
+from csoapi.referrals import stats as referral_stats
 from csoapi.reports import catalogue as report_events
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
@@ -187,6 +194,23 @@ FEATURES: tuple[Feature, ...] = (
         call_links=evidence_links.on_call,
         events=evidence_events.EVENTS,
         stats=evidence_stats.figures,
+    ),
+    Feature(
+        "directory",
+        [directory_router.router, hsds_router.router],
+        [
+            ("services", "The service directory: search (CSOs), upkeep (admins), HSDS 3.0 names"),
+            ("hsds", "The service directory as an Open Referral HSDS 3.0 API"),
+        ],
+        [directory_models],
+    ),
+    Feature(
+        "referrals",
+        [referrals_router.router, referrals_router.calls_router],
+        [("referrals", "Referrals to services: consent, closed loop with providers, FHIR")],
+        [referral_models],
+        events=referral_events.EVENTS,
+        stats=referral_stats.figures,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

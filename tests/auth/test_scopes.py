@@ -9,19 +9,21 @@ from tests.factories import assert_problem, bearer, create_client, create_user, 
 
 CONTRACT = {
     "cso": "calls:read calls:write reports:read reports:write citations:read citations:issue "
-    "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write",
+    "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write "
+    "services:read",
     "sergeant": "calls:read calls:write reports:read reports:write citations:read citations:issue "
     "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write "
-    "calls:dispatch reports:review citations:void impounds:holds evidence:approve "
+    "services:read calls:dispatch reports:review citations:void impounds:holds evidence:approve "
     "audit:read stats:read",
     "records": "calls:read reports:read reports:records citations:read citations:adjudicate "
     "payments:read payments:write impounds:read impounds:release evidence:read evidence:write "
     "evidence:dispose stats:read",
-    "admin": "admin services:write audit:read",
+    "admin": "admin services:read services:write audit:read",
     "cad": "calls:read calls:write calls:dispatch reports:export events:read webhooks:write",
     "payment_portal": "citations:lookup payments:write events:read webhooks:write",
+    "provider": "services:read referrals:provider events:read webhooks:write",
 }
-CLIENT_KINDS = {"cad", "payment_portal"}
+CLIENT_KINDS = {"cad", "payment_portal", "provider"}
 
 # One representative read endpoint per scope that has one; extended as features land.
 ENDPOINTS = {

@@ -161,3 +161,4 @@ async def test_every_feature_contributes_its_figures(client, db, settings):
     assert {"calls.by_type_and_disposition", "citations.issued", "payments.collected_cents"} <= ids
     assert {"impounds.by_reason", "impounds.released", "impounds.disposed"} <= ids
     assert {"evidence.intake", "evidence.dispositions"} <= ids
+    assert {"referrals.by_status", "referrals.outcomes", "referrals.closed_loop"} <= ids

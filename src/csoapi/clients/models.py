@@ -1,4 +1,5 @@
-"""Machine clients: CAD bridges and municipal payment portals."""
+"""Machine clients: CAD bridges, municipal payment portals and service providers' systems
+(a provider is bound to one organization of the service directory)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,6 @@ class ApiClient(Versioned, table=True):
     # that much entropy, and keeps client_credentials grants cheap for busy portals.
     secret_hash: str = Field(max_length=128)
     active: bool = Field(default=True)
+    organization_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organization.id", index=True
+    )

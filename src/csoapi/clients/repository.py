@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from csoapi.clients.models import ApiClient
@@ -19,6 +21,13 @@ class ClientRepository(Repository[ApiClient]):
     missing = ("No such client", "client_not_found")
     keys = CLIENT_KEYS
     tag = "clients"
+
+    def organization_exists(self, organization_id: uuid.UUID) -> bool:
+        """Whether the service directory has this organization (its table named here, not
+        imported: the directory is a feature above this one)."""
+        table = sa.table("organization", sa.column("id", sa.Uuid()))
+        stmt = sa.select(sa.exists().where(table.c.id == organization_id))
+        return bool(self.session.scalar(stmt))
 
     def by_client_id(self, client_id: str) -> ApiClient | None:
         return self.session.scalars(

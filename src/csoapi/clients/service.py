@@ -13,6 +13,7 @@ from csoapi.clients.repository import ClientRepository
 from csoapi.clients.schemas import ClientCreate, ClientRead, ClientWithSecret
 from csoapi.core import audit
 from csoapi.core.context import RequestContext
+from csoapi.core.errors import Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.mutation import Changes, Entity
 from csoapi.core.passwords import token_digest
@@ -37,6 +38,10 @@ class ClientService:
         )
 
     def create(self, data: ClientCreate) -> ClientWithSecret:
+        if data.organization_id is not None and not self.repo.organization_exists(
+            data.organization_id
+        ):
+            raise Unprocessable("No such organization", code="organization_not_found")
         secret = new_secret()
         client = self.repo.add(
             ApiClient(
@@ -44,6 +49,7 @@ class ClientService:
                 name=data.name,
                 kind=data.kind.value,
                 secret_hash=token_digest(secret),
+                organization_id=data.organization_id,
             )
         )
         audit.record(

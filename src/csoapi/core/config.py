@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the evidence log's heads and audit summaries: base64 of its
     # 32-byte seed. Never stored in the database. Unset: derived from the JWT signing key.
     evidence_signing_key: SecretStr | None = None
+    # A referral whose status has not changed for this many days is flagged stale.
+    referral_stale_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -15,6 +15,7 @@ class Role(StrEnum):
 class ClientKind(StrEnum):
     cad = "cad"
     payment_portal = "payment_portal"
+    provider = "provider"  # a service provider's system, bound to one organization
 
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -43,6 +44,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "evidence:dispose": "Execute evidence dispositions",
     "referrals:read": "Read referrals",
     "referrals:write": "Write referrals",
+    "referrals:provider": "A provider's view of the referrals sent to its organization",
+    "services:read": "Read the service directory",
     "services:write": "Maintain the service directory",
     "audit:read": "Read the audit log",
     "stats:read": "Read statistics",
@@ -64,6 +67,7 @@ _CSO = [
     "evidence:write",
     "referrals:read",
     "referrals:write",
+    "services:read",
 ]
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -97,7 +101,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "stats:read",
         ]
     ),
-    Role.admin: frozenset(["admin", "services:write", "audit:read"]),
+    Role.admin: frozenset(["admin", "services:read", "services:write", "audit:read"]),
     ClientKind.cad: frozenset(
         [
             "calls:read",
@@ -110,6 +114,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     ),
     ClientKind.payment_portal: frozenset(
         ["citations:lookup", "payments:write", "events:read", "webhooks:write"]
+    ),
+    ClientKind.provider: frozenset(
+        ["services:read", "referrals:provider", "events:read", "webhooks:write"]
     ),
 }
 
