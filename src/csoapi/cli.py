@@ -59,8 +59,12 @@ def _fail(message: str) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind", envvar="CSOAPI_HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="TCP port", envvar="CSOAPI_PORT", min=1, max=65535)
+    ] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
 ) -> None:
