@@ -19,6 +19,7 @@ from csoapi.core.config import Settings, get_settings
 from csoapi.core.context import RequestContext
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.errors import DomainError
+from csoapi.core.imports import DEFAULT_MAX_REJECT_RATE
 from csoapi.core.scopes import ClientKind, Role
 
 app = typer.Typer(help="csoapi: the Community Service Officer operations API", no_args_is_help=True)
@@ -203,7 +204,27 @@ def export_openapi(
     typer.echo(f"wrote {output}")
 
 
-def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
+MaxRejectRate = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Exit with status 2 when more than this share of the rows is rejected",
+    ),
+]
+Rejects = Annotated[
+    Path | None,
+    typer.Option(help="Write the rejected rows here as they were, plus _line and _reason"),
+]
+
+
+def _print_report(  # type: ignore[no-untyped-def]
+    report, source: Path, rejects: Path | None, max_reject_rate: float
+) -> None:
+    """The summary on stdout; the first rejections on stderr; the rejects file; and exit
+    status 2 when the import rejected more than ``max_reject_rate`` of its rows."""
+    from csoapi.core.imports import write_rejects
+
     summary = report.summary()
     typer.echo(json.dumps(summary, indent=2))
     for line, ident, reason in report.rejected[:20]:
@@ -211,13 +232,12 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
     if report.rejected_count > 20:
         typer.echo(f"  … and {report.rejected_count - 20} more", err=True)
     if rejects is not None:
-        import csv
-
-        with rejects.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["line", "id", "reason"])
-            writer.writerows(report.rejected)
-        typer.echo(f"rejected rows written to {rejects}", err=True)
+        written = write_rejects(source, report, rejects)
+        typer.echo(f"{written} rejected rows written to {rejects}", err=True)
+    failure = report.failed(max_reject_rate)
+    if failure:
+        typer.echo(f"error: import failed: {failure}", err=True)
+        raise typer.Exit(code=2)
 
 
 @import_app.command("calls")
@@ -226,9 +246,11 @@ def import_calls_command(
     mapping: Annotated[
         str, typer.Option(help="Mapping name (san_diego) or a .json file")
     ] = "san_diego",
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
+    rejects: Rejects = None,
+    max_reject_rate: MaxRejectRate = DEFAULT_MAX_REJECT_RATE,
 ) -> None:
-    """Import calls for service; safe to re-run (rows already present are skipped)."""
+    """Import calls for service; safe to re-run (rows already present are skipped). Calls
+    land closed with their own outcome; rows without one are rejected."""
     import csoapi.registry  # noqa: F401
     from csoapi.calls.importer import import_calls, load_mapping
     from csoapi.core.imports import MappingError, count_rows
@@ -246,9 +268,12 @@ def import_calls_command(
             report = import_calls(
                 make_session_factory(engine), settings, file, spec, on_progress=bar.update
             )
+    except MappingError as exc:
+        _fail(str(exc))
+        return
     finally:
         engine.dispose()
-    _print_report(report, rejects)
+    _print_report(report, file, rejects, max_reject_rate)
 
 
 @import_app.command("call-types")
@@ -259,6 +284,8 @@ def import_call_types_command(
     mapping: Annotated[
         str, typer.Option(help="Mapping name (san_diego) or a .json file")
     ] = "san_diego",
+    rejects: Rejects = None,
+    max_reject_rate: MaxRejectRate = DEFAULT_MAX_REJECT_RATE,
 ) -> None:
     """Add the agency's call types with their APCO common types; existing codes are kept."""
     import csoapi.registry  # noqa: F401
@@ -274,7 +301,7 @@ def import_call_types_command(
         return
     finally:
         engine.dispose()
-    _print_report(report, None)
+    _print_report(report, file, rejects, max_reject_rate)
 
 
 @import_app.command("violations")
@@ -333,7 +360,8 @@ def import_citations_command(
             "number where the file has none (otherwise such rows are rejected)",
         ),
     ] = False,
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
+    rejects: Rejects = None,
+    max_reject_rate: MaxRejectRate = DEFAULT_MAX_REJECT_RATE,
 ) -> None:
     """Import citations; safe to re-run (tickets already present are skipped)."""
     import csoapi.registry  # noqa: F401
@@ -358,6 +386,9 @@ def import_citations_command(
                 placeholder_plates=placeholder_plates,
                 on_progress=bar.update,
             )
+    except MappingError as exc:
+        _fail(str(exc))
+        return
     finally:
         engine.dispose()
-    _print_report(report, rejects)
+    _print_report(report, file, rejects, max_reject_rate)

@@ -24,12 +24,17 @@ from csoapi.core.db import (
     make_unit_factory,
 )
 from csoapi.core.logging import configure_logging
-from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
+from csoapi.core.middleware import (
+    AdmissionMiddleware,
+    ClientRateMiddleware,
+    RequestContextMiddleware,
+)
 from csoapi.core.migrate import head_revisions
 from csoapi.core.problems import install_error_handlers
 from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.features import openapi_tags
 from csoapi.health import router as health_router
+from csoapi.openapi import install as install_contract
 
 DESCRIPTION = """
 REST/JSON API for police **Community Service Officer** operations: non-emergency calls for
@@ -45,7 +50,15 @@ and social-service referrals.
   `422 validation_error`.
 """
 
-EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+]
 
 
 # Young collections every 20,000 net allocations instead of CPython's 700: one request
@@ -114,12 +127,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _add_middleware(app, settings)
     app.include_router(health_router)
     app.include_router(api_router)
+    install_contract(app)
     return app
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: the caller's address, the request's id and whole body, admission,
-    then CORS."""
+    """Outermost last: the caller's address, the request's id and whole body, the client's
+    rate, admission, then CORS."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -141,6 +155,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         limit=settings.in_flight_limit,
         wait_seconds=settings.admission_wait_seconds,
     )
+    app.add_middleware(ClientRateMiddleware, per_minute=settings.client_rate_per_minute)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

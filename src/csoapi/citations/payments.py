@@ -28,6 +28,7 @@ from csoapi.core.scopes import Role
 
 __all__ = ["PaymentService", "PaymentWindow"]
 PAYMENT_EVENT_SCOPE = "payments:read"
+SETTLED = ("paid", "void", "dismissed")  # nothing is owed
 
 
 class PaymentService:
@@ -83,14 +84,18 @@ class PaymentService:
     def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
         change = self.changes.begin(citation_id)  # the row lock that serializes payers
         c = change.row
+        if c.kind == "citation" and c.state in SETTLED:
+            # Said to a portal too (it may hold the id from a lookup made before another
+            # payer settled it): what happened, not a 404.
+            raise Conflict(
+                f"The citation is {c.state}; nothing is owed",
+                code=f"citation_{c.state}",
+                balance_cents=0,
+            )
         if not self._visible_to(c):
             raise NotFound("No such citation", code="citation_not_found")
         if c.kind == "warning":
             raise Conflict("A warning has nothing to pay", code="citation_is_warning")
-        if c.state in ("void", "dismissed"):
-            raise Conflict(
-                f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
-            )
         # Taken under the row lock: the posting, which is what the payment counts from.
         now = utcnow()
         paid_at = self._paid_at(c, data.paid_at, now)

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     webhook_allow_private: bool = False
     lookup_rate_per_minute: int = Field(default=120, ge=1)
+    # Requests per client address per minute, per worker process (RateLimit headers on every
+    # answer; core.middleware.ClientRateMiddleware); 0 turns the limit and its headers off.
+    client_rate_per_minute: int = Field(default=1200, ge=0, le=10_000_000)
     tow_eligible_overdue: int = Field(default=5, ge=1)
     log_level: str = "INFO"
     log_json: bool = True

@@ -43,12 +43,18 @@ PrincipalKind = Literal["user", "client"]
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
-        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+        password=OAuthFlowPassword(
+            tokenUrl=TOKEN_URL, refreshUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS
+        ),
         clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
     ),
     scheme_name="OAuth2",
     description="Bearer JWT from POST /api/v1/auth/token (password, client_credentials or "
-    "refresh_token grant). Access tokens live at most 15 minutes.",
+    "refresh_token grant). Access tokens live at most 15 minutes; a signed-in user renews "
+    "with the refresh_token grant (refresh tokens rotate), a machine client asks again. "
+    "Tokens follow RFC8725 (JWT Best Current Practices): one algorithm, pinned by the "
+    "server (a token naming another is refused, `none` included); `iss`, `aud`, `exp`, "
+    "`nbf`, `iat`, `jti` and `sub` required and checked; JWE and oversized tokens refused.",
     auto_error=False,
 )
 
