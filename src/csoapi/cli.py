@@ -177,17 +177,17 @@ def seed_demo(
         bool, typer.Option("--if-empty", help="Only when the database has no users yet")
     ] = False,
 ) -> None:
-    """Create demo users and clients (and demo case data) and print their logins once."""
-    from csoapi.demo import seed
+    """Seed the demo agency (users, clients, calls, citations, payments, reports, city
+    samples); print its logins and write them to csoapi-demo.env beside the database."""
+    from csoapi.demo import AlreadySeeded, seed_agency
 
-    with cli_session() as (session, ctx):
-        logins = seed(session, ctx, only_if_empty=if_empty)
-    if logins is None:
-        typer.echo("demo data: database already has users; nothing seeded")
+    try:
+        lines = seed_agency(get_settings(), cli_session, only_if_empty=if_empty)
+    except AlreadySeeded as exc:
+        _fail(f"{exc} The demo agency is for an empty database.")
         return
-    typer.echo("demo data seeded. These logins are shown once; keep them:")
-    for line in logins:
-        typer.echo(f"  {line}")
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command("export-openapi")
