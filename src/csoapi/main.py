@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if async_engine is not None:
             await async_engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI's and ReDoc's assets served from the package: no CDN,
+    # so they work on an offline or segmented (CJIS) network.
+    app = FastAPIOffline(
         title="csoapi",
         version=__version__,
         description=DESCRIPTION,
