@@ -210,6 +210,18 @@ class PaymentService:
             raise Forbidden("This listing needs payments:read", code="insufficient_scope")
         return None
 
+    def payment(self, payment_id: uuid.UUID) -> Payment:
+        """One payment or reversal (where a posting's ``Location`` points): records staff
+        see any, a portal its own; anything else is a 404."""
+        found = self.payment_repo.get(payment_id)
+        owner = self._client_of_window()
+        if found is None or (owner is not None and found.client_id != owner):
+            raise NotFound("No such payment", code="payment_not_found")
+        audit.record(
+            self.session, self.ctx, "payment.read", entity_type="payment", entity_id=found.id
+        )
+        return found
+
     def payments_page(self, w: PaymentWindow, *, limit: int, cursor: str | None):
         return self.payment_repo.page(w, self._client_of_window(), limit=limit, cursor=cursor)
 

@@ -140,6 +140,19 @@ def _csv(payments: list[Any]) -> str:
     return out.getvalue()
 
 
+@router.get(
+    "/{payment_id:uuid}",
+    operation_id="payments_get",
+    summary="Read one payment or reversal (where a posting's Location points)",
+    description="Records staff (payments:read) read any; a payment portal reads its own "
+    "(another's is a 404, as one that does not exist).",
+    response_model=PaymentRead,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_payment(payment_id: uuid.UUID, unit: Signed) -> PaymentRead:
+    return await unit.run(lambda svc: PaymentRead.model_validate(svc.payment(payment_id)))
+
+
 @router.post(
     "/{payment_id}/reverse",
     operation_id="payments_reverse",
