@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from csoapi.cli_report import MaxRejectRate, Rejects, print_report
 from csoapi.core.config import Settings, get_settings
 from csoapi.core.context import RequestContext
 from csoapi.core.db import make_engine, make_session_factory
@@ -36,7 +37,7 @@ def cli_session() -> Iterator[tuple[Session, RequestContext]]:
     """One transaction for one CLI action, with an audit context that says 'cli'."""
     import csoapi.registry  # noqa: F401
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings.database_url, settings)
     ctx = RequestContext(
         principal=None, request_id=f"cli-{uuid.uuid4().hex}", source_ip=None, settings=settings
@@ -58,6 +59,20 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+def _settings() -> Settings:
+    """The settings, or one line per fault and exit 1 (not a traceback) when they are wrong,
+    e.g. a production start without CSOAPI_JWT_SECRET."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        faults = [
+            (f"CSOAPI_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors()
+        ]
+        _fail("invalid settings: " + "; ".join(faults))
+        raise  # unreachable: _fail exits
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -72,7 +87,7 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _settings()
     settings.signing_key()  # create the dev key once, before workers start
     uvicorn.run(
         "csoapi.main:create_app",
@@ -107,7 +122,7 @@ def migrate(
     """Bring the database schema to the newest migration (or REVISION)."""
     from csoapi.core.migrate import upgrade
 
-    settings = get_settings()
+    settings = _settings()
     upgrade(settings.database_url, revision)
     typer.echo(f"database migrated to {revision}")
 
@@ -182,7 +197,7 @@ def seed_demo(
     from csoapi.demo import AlreadySeeded, seed_agency
 
     try:
-        lines = seed_agency(get_settings(), cli_session, only_if_empty=if_empty)
+        lines = seed_agency(_settings(), cli_session, only_if_empty=if_empty)
     except AlreadySeeded as exc:
         _fail(f"{exc} The demo agency is for an empty database.")
         return
@@ -204,42 +219,6 @@ def export_openapi(
     typer.echo(f"wrote {output}")
 
 
-MaxRejectRate = Annotated[
-    float,
-    typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Exit with status 2 when more than this share of the rows is rejected",
-    ),
-]
-Rejects = Annotated[
-    Path | None,
-    typer.Option(help="Write the rejected rows here as they were, plus _line and _reason"),
-]
-
-
-def _print_report(  # type: ignore[no-untyped-def]
-    report, source: Path, rejects: Path | None, max_reject_rate: float
-) -> None:
-    """The summary on stdout; the first rejections on stderr; the rejects file; and exit
-    status 2 when the import rejected more than ``max_reject_rate`` of its rows."""
-    from csoapi.core.imports import write_rejects
-
-    summary = report.summary()
-    typer.echo(json.dumps(summary, indent=2))
-    for line, ident, reason in report.rejected[:20]:
-        typer.echo(f"  rejected line {line} ({ident or 'no id'}): {reason}", err=True)
-    if report.rejected_count > 20:
-        typer.echo(f"  … and {report.rejected_count - 20} more", err=True)
-    if rejects is not None:
-        written = write_rejects(source, report, rejects)
-        typer.echo(f"{written} rejected rows written to {rejects}", err=True)
-    failure = report.failed(max_reject_rate)
-    if failure:
-        typer.echo(f"error: import failed: {failure}", err=True)
-        raise typer.Exit(code=2)
-
-
 @import_app.command("calls")
 def import_calls_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CAD export (CSV)")],
@@ -255,7 +234,7 @@ def import_calls_command(
     from csoapi.calls.importer import import_calls, load_mapping
     from csoapi.core.imports import MappingError, count_rows
 
-    settings = get_settings()
+    settings = _settings()
     try:
         spec = load_mapping(mapping)
         total = count_rows(file)
@@ -273,7 +252,7 @@ def import_calls_command(
         return
     finally:
         engine.dispose()
-    _print_report(report, file, rejects, max_reject_rate)
+    print_report(report, file, rejects, max_reject_rate)
 
 
 @import_app.command("call-types")
@@ -292,7 +271,7 @@ def import_call_types_command(
     from csoapi.calls.importer import import_call_types, load_mapping
     from csoapi.core.imports import MappingError
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings.database_url, settings)
     try:
         report = import_call_types(make_session_factory(engine), file, load_mapping(mapping))
@@ -301,7 +280,7 @@ def import_call_types_command(
         return
     finally:
         engine.dispose()
-    _print_report(report, file, rejects, max_reject_rate)
+    print_report(report, file, rejects, max_reject_rate)
 
 
 @import_app.command("violations")
@@ -368,7 +347,7 @@ def import_citations_command(
     from csoapi.citations.importer import citation_mapping, import_citations
     from csoapi.core.imports import MappingError, count_rows
 
-    settings = get_settings()
+    settings = _settings()
     try:
         spec = citation_mapping(mapping)
         total = count_rows(file)
@@ -391,4 +370,4 @@ def import_citations_command(
         return
     finally:
         engine.dispose()
-    _print_report(report, file, rejects, max_reject_rate)
+    print_report(report, file, rejects, max_reject_rate)

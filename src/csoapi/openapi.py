@@ -84,6 +84,9 @@ RETRY = {"Retry-After": {"$ref": REF + "Retry-After"}}
 STANDARD_ERRORS = {
     "429": "Too many requests from this client (or, on the sign-in and portal lookup routes, "
     "for their own budgets); wait `Retry-After` seconds. `code` is `rate_limited`.",
+    "415": "The body's Content-Type is not one this operation reads (application/json; the "
+    "token and revoke endpoints: application/x-www-form-urlencoded). "
+    "`code` is `unsupported_media_type`.",
     "500": "The server failed; the request id (`X-Request-ID`) is in its log. "
     "`code` is `internal_error`.",
     "503": "The database is busy or unreachable, or the server is at capacity; retry after "
@@ -166,6 +169,8 @@ def _operation(path: str, op: dict[str, Any]) -> None:
         param["schema"] = _not_null(param.get("schema", {}))
     responses = op.setdefault("responses", {})
     extra = ["429", "500"] + ([] if path in NO_DATABASE else ["503"])
+    if "requestBody" in op:
+        extra.append("415")
     for status in extra:
         responses.setdefault(status, {"description": STANDARD_ERRORS[status]})
     for status, resp in responses.items():

@@ -25,7 +25,7 @@ from fastapi import Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 from jose import jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 from csoapi.core.clock import CLOCK_SKEW
 from csoapi.core.config import Settings
@@ -145,9 +145,20 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
         )
     except Unauthorized:
         raise
+    except ExpiredSignatureError:
+        raise Unauthorized(
+            "Token expired: get a new one (refresh_token grant, or sign in again)",
+            code="invalid_token",
+        ) from None
+    except JWTClaimsError as exc:
+        # Wrong audience or issuer (a token minted for another system or installation).
+        raise Unauthorized(f"Token not for this API: {exc}", code="invalid_token") from None
     except (JOSEError, ValueError, TypeError, KeyError, AttributeError):
-        # Every way python-jose (or the base64/JSON under it) rejects a token is a 401.
-        raise Unauthorized("Invalid or expired token", code="invalid_token") from None
+        # Every other way python-jose (or the base64/JSON under it) rejects a token: a bad
+        # signature (another key signed it) or a token that does not decode.
+        raise Unauthorized(
+            "Token signature invalid or token unreadable", code="invalid_token"
+        ) from None
     if not isinstance(claims, dict) or any(claims.get(c) in (None, "") for c in REQUIRED_CLAIMS):
         raise Unauthorized("Token lacks required claims", code="invalid_token")
     iat = claims["iat"]
