@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint openapi install dev bench bench-integration clean
+.PHONY: run test lint openapi install dev bench bench-integration clean contract-tools spectral
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -34,11 +34,13 @@ run: install
 	$(BIN)/csoapi serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, the Dockerfile lint, the layering contracts (import-linter, ARCHITECTURE.md),
-## and the whole suite on SQLite and (when reachable) PostgreSQL
-test: dev
+## Spectral on the contract, and the whole suite on SQLite and (when reachable) PostgreSQL
+## (with the wheel built and installed, and clients generated from the contract and run)
+test: dev contract-tools
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports --no-cache
+	$(MAKE) --no-print-directory spectral
 	$(BIN)/pytest
 
 lint: dev
@@ -56,10 +58,37 @@ bench: $(VENV)/.bench-installed
 ## 100k and 1M calls (local PostgreSQL); writes bench/RESULTS-integration.md
 bench-integration: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.integration $(BENCH_ARGS)
+## make contract-tools: the contract's checkers, kept in tools/ (never installed globally):
+## Spectral + the OWASP ruleset, openapi-typescript and tsc (npm, tools/node), and
+## openapi-python-client (its own virtualenv, tools/clientgen/.venv). Without npm the
+## Node tools are skipped, loudly, and so are their tests.
+NODE_TOOLS := tools/node/node_modules/.installed
+CLIENTGEN  := tools/clientgen/.venv/bin/openapi-python-client
+
+$(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
+	npm ci --prefix tools/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CLIENTGEN): tools/clientgen/requirements.txt
+	$(PYTHON) -m venv tools/clientgen/.venv
+	tools/clientgen/.venv/bin/pip install --quiet -r tools/clientgen/requirements.txt
+	touch $@
+
+contract-tools: $(CLIENTGEN)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_TOOLS); \
+	else echo "*** npm not found: Spectral and the TypeScript client check are SKIPPED ***"; fi
+
+## make spectral: the committed contract through Spectral (spectral:oas + OWASP); errors fail
+spectral: contract-tools
+	@if [ -x tools/node/node_modules/.bin/spectral ]; then \
+	  tools/node/node_modules/.bin/spectral lint --display-only-failures --fail-severity error \
+	    --ruleset tools/node/.spectral.yaml openapi/openapi.json && echo "spectral: 0 errors"; \
+	else echo "*** Spectral not installed (no npm): contract lint SKIPPED ***"; fi
 
 ## make openapi: regenerate the committed contract after changing routes or schemas
 openapi: install
 	$(BIN)/csoapi export-openapi --output openapi/openapi.json
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache tools/node/node_modules \
+	  tools/clientgen/.venv

@@ -212,6 +212,7 @@ def _api_env(url: str, secret: str) -> dict[str, str]:
         # One portal client drives the whole load: its per-minute budget (120 by default)
         # would turn the run into a test of 429s.
         "CSOAPI_LOOKUP_RATE_PER_MINUTE": "100000000",
+        "CSOAPI_CLIENT_RATE_PER_MINUTE": "100000000",
         "CSOAPI_LOG_LEVEL": "WARNING",
     }
 

@@ -1,22 +1,20 @@
-"""The ``csoapi`` command: serve, migrate, users, clients, seed-demo, export-openapi."""
+"""The ``csoapi`` command: serve, migrate, worker, users, clients, seed-demo, verify-custody,
+export-openapi; ``csoapi import …`` is in ``csoapi.cli_imports``."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from sqlmodel import Session
 
-from csoapi.core.config import Settings, get_settings
-from csoapi.core.context import RequestContext
+from csoapi.cli_common import _fail, _settings, cli_session
+from csoapi.cli_imports import import_app
+from csoapi.core.config import Settings
 from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.errors import DomainError
 from csoapi.core.scopes import ClientKind, Role
@@ -26,48 +24,24 @@ users_app = typer.Typer(help="Manage users", no_args_is_help=True)
 clients_app = typer.Typer(help="Manage machine clients", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
-import_app = typer.Typer(help="Import data from CSV exports", no_args_is_help=True)
 app.add_typer(import_app, name="import")
-
-
-@contextmanager
-def cli_session() -> Iterator[tuple[Session, RequestContext]]:
-    """One transaction for one CLI action, with an audit context that says 'cli'."""
-    import csoapi.registry  # noqa: F401
-
-    settings = get_settings()
-    engine = make_engine(settings.database_url, settings)
-    ctx = RequestContext(
-        principal=None, request_id=f"cli-{uuid.uuid4().hex}", source_ip=None, settings=settings
-    )
-    try:
-        with make_session_factory(engine)() as session:
-            try:
-                yield session, ctx
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-    finally:
-        engine.dispose()
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind", envvar="CSOAPI_HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="TCP port", envvar="CSOAPI_PORT", min=1, max=65535)
+    ] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
 ) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _settings()
     settings.signing_key()  # create the dev key once, before workers start
     uvicorn.run(
         "csoapi.main:create_app",
@@ -102,7 +76,7 @@ def migrate(
     """Bring the database schema to the newest migration (or REVISION)."""
     from csoapi.core.migrate import upgrade
 
-    settings = get_settings()
+    settings = _settings()
     upgrade(settings.database_url, revision)
     typer.echo(f"database migrated to {revision}")
 
@@ -188,10 +162,9 @@ def worker(
     import threading
 
     import csoapi.registry  # noqa: F401
-    from csoapi.core.db import make_session_factory
     from csoapi.webhooks.worker import Worker
 
-    settings = get_settings()
+    settings = _settings()
     engine = make_engine(settings.database_url, settings)
     stop = threading.Event()
     try:
@@ -207,25 +180,6 @@ def worker(
         runner.run(stop, idle_seconds=idle)
     finally:
         engine.dispose()
-
-
-@app.command("seed-demo")
-def seed_demo(
-    if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Only when the database has no users yet")
-    ] = False,
-) -> None:
-    """Create demo users and clients (and demo case data) and print their logins once."""
-    from csoapi.demo import seed
-
-    with cli_session() as (session, ctx):
-        logins = seed(session, ctx, only_if_empty=if_empty)
-    if logins is None:
-        typer.echo("demo data: database already has users; nothing seeded")
-        return
-    typer.echo("demo data seeded. These logins are shown once; keep them:")
-    for line in logins:
-        typer.echo(f"  {line}")
 
 
 @app.command("verify-custody")
@@ -254,6 +208,25 @@ def verify_custody(
     raise typer.Exit(code=0 if good else 1)
 
 
+@app.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database has no users yet")
+    ] = False,
+) -> None:
+    """Seed the demo agency (users, clients, calls, citations, payments, reports, city
+    samples); print its logins and write them to csoapi-demo.env beside the database."""
+    from csoapi.demo import AlreadySeeded, seed_agency
+
+    try:
+        lines = seed_agency(_settings(), cli_session, only_if_empty=if_empty)
+    except AlreadySeeded as exc:
+        _fail(f"{exc} The demo agency is for an empty database.")
+        return
+    for line in lines:
+        typer.echo(line)
+
+
 @app.command("export-openapi")
 def export_openapi(
     output: Annotated[Path, typer.Option(help="Where to write the contract")] = Path(
@@ -266,229 +239,3 @@ def export_openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render())
     typer.echo(f"wrote {output}")
-
-
-def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
-    summary = report.summary()
-    typer.echo(json.dumps(summary, indent=2))
-    for line, ident, reason in report.rejected[:20]:
-        typer.echo(f"  rejected line {line} ({ident or 'no id'}): {reason}", err=True)
-    if report.rejected_count > 20:
-        typer.echo(f"  … and {report.rejected_count - 20} more", err=True)
-    if rejects is not None:
-        import csv
-
-        with rejects.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["line", "id", "reason"])
-            writer.writerows(report.rejected)
-        typer.echo(f"rejected rows written to {rejects}", err=True)
-
-
-@import_app.command("calls")
-def import_calls_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CAD export (CSV)")],
-    mapping: Annotated[
-        str, typer.Option(help="Mapping name (san_diego) or a .json file")
-    ] = "san_diego",
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
-) -> None:
-    """Import calls for service; safe to re-run (rows already present are skipped)."""
-    import csoapi.registry  # noqa: F401
-    from csoapi.calls.importer import import_calls, load_mapping
-    from csoapi.core.imports import MappingError, count_rows
-
-    settings = get_settings()
-    try:
-        spec = load_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="calls", file=sys.stderr) as bar:
-            report = import_calls(
-                make_session_factory(engine), settings, file, spec, on_progress=bar.update
-            )
-    finally:
-        engine.dispose()
-    _print_report(report, rejects)
-
-
-@import_app.command("services")
-def import_services_command(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            help="HSDS 3.0 JSON, or the Tabular Data Package (folder or datapackage.json)",
-        ),
-    ],
-    max_reject_rate: Annotated[
-        float, typer.Option(min=0, max=1, help="Exit non-zero when more records are rejected")
-    ] = 0.0,
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected records here (CSV)")] = None,
-) -> None:
-    """Import the service directory from Open Referral HSDS 3.0; safe to re-run (a service
-    already stored with the same last_modified is left alone, a later one updates it)."""
-    import json as _json
-
-    from csoapi.directory.importer import import_services
-
-    try:
-        with cli_session() as (session, ctx):
-            report = import_services(session, ctx, file)
-    except (ValueError, OSError) as exc:
-        _fail(f"cannot read {file}: {exc}")
-        return
-    _print_report(report, rejects)
-    for where, ident, text in report.warnings[:20]:
-        typer.echo(f"  warning {where} ({ident}): {text}", err=True)
-    if report.rows and report.rejected_count / report.rows > max_reject_rate:
-        typer.echo(_json.dumps({"rejected_rate": report.rejected_count / report.rows}), err=True)
-        raise typer.Exit(code=1)
-
-
-@import_app.command("call-types")
-def import_call_types_command(
-    file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Call-type table (CSV)")
-    ],
-    mapping: Annotated[
-        str, typer.Option(help="Mapping name (san_diego) or a .json file")
-    ] = "san_diego",
-) -> None:
-    """Add the agency's call types with their APCO common types; existing codes are kept."""
-    import csoapi.registry  # noqa: F401
-    from csoapi.calls.importer import import_call_types, load_mapping
-    from csoapi.core.imports import MappingError
-
-    settings = get_settings()
-    engine = make_engine(settings.database_url, settings)
-    try:
-        report = import_call_types(make_session_factory(engine), file, load_mapping(mapping))
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    finally:
-        engine.dispose()
-    _print_report(report, None)
-
-
-@import_app.command("violations")
-def import_violations_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Schedule (CSV)")],
-    effective_from: Annotated[str, typer.Option(help="Date the versions take effect (YYYY-MM-DD)")],
-    fine_column: Annotated[int, typer.Option(help="0-based column of the fine, in dollars")] = 2,
-    code_column: Annotated[int, typer.Option(help="0-based column of the code")] = 0,
-    description_column: Annotated[int, typer.Option(help="0-based column of the wording")] = 1,
-) -> None:
-    """Import a violation schedule (e.g. NYC's code table: --fine-column 2 for Manhattan
-    96th St. & below, 3 for all other areas). Re-runs add nothing."""
-    from datetime import date
-
-    from csoapi.violations.service import import_schedule
-
-    try:
-        effective = date.fromisoformat(effective_from)
-    except ValueError:
-        _fail("--effective-from must be a date, YYYY-MM-DD")
-        return
-    with cli_session() as (session, ctx):
-        report = import_schedule(
-            session,
-            ctx,
-            file,
-            code_column=code_column,
-            description_column=description_column,
-            fine_column=fine_column,
-            effective_from=effective,
-        )
-    typer.echo(
-        json.dumps(
-            {
-                "rows": report.rows,
-                "stored": report.stored,
-                "already_present": report.already_present,
-                "rejected": len(report.rejected),
-            },
-            indent=2,
-        )
-    )
-    for line, code, reason in report.rejected:
-        typer.echo(f"  rejected line {line} ({code or 'no code'}): {reason}", err=True)
-
-
-@import_app.command("citations")
-def import_citations_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Citations (CSV)")],
-    mapping: Annotated[str, typer.Option(help="Mapping name (la) or a .json file")] = "la",
-    placeholder_plates: Annotated[
-        bool,
-        typer.Option(
-            "--placeholder-plates",
-            help="Demo/benchmark data only: derive a fixed made-up plate from the ticket "
-            "number where the file has none (otherwise such rows are rejected)",
-        ),
-    ] = False,
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
-) -> None:
-    """Import citations; safe to re-run (tickets already present are skipped)."""
-    import csoapi.registry  # noqa: F401
-    from csoapi.citations.importer import citation_mapping, import_citations
-    from csoapi.core.imports import MappingError, count_rows
-
-    settings = get_settings()
-    try:
-        spec = citation_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="citations", file=sys.stderr) as bar:
-            report = import_citations(
-                make_session_factory(engine),
-                settings,
-                file,
-                spec,
-                placeholder_plates=placeholder_plates,
-                on_progress=bar.update,
-            )
-    finally:
-        engine.dispose()
-    _print_report(report, rejects)
-
-
-@import_app.command("impounds")
-def import_impounds_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Tows (CSV)")],
-    mapping: Annotated[
-        str, typer.Option(help="Mapping name (chicago) or a .json file")
-    ] = "chicago",
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
-) -> None:
-    """Import impound history as closed records; safe to re-run (inventory numbers already
-    present are skipped)."""
-    import csoapi.registry  # noqa: F401
-    from csoapi.core.imports import MappingError, count_rows
-    from csoapi.impounds.importer import import_impounds, impound_mapping
-
-    settings = get_settings()
-    try:
-        spec = impound_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="impounds", file=sys.stderr) as bar:
-            report = import_impounds(
-                make_session_factory(engine), settings, file, spec, on_progress=bar.update
-            )
-    finally:
-        engine.dispose()
-    _print_report(report, rejects)

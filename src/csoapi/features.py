@@ -96,7 +96,10 @@ FEATURES: tuple[Feature, ...] = (
         [auth_models],
     ),
     Feature(
-        "users", [users_router.router], [("users", "People who sign in (admin)")], [user_models]
+        "users",
+        [users_router.router, users_router.staff_router],
+        [("users", "People who sign in (admin); dispatchable staff (calls:dispatch)")],
+        [user_models],
     ),
     Feature(
         "clients",

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
@@ -25,12 +26,17 @@ from csoapi.core.db import (
     make_unit_factory,
 )
 from csoapi.core.logging import configure_logging
-from csoapi.core.middleware import AdmissionMiddleware, RequestContextMiddleware
+from csoapi.core.middleware import (
+    AdmissionMiddleware,
+    ClientRateMiddleware,
+    RequestContextMiddleware,
+)
 from csoapi.core.migrate import head_revisions
 from csoapi.core.problems import install_error_handlers
 from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.features import openapi_tags
 from csoapi.health import router as health_router
+from csoapi.openapi import install as install_contract
 
 DESCRIPTION = """
 REST/JSON API for police **Community Service Officer** operations: non-emergency calls for
@@ -46,7 +52,15 @@ and social-service referrals.
   `422 validation_error`.
 """
 
-EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+]
 
 
 # Young collections every 20,000 net allocations instead of CPython's 700: one request
@@ -95,7 +109,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if async_engine is not None:
             await async_engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI's and ReDoc's assets served from the package: no CDN,
+    # so they work on an offline or segmented (CJIS) network.
+    app = FastAPIOffline(
         title="csoapi",
         version=__version__,
         description=DESCRIPTION,
@@ -116,12 +132,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health_router)
     app.include_router(api_router)
     describe_events(app)
+    install_contract(app)
     return app
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: the caller's address, the request's id and whole body, admission,
-    then CORS."""
+    """Outermost last: the caller's address, the request's id and whole body, the client's
+    rate, admission, then CORS."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -143,6 +160,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         limit=settings.in_flight_limit,
         wait_seconds=settings.admission_wait_seconds,
     )
+    app.add_middleware(ClientRateMiddleware, per_minute=settings.client_rate_per_minute)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -51,3 +51,58 @@ def test_every_operation_is_documented():
             for status, resp in op["responses"].items():
                 if status.startswith(("4", "5")):
                     assert "application/problem+json" in resp.get("content", {}), (where, status)
+
+
+def test_errors_rates_and_bounds_are_documented_for_every_operation():
+    """As the server sends them (problem+json, never application/json), for every feature
+    (``csoapi.openapi.polish``), so generated clients parse errors and tools find bounds."""
+    doc = json.loads(render())
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            responses = op["responses"]
+            assert {"429", "500"} <= set(responses), where
+            assert path == "/healthz" or "503" in responses, where
+            for status, resp in responses.items():
+                if status[0] in "45":
+                    assert resp["content"] == {"application/problem+json": {"schema": problem}}
+                if status[0] in "24":
+                    assert {"RateLimit", "RateLimit-Policy"} <= set(resp["headers"]), where
+                if status in ("429", "503"):
+                    assert "Retry-After" in resp["headers"], where
+            for param in op.get("parameters", []):
+                options = param["schema"].get("anyOf", [])
+                assert {"type": "null"} not in options, (where, param["name"])
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    text = json.dumps(doc)
+    for schema in _schemas(doc):
+        kind = schema.get("type")
+        if kind == "string" and '"text/csv"' not in json.dumps(schema):
+            assert {"maxLength", "enum", "const"} & schema.keys(), schema
+        elif kind == "integer":
+            assert {"minimum", "maximum", "format"} <= schema.keys() or (
+                "exclusiveMinimum" in schema and "maximum" in schema
+            ), schema
+        elif kind == "array":
+            assert "maxItems" in schema, schema
+    assert '"maxItems": 500' in text  # a page holds at most MAX_LIMIT items
+
+
+def _schemas(doc):
+    """Every JSON schema in the components and in the JSON bodies and parameters of paths."""
+    pending = list(doc["components"]["schemas"].values())
+    for item in doc["paths"].values():
+        for op in item.values():
+            pending += [p["schema"] for p in op.get("parameters", [])]
+            bodies = [op.get("requestBody", {}), *op["responses"].values()]
+            for body in bodies:
+                pending += [m["schema"] for t, m in body.get("content", {}).items() if "json" in t]
+    while pending:
+        schema = pending.pop()
+        if isinstance(schema, dict):
+            yield schema
+            pending += [v for k, v in schema.items() if k != "properties"]
+            pending += list(schema.get("properties", {}).values())
+        elif isinstance(schema, list):
+            pending += schema

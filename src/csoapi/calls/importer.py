@@ -33,7 +33,15 @@ from csoapi.core.bulk import insert_rows
 from csoapi.core.clock import CLOCK_SKEW, implausible, to_utc
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
-from csoapi.core.imports import ImportReport, MappingError, read_rows, reason_of, refuse_nul
+from csoapi.core.imports import (
+    ImportReport,
+    MappingError,
+    mapped_columns,
+    read_rows,
+    reason_of,
+    refuse_nul,
+    require_columns,
+)
 from csoapi.core.imports import load_mapping as load_calls_mapping
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import CALL_NUMBER, yearly_numbers
@@ -44,6 +52,8 @@ _REPORT_LOCK = threading.Lock()
 _ISO_SPACE = "%Y-%m-%d %H:%M:%S"
 _ISO_SPACE_RX = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 STAMP = {"cleared": "cleared_at", "cancelled": "cancelled_at"}
+# An imported call is history: it lands closed, with its own outcome, never in the live queue.
+CLOSED = frozenset(STAMP)
 
 
 def load_mapping(name_or_path: str) -> dict[str, Any]:
@@ -65,6 +75,13 @@ class _RowMapper:
         self.call_types = call_types
         self.dispositions = dispositions
         self.latest = utcnow() + CLOCK_SKEW
+        self.unknown_types: dict[str, int] = {}  # code → rows naming it
+        for code, outcome in self.dispositions_map.items():
+            if outcome.get("status") not in CLOSED:
+                raise MappingError(
+                    f"the mapping imports disposition '{code}' as '{outcome.get('status')}': "
+                    "imported calls are history and must land cleared or cancelled"
+                )
 
     def _get(self, row: dict[str, str], key: str) -> str | None:
         column = self.cols.get(key)
@@ -108,11 +125,16 @@ class _RowMapper:
             raise ValueError(f"received time {why} '{raw_time}'")
         call_type = self._get(row, "call_type") or ""
         if call_type not in self.call_types:
+            self.unknown_types[call_type] = self.unknown_types.get(call_type, 0) + 1
             raise ValueError(f"unknown call type '{call_type}'")
         raw_priority = self._get(row, "priority") or ""
         if raw_priority not in self.priorities:
             raise ValueError(f"unknown priority '{raw_priority}'")
         raw_dispo = row.get(self.cols.get("disposition", ""), "")
+        if not raw_dispo:
+            # Not an open call: a historical row without its outcome. Taking it as
+            # "received" would put a call from the past into today's dispatch queue.
+            raise ValueError("no disposition (a historical call is imported with its outcome)")
         outcome = self.dispositions_map.get(raw_dispo)
         if outcome is None:
             raise ValueError(f"unknown disposition '{raw_dispo}'")
@@ -147,6 +169,7 @@ def import_calls(
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     source = CallSource(mapping.get("source", "cad")).value
+    require_columns(path, mapped_columns(mapping["columns"]), _kind(mapping))
     report = ImportReport()
     with factory() as session:
         call_types = set(session.scalars(sa.select(CallType.code).where(CallType.active)).all())
@@ -202,6 +225,7 @@ def import_calls(
         if batch:
             flush(batch)
         settle(0)
+    _hint_call_types(report, mapper)
     with factory() as session:
         ctx = RequestContext(
             principal=None,
@@ -299,6 +323,30 @@ def _write(
         report.stored += sum(len(calls) for calls, _ in batch)
 
 
+def _kind(mapping: dict[str, Any]) -> str:
+    return f"a {mapping['name']} file" if mapping.get("name") else "the mapping's export"
+
+
+def _hint_call_types(report: ImportReport, mapper: _RowMapper) -> None:
+    """Name the import that has to come first when rows name call types the table lacks."""
+    unknown = {c: n for c, n in mapper.unknown_types.items() if c}
+    if not unknown:
+        return
+    rows = sum(unknown.values())
+    shown = ", ".join(sorted(unknown, key=lambda c: -unknown[c])[:5])
+    what = f"{rows} rows name {len(unknown)} call types not in the table (e.g. {shown})"
+    if not mapper.call_types or rows * 2 > report.rows:
+        report.hints.append(
+            f"import call-types first: {what} "
+            "(csoapi import call-types <the CAD's call-type table>.csv)"
+        )
+    else:
+        report.hints.append(
+            f"{what}: add them (csoapi import call-types, or POST /api/v1/codes/call-types) "
+            "and re-feed the rejects file"
+        )
+
+
 def import_call_types(
     factory: sessionmaker[Session], path: Path, mapping: dict[str, Any]
 ) -> ImportReport:
@@ -309,6 +357,7 @@ def import_call_types(
         raise MappingError("this mapping has no call_types section")
     rules = [(re.compile(p, re.IGNORECASE), code) for p, code in spec.get("common_code_rules", [])]
     default_common = spec.get("default_common_code", "INFO")
+    require_columns(path, [spec["code_column"], spec["description_column"]], "a call-type table")
     report = ImportReport()
     now = utcnow()
     with factory() as session:

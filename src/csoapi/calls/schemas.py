@@ -83,7 +83,10 @@ class CallUpdate(Input):
 
 
 class AssignBody(Input):
-    assigned_to: Id
+    assigned_to: Id | Words(32) = Field(  # type: ignore[valid-type]
+        union_mode="left_to_right",
+        description="The assignee's user id, or their badge number (GET /api/v1/staff)",
+    )
 
 
 class StatusBody(Input):

@@ -39,6 +39,7 @@ from csoapi.core.models import utcnow
 from csoapi.core.mutation import Change, Changes, Entity, Event
 from csoapi.core.numbering import CALL_NUMBER, yearly_number
 from csoapi.core.scopes import Role
+from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
 
 __all__ = ["TRANSITIONS", "CallService"]
@@ -174,6 +175,20 @@ class CallService:
             events=[Event("call.updated", {"fields": fields})],
         )
 
+    def _assignee(self, who: uuid.UUID | str) -> User | None:
+        """The user ``assigned_to`` names: by id, or by badge number (one active holder)."""
+        users = UserRepository(self.session)
+        if isinstance(who, uuid.UUID):
+            return users.get(who)
+        holders = users.by_badge(who)
+        if len(holders) > 1:
+            raise Unprocessable(
+                f"Badge {who} is held by more than one active user; assign by id",
+                code="ambiguous_badge",
+                field="assigned_to",
+            )
+        return holders[0] if holders else None
+
     def assign(self, call_id: uuid.UUID, data: AssignBody, if_match: str | None) -> Call:
         change = self.changes.begin(call_id, if_match)
         call = change.row
@@ -185,7 +200,7 @@ class CallService:
                 code="already_assigned",
                 assigned_to=str(call.assigned_to),
             )
-        unit = UserRepository(self.session).get(data.assigned_to)
+        unit = self._assignee(data.assigned_to)
         if unit is None or not unit.active or unit.role not in (Role.cso, Role.sergeant):
             raise Unprocessable(
                 "assigned_to must be an active CSO or sergeant",

@@ -34,9 +34,11 @@ from csoapi.core.imports import (
     ImportReport,
     dollars_to_cents,
     load_mapping,
+    mapped_columns,
     read_rows,
     reason_of,
     refuse_nul,
+    require_columns,
 )
 from csoapi.core.models import utcnow
 from csoapi.core.numbering import CITATION_NUMBER, yearly_numbers
@@ -161,6 +163,8 @@ def import_citations(
     placeholder_plates: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    kind = f"a {mapping['name']} file" if mapping.get("name") else "the mapping's export"
+    require_columns(path, mapped_columns(mapping["columns"]), kind)
     report = ImportReport()
     mapper = _Rows(mapping, placeholder_plates)
     valid: list[tuple[int, dict[str, Any]]] = []

@@ -28,6 +28,7 @@ from csoapi.core.scopes import Role
 
 __all__ = ["PaymentService", "PaymentWindow"]
 PAYMENT_EVENT_SCOPE = "payments:read"
+SETTLED = ("paid", "void", "dismissed")  # nothing is owed
 
 
 class PaymentService:
@@ -83,14 +84,18 @@ class PaymentService:
     def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
         change = self.changes.begin(citation_id)  # the row lock that serializes payers
         c = change.row
+        if c.kind == "citation" and c.state in SETTLED:
+            # Said to a portal too (it may hold the id from a lookup made before another
+            # payer settled it): what happened, not a 404.
+            raise Conflict(
+                f"The citation is {c.state}; nothing is owed",
+                code=f"citation_{c.state}",
+                balance_cents=0,
+            )
         if not self._visible_to(c):
             raise NotFound("No such citation", code="citation_not_found")
         if c.kind == "warning":
             raise Conflict("A warning has nothing to pay", code="citation_is_warning")
-        if c.state in ("void", "dismissed"):
-            raise Conflict(
-                f"The citation is {c.state}; nothing is owed", code=f"citation_{c.state}"
-            )
         # Taken under the row lock: the posting, which is what the payment counts from.
         now = utcnow()
         paid_at = self._paid_at(c, data.paid_at, now)
@@ -204,6 +209,18 @@ class PaymentService:
         if not actor.has("payments:read"):
             raise Forbidden("This listing needs payments:read", code="insufficient_scope")
         return None
+
+    def payment(self, payment_id: uuid.UUID) -> Payment:
+        """One payment or reversal (where a posting's ``Location`` points): records staff
+        see any, a portal its own; anything else is a 404."""
+        found = self.payment_repo.get(payment_id)
+        owner = self._client_of_window()
+        if found is None or (owner is not None and found.client_id != owner):
+            raise NotFound("No such payment", code="payment_not_found")
+        audit.record(
+            self.session, self.ctx, "payment.read", entity_type="payment", entity_id=found.id
+        )
+        return found
 
     def payments_page(self, w: PaymentWindow, *, limit: int, cursor: str | None):
         return self.payment_repo.page(w, self._client_of_window(), limit=limit, cursor=cursor)

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # policy withholds 1 to 10); set to what the programme's evaluators use.
     stats_small_cell_threshold: int = Field(default=11, ge=2, le=1000)
     lookup_rate_per_minute: int = Field(default=120, ge=1)
+    # Requests per client address per minute, per worker process (RateLimit headers on every
+    # answer; core.middleware.ClientRateMiddleware); 0 turns the limit and its headers off.
+    client_rate_per_minute: int = Field(default=1200, ge=0, le=10_000_000)
     tow_eligible_overdue: int = Field(default=5, ge=1)
     # How often a supervisor must look again at a hold (an impound's, an evidence item's).
     hold_review_days: int = Field(default=7, ge=1, le=366)

@@ -71,6 +71,10 @@ class PreconditionRequired(DomainError):
     status, code, title = 428, "precondition_required", "Precondition required"
 
 
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 class Unprocessable(DomainError):
     status, code, title = 422, "unprocessable", "Unprocessable request"
 

@@ -239,3 +239,66 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
         finally:
             slots.release()
+
+
+RATE_POLICY = "client"
+
+
+class ClientRateMiddleware:
+    """At most ``per_minute`` requests per client address and process in each clock minute
+    (a fixed window); past it, 429 with ``Retry-After`` until the next minute begins. Every
+    answer carries the IETF draft's headers (draft-ietf-httpapi-ratelimit-headers):
+    ``RateLimit-Policy: "client";q=<quota>;w=60`` and ``RateLimit: "client";r=<left>;t=<s>``.
+
+    Kept in memory: each worker process counts for itself (an installation with N workers
+    lets a client make up to N × quota), and a restart forgets. The budgets that must hold
+    across processes (sign-in failures, the portal lookup) are kept in the database
+    (``core.ratelimit``) and answer their own 429. ``per_minute=0`` turns this one off."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.policy = f'"{RATE_POLICY}";q={per_minute};w=60'.encode()
+        self._minute = 0
+        self._used: dict[str, int] = {}
+
+    def _spend(self, key: str, now: float) -> tuple[int, int]:
+        """(requests left after this one, or -1 when refused; seconds to the next window)"""
+        minute = int(now // 60)
+        if minute != self._minute:
+            self._minute, self._used = minute, {}
+        used = self._used.get(key, 0) + 1
+        self._used[key] = used
+        return (self.per_minute - used if used <= self.per_minute else -1), 60 - int(now % 60)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.per_minute:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        left, reset = self._spend(client[0] if client else "", time.time())
+        state = f'"{RATE_POLICY}";r={max(left, 0)};t={reset}'.encode()
+        if left < 0:
+            response = problem_response(
+                Request(scope),
+                429,
+                "rate_limited",
+                f"More than {self.per_minute} requests this minute from this address; "
+                f"retry in {reset} s.",
+                title="Too many requests",
+                headers={"Retry-After": str(reset)},
+            )
+            response.raw_headers += [(b"ratelimit-policy", self.policy), (b"ratelimit", state)]
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"ratelimit-policy", self.policy),
+                    (b"ratelimit", state),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -111,8 +111,16 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
+    extra = dict(exc.extra)
+    if exc.status == 422 and "errors" not in extra:
+        # Every 422 lists what was wrong in errors[] (as request validation does), so a
+        # client reads one shape; `field`, where a rule names one, stays for older readers.
+        field = extra.get("field")
+        where = "query" if request.method in ("GET", "HEAD", "DELETE") else "body"
+        loc = [where, *str(field).split(".")] if field else [where]
+        extra["errors"] = [{"loc": loc, "msg": exc.detail, "type": exc.code}]
     return problem_response(
-        request, exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
+        request, exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **extra
     )
 
 
@@ -143,6 +151,12 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     detail = (
         f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}" if first else "Invalid request"
     )
+    if first and first["type"] == "json_invalid":
+        # pydantic says "body.21: JSON decode error": 21 is the character where decoding
+        # stopped, not a field.
+        at = first["loc"][1] if len(first["loc"]) > 1 else "?"
+        detail = f"body: not valid JSON (decoding stopped at character {at})"
+        first["loc"], first["msg"] = ["body"], f"Not valid JSON (stopped at character {at})"
     if len(items) > 1:
         detail += f" (and {len(items) - 1} more)"
     await _audit_refusal(request, 422, "validation_error", items)

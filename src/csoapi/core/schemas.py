@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from csoapi.core.clock import to_utc
+from csoapi.core.errors import UnsupportedMediaType
 
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 
@@ -72,6 +73,9 @@ class NoNul(BaseModel):
         return value
 
 
+FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -100,10 +104,20 @@ async def unique_json_keys(request: Request) -> None:
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return
     content_type = request.headers.get("content-type", "")
-    if "json" not in content_type.split(";", 1)[0]:
-        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in FORM_MEDIA_TYPES:
+        return  # read by FastAPI as a form already (its stream is consumed)
     body = await request.body()
     if not body:
+        return
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        # A body this API cannot read is a 415 that says what it takes, not a 422 about
+        # the fields a JSON reading of it would lack.
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'} is not accepted: send application/json "
+            "(the token and revoke endpoints: application/x-www-form-urlencoded)"
+        )
+    if "json" not in media_type:
         return
     try:
         json.loads(body, object_pairs_hook=_unique)

@@ -25,7 +25,7 @@ from fastapi import Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 from jose import jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 from csoapi.core.clock import CLOCK_SKEW
 from csoapi.core.config import Settings
@@ -43,12 +43,18 @@ PrincipalKind = Literal["user", "client"]
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
-        password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+        password=OAuthFlowPassword(
+            tokenUrl=TOKEN_URL, refreshUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS
+        ),
         clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
     ),
     scheme_name="OAuth2",
     description="Bearer JWT from POST /api/v1/auth/token (password, client_credentials or "
-    "refresh_token grant). Access tokens live at most 15 minutes.",
+    "refresh_token grant). Access tokens live at most 15 minutes; a signed-in user renews "
+    "with the refresh_token grant (refresh tokens rotate), a machine client asks again. "
+    "Tokens follow RFC8725 (JWT Best Current Practices): one algorithm, pinned by the "
+    "server (a token naming another is refused, `none` included); `iss`, `aud`, `exp`, "
+    "`nbf`, `iat`, `jti` and `sub` required and checked; JWE and oversized tokens refused.",
     auto_error=False,
 )
 
@@ -139,9 +145,20 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
         )
     except Unauthorized:
         raise
+    except ExpiredSignatureError:
+        raise Unauthorized(
+            "Token expired: get a new one (refresh_token grant, or sign in again)",
+            code="invalid_token",
+        ) from None
+    except JWTClaimsError as exc:
+        # Wrong audience or issuer (a token minted for another system or installation).
+        raise Unauthorized(f"Token not for this API: {exc}", code="invalid_token") from None
     except (JOSEError, ValueError, TypeError, KeyError, AttributeError):
-        # Every way python-jose (or the base64/JSON under it) rejects a token is a 401.
-        raise Unauthorized("Invalid or expired token", code="invalid_token") from None
+        # Every other way python-jose (or the base64/JSON under it) rejects a token: a bad
+        # signature (another key signed it) or a token that does not decode.
+        raise Unauthorized(
+            "Token signature invalid or token unreadable", code="invalid_token"
+        ) from None
     if not isinstance(claims, dict) or any(claims.get(c) in (None, "") for c in REQUIRED_CLAIMS):
         raise Unauthorized("Token lacks required claims", code="invalid_token")
     iat = claims["iat"]

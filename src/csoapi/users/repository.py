@@ -65,12 +65,25 @@ class UserRepository(Repository[User]):
     def count(self) -> int:
         return int(self.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
 
+    def by_badge(self, badge: str) -> list[User]:
+        """The active users with this badge number (badges are not unique in the table)."""
+        stmt = sa.select(User).where(User.badge_number == badge, User.active.is_(True))
+        return list(self.session.scalars(stmt.limit(2)).all())
+
     def page(
-        self, *, role: str | None, active: bool | None, limit: int, cursor: str | None
+        self,
+        *,
+        role: str | None,
+        active: bool | None,
+        limit: int,
+        cursor: str | None,
+        roles: tuple[str, ...] | None = None,
     ) -> tuple[list[User], str | None]:
         stmt = sa.select(User)
         if role is not None:
             stmt = stmt.where(User.role == role)
+        if roles is not None:
+            stmt = stmt.where(User.role.in_(roles))
         if active is not None:
             stmt = stmt.where(User.active == active)
         return self.page_of(stmt, limit=limit, cursor=cursor)

@@ -13,11 +13,13 @@ from csoapi.core.concurrency import IfMatchHeader, IfMatchRequired
 from csoapi.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from csoapi.core.problems import error_responses
 from csoapi.core.scopes import Role
-from csoapi.users.schemas import UserCreate, UserRead, UserUpdate
+from csoapi.users.schemas import StaffRead, UserCreate, UserRead, UserUpdate
 from csoapi.users.service import UserService
 
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = carrier(UserService, "admin")
+Dispatcher = carrier(UserService, "calls:dispatch")
+staff_router = APIRouter(prefix="/staff", tags=["users"])
 Creator = carrier(UserService, "admin", idempotency="optional")
 ERRORS = (401, 403, 422)
 
@@ -123,3 +125,31 @@ async def reactivate_user(
 )
 async def unlock_user(user_id: uuid.UUID, unit: Admin) -> Response:
     return await unit.run(lambda svc: _one(svc.unlock(user_id)))
+
+
+@staff_router.get(
+    "",
+    operation_id="staff_list",
+    summary="Dispatchable staff: active CSOs and sergeants, for assigning calls",
+    description="For callers with calls:dispatch (sergeants, CAD clients): id, badge number, "
+    "display name and role of each active CSO and sergeant, and nothing else (no sign-in "
+    "name, no account state). `assigned_to` of POST /calls/{id}/assign takes the id or the "
+    "badge number. `role=` narrows to one role; other roles are never listed.",
+    response_model=Page[StaffRead],
+    responses=error_responses(*ERRORS),
+)
+async def list_staff(
+    unit: Dispatcher,
+    role: Annotated[Role | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Response:
+    def work(svc: UserService) -> Page[StaffRead]:
+        rows, nxt = svc.staff(role=role, limit=limit, cursor=cursor)
+        items = [
+            StaffRead(id=u.id, badge_number=u.badge_number, display_name=u.full_name, role=u.role)
+            for u in rows
+        ]
+        return Page[StaffRead](items=items, next_cursor=nxt)
+
+    return await unit.run(work)

@@ -45,3 +45,12 @@ class UserRead(Output):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class StaffRead(Output):
+    """Whom a dispatcher can assign a call to: no personal data beyond the display name."""
+
+    id: uuid.UUID
+    badge_number: str | None
+    display_name: str
+    role: Annotated[Role, AsString]

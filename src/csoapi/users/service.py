@@ -19,6 +19,8 @@ from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
 from csoapi.users.schemas import UserCreate, UserUpdate
 
+DISPATCHABLE = (Role.cso.value, Role.sergeant.value)
+
 USER: Entity[User] = Entity("user")  # no events: accounts are not followed
 
 
@@ -126,3 +128,19 @@ class UserService:
         self.repo.lock_admin_roster()
         if not self.repo.other_active_admin_exists(user.id, Role.admin.value):
             raise Conflict("This is the last active administrator", code="last_admin")
+
+    def staff(self, *, role: Role | None, limit: int, cursor: str | None):
+        """Active CSOs and sergeants, the people a call can be assigned to (calls:dispatch)."""
+        roles = (role.value,) if role else DISPATCHABLE
+        if not set(roles) <= set(DISPATCHABLE):
+            return [], None
+        rows, nxt = self.repo.page(role=None, active=True, limit=limit, cursor=cursor, roles=roles)
+        audit.record_list(
+            self.session,
+            self.ctx,
+            "user.staff_list",
+            entity_type="user",
+            filters={"role": role, "limit": limit, "cursor": cursor},
+            count=len(rows),
+        )
+        return rows, nxt

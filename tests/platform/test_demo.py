@@ -1,0 +1,133 @@
+"""The demo agency (issue 22): ``seed-demo`` on an empty database makes a system where the
+README's walk-throughs work (a portal looks up and pays, a sergeant has a queue, a CSO has
+calls), writes the logins beside the database (mode 600), and refuses, in one line, a
+database that has users already."""
+
+from __future__ import annotations
+
+import stat
+import uuid
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from csoapi.cli import app
+from csoapi.core.config import get_settings
+from csoapi.core.migrate import upgrade
+from csoapi.main import create_app
+from tests.conftest import make_settings
+from tests.probes import close
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{tmp / 'demo.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSOAPI_DATABASE_URL", url)
+        mp.setenv("CSOAPI_ENV", "test")
+        mp.setenv("CSOAPI_JWT_SECRET", "test-signing-key-" + "k" * 40)
+        mp.setenv("CSOAPI_PASSWORD_HASH_MEMORY_KIB", "1024")
+        get_settings.cache_clear()
+        upgrade(url)
+        first = runner.invoke(app, ["seed-demo"])
+        again = runner.invoke(app, ["seed-demo"])
+        if_empty = runner.invoke(app, ["seed-demo", "--if-empty"])
+        get_settings.cache_clear()
+    return {"url": url, "dir": tmp, "first": first, "again": again, "if_empty": if_empty}
+
+
+def _env(path):
+    return dict(
+        line.split("=", 1) for line in path.read_text().splitlines() if not line.startswith("#")
+    )
+
+
+def test_logins_are_printed_and_written_beside_the_database(seeded):
+    assert seeded["first"].exit_code == 0, seeded["first"].output
+    out = seeded["first"].output
+    assert out.count("password ") == 5 and out.count("client_secret ") == 2
+    path = seeded["dir"] / "csoapi-demo.env"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    env = _env(path)
+    for key in ("ADMIN", "SERGEANT", "CSO", "CSO2", "RECORDS"):
+        assert env[f"{key}_USERNAME"] and env[f"{key}_PASSWORD"] in out
+    for key in ("CAD", "PORTAL"):
+        assert env[f"{key}_CLIENT_ID"] and env[f"{key}_CLIENT_SECRET"] in out
+
+
+def test_a_seeded_database_is_refused_in_one_line(seeded):
+    again = seeded["again"]
+    assert again.exit_code == 1 and "Traceback" not in again.output
+    assert "already has users" in again.output and "csoapi-demo.env" in again.output
+    assert seeded["if_empty"].exit_code == 0 and "nothing seeded" in seeded["if_empty"].output
+
+
+def test_the_demo_holds_every_main_flow(seeded):
+    engine = sa.create_engine(seeded["url"])
+    with engine.connect() as conn:
+
+        def count(table: str, where: str = "1=1") -> int:
+            return conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {where}")).scalar()  # noqa: S608
+
+        assert count("violation") >= 90  # the NYC schedule
+        assert count("citation") == 4 + 300  # live ones, and the LA sample
+        assert count("payment") == 1
+        assert count("call", "status = 'received'") == 2  # live queue: the demo's own only
+        assert count("call") == 8 + 300
+        assert count("report", "status = 'submitted'") == 1
+    engine.dispose()
+
+
+async def _token(c: httpx.AsyncClient, **form: str) -> dict[str, str]:
+    r = await c.post("/api/v1/auth/token", data=form)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def test_the_readme_walkthroughs_work_on_the_demo(seeded):
+    env = _env(seeded["dir"] / "csoapi-demo.env")
+    the_app = create_app(make_settings(seeded["url"]))
+    transport = httpx.ASGITransport(app=the_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        portal = await _token(
+            c,
+            grant_type="client_credentials",
+            client_id=env["PORTAL_CLIENT_ID"],
+            client_secret=env["PORTAL_CLIENT_SECRET"],
+        )
+        r = await c.get(
+            "/api/v1/citations/lookup",
+            params={"plate": "DEMO001", "plate_state": "CA"},
+            headers=portal,
+        )
+        assert r.status_code == 200, r.text
+        owed = r.json()["items"]
+        assert len(owed) == 2 and any(o["paid_cents"] == 2000 for o in owed)
+        target = owed[0]
+        r = await c.post(
+            f"/api/v1/citations/{target['id']}/payments",
+            json={"amount_cents": 500, "method": "card", "reference": "readme"},
+            headers={**portal, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 201, r.text
+
+        sergeant = await _token(
+            c,
+            grant_type="password",
+            username=env["SERGEANT_USERNAME"],
+            password=env["SERGEANT_PASSWORD"],
+        )
+        r = await c.get("/api/v1/reports", params={"status": "submitted"}, headers=sergeant)
+        assert r.status_code == 200 and len(r.json()["items"]) == 1
+
+        cso = await _token(
+            c, grant_type="password", username=env["CSO_USERNAME"], password=env["CSO_PASSWORD"]
+        )
+        r = await c.get("/api/v1/calls", params={"status": "received"}, headers=cso)
+        assert r.status_code == 200 and len(r.json()["items"]) == 2
+    await close(the_app)

@@ -1,0 +1,88 @@
+"""The README's demo walk-through runs as pasted (issue 22): a seeded demo agency served by
+``csoapi serve`` on a free port, the README's shell block run by bash from the directory of
+the database (where ``csoapi-demo.env`` is), every command succeeding."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CSOAPI = Path(sys.executable).parent / "csoapi"
+
+
+def _walkthrough() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### The demo agency", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_readme_demo_walkthrough_runs_as_pasted(tmp_path):
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        pytest.skip("*** curl or bash not installed: the README walk-through is SKIPPED ***")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSOAPI_")}
+    env.update(
+        CSOAPI_DATABASE_URL="sqlite:///./csoapi.db",
+        CSOAPI_ENV="test",
+        CSOAPI_JWT_SECRET="readme-test-" + "s" * 40,
+        CSOAPI_PASSWORD_HASH_MEMORY_KIB="1024",
+        CSOAPI_ALEMBIC_INI=str(ROOT / "alembic.ini"),
+    )
+
+    def run(*args: str) -> None:
+        done = subprocess.run(  # noqa: S603
+            [str(CSOAPI), *args], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    run("migrate")
+    run("seed-demo", "--if-empty")
+    port = _port()
+    server = subprocess.Popen(  # noqa: S603
+        [str(CSOAPI), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        script = "set -euo pipefail\n" + _walkthrough().replace(
+            "127.0.0.1:8000", f"127.0.0.1:{port}"
+        )
+        done = subprocess.run(  # noqa: S603
+            ["bash", "-c", script],  # noqa: S607
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    out = done.stdout
+    assert '"username":"cso.nguyen"' in out  # /auth/me
+    assert '"amount_cents":500' in out and '"reference":"readme"' in out  # the payment
+    assert '"status":"submitted"' in out  # the sergeant's queue
+    assert "problem" not in out  # no error anywhere
