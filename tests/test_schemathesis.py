@@ -11,6 +11,7 @@ import atexit
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,42 @@ from tests.factories import create_client, create_user, token_for
 _DIR = Path(tempfile.mkdtemp(prefix="csoapi-schemathesis-"))
 
 
-def _app_with_tokens(url: str) -> tuple[Any, dict[str, str]]:
+class _Tokens:
+    """An access token per principal, minted again once it is ten minutes old: tokens live
+    at most 15 minutes, and these are first minted at collection, which a long suite may
+    leave far behind by the time these tests run (they then met 401 `Token expired`)."""
+
+    def __init__(self, settings: Any, factory: Any, who: dict[str, Any]) -> None:
+        self.settings, self.factory, self.who = settings, factory, who
+        self.minted: dict[str, tuple[str, float]] = {}
+
+    def __getitem__(self, name: str) -> str:
+        token, at = self.minted.get(name, ("", 0.0))
+        if not token or time.monotonic() - at > 600:
+            with self.factory() as s:
+                token = token_for(s, self.settings, self.who[name])
+            self.minted[name] = (token, time.monotonic())
+        return token
+
+
+def _app_with_tokens(url: str) -> tuple[Any, _Tokens]:
     upgrade(url)
     settings = make_settings(url)
     # Given an engine, a PostgreSQL app opens an unpooled asyncpg connection per unit: this
     # app is driven from each test's own event loop in turn.
     engine = make_engine(url)
     app = create_app(settings, engine=engine)
-    tokens: dict[str, str] = {}
-    with make_session_factory(engine)() as s:
+    who: dict[str, Any] = {}
+    factory = make_session_factory(engine)
+    with factory() as s:
         for role in ("admin", "sergeant", "cso", "records"):
-            tokens[role] = token_for(s, settings, create_user(s, settings, role))
+            who[role] = create_user(s, settings, role)
         for kind in ("cad", "payment_portal"):
-            tokens[kind] = token_for(s, settings, create_client(s, settings, kind)[0])
+            who[kind] = create_client(s, settings, kind)[0]
         schedule(s, settings)
+    tokens = _Tokens(settings, factory, who)
+    for name in who:
+        tokens[name]  # minted now, as before  # noqa: B018
     return app, tokens
 
 
@@ -149,7 +172,7 @@ def test_api_conforms_to_its_contract_on_postgresql(case):
         _conforms(case, who, PG_TOKENS)
 
 
-def _conforms(case: Any, who: str, tokens: dict[str, str]) -> None:
+def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
     # The caller, named where a failure's "Reproduce with" shows it.
     headers = {"X-Request-ID": f"schemathesis-as-{who}"}
     if who != "anonymous":
