@@ -31,6 +31,9 @@ from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
 from csoapi.events import router as events_router
+from csoapi.permits import catalogue as permit_events
+from csoapi.permits import models as permit_models
+from csoapi.permits import router as permits_router
 from csoapi.reports import catalogue as report_events
 from csoapi.reports import links as report_links
 from csoapi.reports import models as report_models
@@ -117,6 +120,13 @@ FEATURES: tuple[Feature, ...] = (
         stats=citation_stats.figures,
         events=citation_events.EVENTS,
         route_order=0,
+    ),
+    Feature(
+        "permits",
+        [permits_router.router],
+        [("permits", "Parking permits: zones, issue, check, revocation, print")],
+        [permit_models],
+        events=permit_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     call_number_prefix: str = "CFS"
     report_number_prefix: str = "R"
     citation_number_prefix: str = "C"
+    permit_number_prefix: str = "P"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):

@@ -44,6 +44,11 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "referrals:read": "Read referrals",
     "referrals:write": "Write referrals",
     "services:write": "Maintain the service directory",
+    "field:read": "Read field services: permits, defect reports, assignments, outreach, fleet",
+    "field:write": "Record field services: defect reports, assignments, outreach",
+    "permits:write": "Issue and revoke parking permits; read permit holders",
+    "permits:lookup": "Payment-portal lookup of parking permits",
+    "fleet:write": "Keep the fleet and equipment: maintenance, service records, check-outs",
     "audit:read": "Read the audit log",
     "stats:read": "Read statistics",
     "events:read": "Read the event feed",
@@ -64,6 +69,8 @@ _CSO = [
     "evidence:write",
     "referrals:read",
     "referrals:write",
+    "field:read",
+    "field:write",
 ]
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -78,6 +85,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "evidence:approve",
             "audit:read",
             "stats:read",
+            "fleet:write",
         ]
     ),
     Role.records: frozenset(
@@ -95,6 +103,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "evidence:write",
             "evidence:dispose",
             "stats:read",
+            "field:read",
+            "permits:write",
+            "fleet:write",
         ]
     ),
     Role.admin: frozenset(["admin", "services:write", "audit:read"]),
@@ -109,7 +120,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         ]
     ),
     ClientKind.payment_portal: frozenset(
-        ["citations:lookup", "payments:write", "events:read", "webhooks:write"]
+        ["citations:lookup", "permits:lookup", "payments:write", "events:read", "webhooks:write"]
     ),
 }
 
