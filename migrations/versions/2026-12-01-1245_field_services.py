@@ -1,8 +1,8 @@
-"""field services: permit zones and permits; citations in permit zones
+"""field services: permits, defect reports
 
 Revision ID: 0016
 Revises: 0015
-Create Date: 2026-12-01 12:45:07.676172+00:00
+Create Date: 2026-12-01 13:03:37.452129+00:00
 """
 
 from collections.abc import Sequence
@@ -76,6 +76,65 @@ def upgrade() -> None:
             "ix_permit_plate_state_plate_zone", ["plate_state", "plate", "zone"], unique=False
         )
 
+    op.create_table(
+        "defect",
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("address", sa.String(length=200), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("call_id", sa.Uuid(), nullable=True),
+        sa.Column("reported_by", sa.Uuid(), nullable=True),
+        sa.Column("forwarding", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("lease_until", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("lease_token", sa.Uuid(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("service_request_id", sa.String(length=128), nullable=True),
+        sa.Column("open311_token", sa.String(length=128), nullable=True),
+        sa.Column("forwarded_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("status_notes", sa.String(length=2000), nullable=True),
+        sa.Column("polled_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", csoapi_types.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_defect_call_id_call")),
+        sa.ForeignKeyConstraint(
+            ["reported_by"], ["user_account.id"], name=op.f("fk_defect_reported_by_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_defect")),
+    )
+    with op.batch_alter_table("defect", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_defect_call_id"), ["call_id"], unique=False)
+        batch_op.create_index("ix_defect_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_defect_forwarding_next_attempt_at", ["forwarding", "next_attempt_at"], unique=False
+        )
+
+    op.create_table(
+        "defect_photo",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("defect_id", sa.Uuid(), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("uploaded_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["defect_id"], ["defect.id"], name=op.f("fk_defect_photo_defect_id_defect")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_defect_photo")),
+    )
+    with op.batch_alter_table("defect_photo", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_defect_photo_defect_id"), ["defect_id"], unique=False)
+
     with op.batch_alter_table("citation", schema=None) as batch_op:
         batch_op.add_column(sa.Column("permit_zone", sa.String(length=16), nullable=True))
         batch_op.add_column(
@@ -91,6 +150,16 @@ def downgrade() -> None:
         batch_op.drop_column("permit_override_reason")
         batch_op.drop_column("permit_zone")
 
+    with op.batch_alter_table("defect_photo", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_defect_photo_defect_id"))
+
+    op.drop_table("defect_photo")
+    with op.batch_alter_table("defect", schema=None) as batch_op:
+        batch_op.drop_index("ix_defect_forwarding_next_attempt_at")
+        batch_op.drop_index("ix_defect_created_at_id")
+        batch_op.drop_index(batch_op.f("ix_defect_call_id"))
+
+    op.drop_table("defect")
     with op.batch_alter_table("permit", schema=None) as batch_op:
         batch_op.drop_index("ix_permit_plate_state_plate_zone")
         batch_op.drop_index("ix_permit_created_at_id")

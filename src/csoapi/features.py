@@ -30,6 +30,9 @@ from csoapi.codes import router as codes_router
 from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
+from csoapi.defects import catalogue as defect_events
+from csoapi.defects import models as defect_models
+from csoapi.defects import router as defects_router
 from csoapi.events import router as events_router
 from csoapi.permits import catalogue as permit_events
 from csoapi.permits import models as permit_models
@@ -127,6 +130,13 @@ FEATURES: tuple[Feature, ...] = (
         [("permits", "Parking permits: zones, issue, check, revocation, print")],
         [permit_models],
         events=permit_events.EVENTS,
+    ),
+    Feature(
+        "defects",
+        [defects_router.router],
+        [("defects", "Defect reports forwarded to 311 (Open311 GeoReport v2)")],
+        [defect_models],
+        events=defect_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

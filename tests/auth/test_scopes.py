@@ -67,6 +67,11 @@ WRITES = {
         f"/api/v1/citations/{NO_ID}/payments",
         {"amount_cents": 100, "method": "cash"},
     ),
+    "field:write": (
+        "POST",
+        "/api/v1/defects",
+        {"kind": "sign", "location": {"address": "1 Main St"}, "description": "Stop sign down"},
+    ),
     "permits:write": ("POST", "/api/v1/permits/zones", {"code": "Z1", "name": "Zone 1"}),
     "permits:lookup": ("GET", "/api/v1/permits/lookup?number=P2026-000001", None),
     "calls:dispatch": (
