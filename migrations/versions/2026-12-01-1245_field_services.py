@@ -1,8 +1,8 @@
-"""field services: permits, defect reports
+"""field services: permits, defect reports, assignments
 
 Revision ID: 0016
 Revises: 0015
-Create Date: 2026-12-01 13:03:37.452129+00:00
+Create Date: 2026-12-01 13:17:20.773130+00:00
 """
 
 from collections.abc import Sequence
@@ -77,6 +77,35 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "assignment",
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("starts_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("location", sa.String(length=200), nullable=False),
+        sa.Column("posts", sa.JSON(), nullable=False),
+        sa.Column("equipment", sa.JSON(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("call_id", sa.Uuid(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("activity", sa.JSON(), nullable=False),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_assignment_ends_after_start")),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_assignment_call_id_call")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["user_account.id"], name=op.f("fk_assignment_created_by_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment")),
+    )
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_assignment_call_id"), ["call_id"], unique=False)
+        batch_op.create_index("ix_assignment_starts_at_id", ["starts_at", "id"], unique=False)
+
+    op.create_table(
         "defect",
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", csoapi_types.UTCDateTime(), nullable=False),
@@ -113,6 +142,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_defect_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index(
             "ix_defect_forwarding_next_attempt_at", ["forwarding", "next_attempt_at"], unique=False
+        )
+
+    op.create_table(
+        "assignment_staff",
+        sa.Column("assignment_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("starts_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", csoapi_types.UTCDateTime(), nullable=False),
+        sa.Column("booked", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignment.id"],
+            name=op.f("fk_assignment_staff_assignment_id_assignment"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_assignment_staff_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("assignment_id", "user_id", name=op.f("pk_assignment_staff")),
+    )
+    with op.batch_alter_table("assignment_staff", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_assignment_staff_user_id_starts_at", ["user_id", "starts_at"], unique=False
         )
 
     op.create_table(
@@ -154,12 +205,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_defect_photo_defect_id"))
 
     op.drop_table("defect_photo")
+    with op.batch_alter_table("assignment_staff", schema=None) as batch_op:
+        batch_op.drop_index("ix_assignment_staff_user_id_starts_at")
+
+    op.drop_table("assignment_staff")
     with op.batch_alter_table("defect", schema=None) as batch_op:
         batch_op.drop_index("ix_defect_forwarding_next_attempt_at")
         batch_op.drop_index("ix_defect_created_at_id")
         batch_op.drop_index(batch_op.f("ix_defect_call_id"))
 
     op.drop_table("defect")
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_assignment_starts_at_id")
+        batch_op.drop_index(batch_op.f("ix_assignment_call_id"))
+
+    op.drop_table("assignment")
     with op.batch_alter_table("permit", schema=None) as batch_op:
         batch_op.drop_index("ix_permit_plate_state_plate_zone")
         batch_op.drop_index("ix_permit_created_at_id")

@@ -10,6 +10,10 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
+from csoapi.assignments import catalogue as assignment_events
+from csoapi.assignments import links as assignment_links
+from csoapi.assignments import models as assignment_models
+from csoapi.assignments import router as assignments_router
 from csoapi.audit import router as audit_router
 from csoapi.auth import models as auth_models
 from csoapi.auth import router as auth_router
@@ -137,6 +141,14 @@ FEATURES: tuple[Feature, ...] = (
         [("defects", "Defect reports forwarded to 311 (Open311 GeoReport v2)")],
         [defect_models],
         events=defect_events.EVENTS,
+    ),
+    Feature(
+        "assignments",
+        [assignments_router.router],
+        [("assignments", "Special events, traffic control, escorts, radar trailers; schedules")],
+        [assignment_models],
+        call_links=assignment_links.on_call,
+        events=assignment_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),
