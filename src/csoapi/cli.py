@@ -156,28 +156,33 @@ def worker(
     ] = 4,
     idle: Annotated[float, typer.Option(min=0.05, help="Seconds to wait when idle")] = 1.0,
 ) -> None:
-    """Deliver webhooks: fan the event log out to endpoints and send due deliveries. Run
+    """Deliver webhooks: fan the event log out to endpoints and send due deliveries; with
+    CSOAPI_OPEN311_ENDPOINT set, forward defect reports to 311 and poll their status. Run
     several on PostgreSQL (they share the work); one on SQLite."""
     import signal
     import threading
 
     import csoapi.registry  # noqa: F401
+    from csoapi.defects.forwarder import Forwarder
     from csoapi.webhooks.worker import Worker
 
     settings = _settings()
     engine = make_engine(settings.database_url, settings)
     stop = threading.Event()
     try:
-        runner = Worker(
-            make_session_factory(engine), settings, batch=batch, concurrency=concurrency
-        )
+        sessions = make_session_factory(engine)
+        runner = Worker(sessions, settings, batch=batch, concurrency=concurrency)
+        # Defect reports go to 311 from the same process when an endpoint is set.
+        also = [Forwarder(sessions, settings).run_once] if settings.open311_endpoint else []
         if once:
             runner.run_once()
+            for other in also:
+                other()
             return
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         typer.echo(f"webhook worker {runner.ctx.request_id} running; Ctrl-C stops it", err=True)
-        runner.run(stop, idle_seconds=idle)
+        runner.run(stop, idle_seconds=idle, also=also)
     finally:
         engine.dispose()
 

@@ -10,6 +10,10 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
+from csoapi.assignments import catalogue as assignment_events
+from csoapi.assignments import links as assignment_links
+from csoapi.assignments import models as assignment_models
+from csoapi.assignments import router as assignments_router
 from csoapi.audit import router as audit_router
 from csoapi.auth import models as auth_models
 from csoapi.auth import router as auth_router
@@ -30,6 +34,9 @@ from csoapi.codes import router as codes_router
 from csoapi.core.event_types import EventType
 from csoapi.core.figures import StatsSource
 from csoapi.core.links import CallLinks
+from csoapi.defects import catalogue as defect_events
+from csoapi.defects import models as defect_models
+from csoapi.defects import router as defects_router
 from csoapi.directory import hsds_router
 from csoapi.directory import models as directory_models
 from csoapi.directory import router as directory_router
@@ -56,6 +63,9 @@ from csoapi.impounds import notices_router as impound_notices_router
 from csoapi.impounds import router as impounds_router
 from csoapi.impounds import stats as impound_stats
 from csoapi.impounds.service import IMPOUND_HOLDS
+from csoapi.permits import catalogue as permit_events
+from csoapi.permits import models as permit_models
+from csoapi.permits import router as permits_router
 from csoapi.referrals import catalogue as referral_events
 from csoapi.referrals import models as referral_models
 from csoapi.referrals import router as referrals_router
@@ -214,6 +224,28 @@ FEATURES: tuple[Feature, ...] = (
         [referral_models],
         events=referral_events.EVENTS,
         stats=referral_stats.figures,
+    ),
+    Feature(
+        "permits",
+        [permits_router.router],
+        [("permits", "Parking permits: zones, issue, check, revocation, print")],
+        [permit_models],
+        events=permit_events.EVENTS,
+    ),
+    Feature(
+        "defects",
+        [defects_router.router],
+        [("defects", "Defect reports forwarded to 311 (Open311 GeoReport v2)")],
+        [defect_models],
+        events=defect_events.EVENTS,
+    ),
+    Feature(
+        "assignments",
+        [assignments_router.router],
+        [("assignments", "Special events, traffic control, escorts, radar trailers; schedules")],
+        [assignment_models],
+        call_links=assignment_links.on_call,
+        events=assignment_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

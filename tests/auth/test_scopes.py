@@ -10,21 +10,23 @@ from tests.factories import assert_problem, bearer, create_client, create_user, 
 CONTRACT = {
     "cso": "calls:read calls:write reports:read reports:write citations:read citations:issue "
     "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write "
-    "services:read",
+    "services:read field:read field:write",
     "sergeant": "calls:read calls:write reports:read reports:write citations:read citations:issue "
     "impounds:read impounds:write evidence:read evidence:write referrals:read referrals:write "
-    "services:read calls:dispatch reports:review citations:void impounds:holds evidence:approve "
-    "audit:read stats:read",
+    "services:read field:read field:write "
+    "calls:dispatch reports:review citations:void impounds:holds evidence:approve "
+    "audit:read stats:read fleet:write",
     "records": "calls:read reports:read reports:records citations:read citations:adjudicate "
     "payments:read payments:write impounds:read impounds:release evidence:read evidence:write "
-    "evidence:dispose stats:read",
+    "evidence:dispose stats:read field:read permits:write fleet:write",
     "admin": "admin services:read services:write audit:read",
     "cad": "calls:read calls:write calls:dispatch reports:export events:read webhooks:write",
-    "payment_portal": "citations:lookup payments:write events:read webhooks:write",
+    "payment_portal": "citations:lookup permits:lookup payments:write events:read webhooks:write",
     "provider": "services:read referrals:provider events:read webhooks:write",
 }
 CLIENT_KINDS = {"cad", "payment_portal", "provider"}
 
+NO_ID = "00000000-0000-4000-8000-000000000000"
 # One representative read endpoint per scope that has one; extended as features land.
 ENDPOINTS = {
     "admin": "/api/v1/users",
@@ -35,10 +37,10 @@ ENDPOINTS = {
     "citations:lookup": "/api/v1/citations/lookup?number=C2026-0000001",
     "audit:read": "/api/v1/audit",
     "events:read": "/api/v1/events",
+    "field:read": "/api/v1/permits",
 }
 
 
-NO_ID = "00000000-0000-4000-8000-000000000000"
 # One representative write per scope: (method, path, body). 403 when the scope is missing;
 # with it, anything but 401/403 (the body may still be refused by a rule).
 WRITES = {
@@ -66,6 +68,13 @@ WRITES = {
         f"/api/v1/citations/{NO_ID}/payments",
         {"amount_cents": 100, "method": "cash"},
     ),
+    "field:write": (
+        "POST",
+        "/api/v1/defects",
+        {"kind": "sign", "location": {"address": "1 Main St"}, "description": "Stop sign down"},
+    ),
+    "permits:write": ("POST", "/api/v1/permits/zones", {"code": "Z1", "name": "Zone 1"}),
+    "permits:lookup": ("GET", "/api/v1/permits/lookup?number=P2026-000001", None),
     "calls:dispatch": (
         "POST",
         "/api/v1/calls/00000000-0000-4000-8000-000000000000/assign",

@@ -45,6 +45,10 @@ class Citation(Versioned, table=True):
     issued_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     call_id: uuid.UUID | None = Field(default=None, foreign_key="call.id", index=True)
     notes: str | None = Field(default=None, sa_type=sa.Text)
+    # Issued in a permit zone (the permits feature checked the plate there and then), and
+    # the officer's reason when a valid permit was overridden.
+    permit_zone: str | None = Field(default=None, max_length=16)
+    permit_override_reason: str | None = Field(default=None, max_length=500)
     # open | paid | contested | void | dismissed | collections ("overdue" is derived)
     state: str = Field(max_length=16)
     paid_cents: int = Field(default=0)

@@ -45,6 +45,15 @@ class CitationLocation(Input):
     beat: Beat | None = None
 
 
+PermitZoneCode = Token(r"^[A-Za-z0-9_\-]+$", max_length=16, case="upper")
+
+
+class PermitOverride(Input):
+    """Cite despite a valid permit (a permit displayed for another vehicle, say)."""
+
+    reason: ShortText
+
+
 class CitationCreate(Input):
     kind: Literal["citation", "warning"] = "citation"
     plate: Plate
@@ -58,6 +67,12 @@ class CitationCreate(Input):
     )
     call_id: Id | None = None
     notes: Text | None = Field(default=None, description="Officer-only; never shown to portals")
+    permit_zone: PermitZoneCode | None = Field(
+        default=None,
+        description="The permit zone the vehicle is parked in: a vehicle a valid permit covers "
+        "there at `issued_at` is refused (409 `permit_valid`) unless `permit_override` is given",
+    )
+    permit_override: PermitOverride | None = None
 
 
 class VoidBody(Input):
@@ -103,6 +118,8 @@ class CitationRead(Output):
     issued_by: uuid.UUID | None
     call_id: uuid.UUID | None
     notes: str | None
+    permit_zone: str | None
+    permit_override_reason: str | None
     fine_cents: int
     penalties_cents: int
     reductions_cents: int

@@ -30,6 +30,7 @@ from csoapi.core.errors import Conflict, Forbidden, Unprocessable
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.mutation import Event
 from csoapi.core.numbering import CITATION_NUMBER, yearly_number
+from csoapi.permits.service import covering
 from csoapi.violations.models import Violation
 from csoapi.violations.service import in_force
 
@@ -132,6 +133,7 @@ class CitationService:
             )
         if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
+        self._refuse_permitted(data, issued_at)
         citation = self._new_citation(data, violation, issued_at, issued_on)
         # The number is reserved as late as it can be: its counter row stays locked until this
         # transaction commits, and every other issuer waits for it, so nothing that can be
@@ -140,6 +142,27 @@ class CitationService:
         citation.number = self._number(issued_on.year)
         self.repo.insert_issued(citation, then=lambda: self._issued(citation))
         return citation
+
+    def _refuse_permitted(self, data: CitationCreate, issued_at: datetime) -> None:
+        """In a permit zone, a vehicle a valid permit covers then is not cited (409
+        ``permit_valid``, naming the permit) unless the officer overrides with a reason."""
+        if data.permit_zone is None:
+            if data.permit_override is not None:
+                raise Unprocessable(
+                    "permit_override needs permit_zone",
+                    code="override_without_zone",
+                    field="permit_override",
+                )
+            return
+        permit = covering(self.session, data.plate, data.plate_state, data.permit_zone, issued_at)
+        if permit is not None and data.permit_override is None:
+            raise Conflict(
+                f"Permit {permit.number} covers this vehicle in zone {data.permit_zone} "
+                "at this time; override with a reason to cite it anyway",
+                code="permit_valid",
+                permit_id=str(permit.id),
+                permit_number=permit.number,
+            )
 
     def _new_citation(
         self, data: CitationCreate, violation: Violation, issued_at: datetime, issued_on: date
@@ -169,6 +192,8 @@ class CitationService:
             issued_by=self.ctx.actor.id if self.ctx.actor.is_user else None,
             call_id=data.call_id,
             notes=data.notes,
+            permit_zone=data.permit_zone,
+            permit_override_reason=data.permit_override.reason if data.permit_override else None,
             state="open",
         )
         if not warning:
@@ -182,7 +207,8 @@ class CitationService:
             "citation.issue",
             entity_type="citation",
             entity_id=citation.id,
-            detail={"number": citation.number, "kind": citation.kind},
+            detail={"number": citation.number, "kind": citation.kind}
+            | ({"permit_overridden": True} if citation.permit_override_reason else {}),
         )
         self.event("citation.issued", citation)
 

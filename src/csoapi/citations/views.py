@@ -18,7 +18,8 @@ from csoapi.citations.schemas import (
 _OFFICER_FIELDS = (
     "id", "number", "kind", "plate", "plate_state", "vin", "location", "beat",
     "violation_code", "violation_description", "issued_at", "issued_by", "call_id", "notes",
-    "fine_cents", "due_date", "contest_reason", "void_reason", "voided_at", "version",
+    "permit_zone", "permit_override_reason", "fine_cents", "due_date", "contest_reason",
+    "void_reason", "voided_at", "version",
     "created_at", "updated_at",
 )  # fmt: skip
 

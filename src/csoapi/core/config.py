@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     citation_number_prefix: str = "C"
     impound_number_prefix: str = "IMP"
     evidence_barcode_prefix: str = "E"
+    permit_number_prefix: str = "P"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
@@ -108,6 +109,18 @@ class Settings(BaseSettings):
     # Statistics withhold counts from 1 to this minus one (the CMS cell-size suppression
     # policy withholds 1 to 10); set to what the programme's evaluators use.
     stats_small_cell_threshold: int = Field(default=11, ge=2, le=1000)
+    # Defect reports go to the city's Open311 GeoReport v2 endpoint (its base URL, e.g.
+    # https://311.example.gov/open311/v2), with its API key and the service code of each
+    # defect kind as a JSON object ({"parking_meter": "PM-01", ...}); without an endpoint
+    # nothing is forwarded and defects wait.
+    open311_endpoint: str | None = None
+    open311_api_key: SecretStr | None = None
+    open311_jurisdiction_id: str | None = None
+    open311_service_codes: dict[str, str] = Field(default_factory=dict)
+    open311_poll_seconds: int = Field(default=900, ge=1, le=86_400)
+    defect_photo_max_bytes: int = Field(default=900_000, ge=1024, le=1024 * 1024)
+    defect_photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
+    defect_photos_max: int = Field(default=6, ge=1, le=50)
     lookup_rate_per_minute: int = Field(default=120, ge=1)
     # Requests per client address per minute, per worker process (RateLimit headers on every
     # answer; core.middleware.ClientRateMiddleware); 0 turns the limit and its headers off.

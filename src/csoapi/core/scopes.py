@@ -47,6 +47,11 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "referrals:provider": "A provider's view of the referrals sent to its organization",
     "services:read": "Read the service directory",
     "services:write": "Maintain the service directory",
+    "field:read": "Read field services: permits, defect reports, assignments, outreach, fleet",
+    "field:write": "Record field services: defect reports, assignments, outreach",
+    "permits:write": "Issue and revoke parking permits; read permit holders",
+    "permits:lookup": "Payment-portal lookup of parking permits",
+    "fleet:write": "Keep the fleet and equipment: maintenance, service records, check-outs",
     "audit:read": "Read the audit log",
     "stats:read": "Read statistics",
     "events:read": "Read the event feed",
@@ -68,6 +73,8 @@ _CSO = [
     "referrals:read",
     "referrals:write",
     "services:read",
+    "field:read",
+    "field:write",
 ]
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -82,6 +89,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "evidence:approve",
             "audit:read",
             "stats:read",
+            "fleet:write",
         ]
     ),
     Role.records: frozenset(
@@ -99,6 +107,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "evidence:write",
             "evidence:dispose",
             "stats:read",
+            "field:read",
+            "permits:write",
+            "fleet:write",
         ]
     ),
     Role.admin: frozenset(["admin", "services:read", "services:write", "audit:read"]),
@@ -113,7 +124,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         ]
     ),
     ClientKind.payment_portal: frozenset(
-        ["citations:lookup", "payments:write", "events:read", "webhooks:write"]
+        ["citations:lookup", "permits:lookup", "payments:write", "events:read", "webhooks:write"]
     ),
     ClientKind.provider: frozenset(
         ["services:read", "referrals:provider", "events:read", "webhooks:write"]

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,7 +118,14 @@ class Worker:
         with self.sessions() as session, session.begin():
             return purge_before(session, cutoff, limit)
 
-    def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        idle_seconds: float = 1.0,
+        also: Sequence[Callable[[], int]] = (),
+    ) -> None:
+        """Pass after pass until ``stop``; ``also``: the other passes of the one worker
+        process (forwarding defect reports to 311), each returning how much it did."""
         next_purge = 0.0
         while not stop.is_set():
             try:
@@ -129,6 +136,11 @@ class Worker:
             except Exception:  # a database that is away: log, wait, try again
                 log.exception("webhook worker pass failed")
                 busy = 0
+            for other in also:
+                try:
+                    busy += other()
+                except Exception:
+                    log.exception("worker pass %s failed", getattr(other, "__qualname__", other))
             if not busy:
                 stop.wait(idle_seconds)
 
