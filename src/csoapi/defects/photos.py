@@ -32,13 +32,18 @@ class Clean:
     height: int
 
 
-def clean(raw: bytes, content_type: str, *, max_bytes: int, max_pixels: int) -> Clean:
+def precheck(raw: bytes, content_type: str, *, max_bytes: int) -> None:
+    """What is wrong with the upload itself, before the report it names is looked at."""
     if content_type not in FORMATS:
         raise UnsupportedMedia("Photos are image/jpeg or image/png")
     if not raw:
         raise Unprocessable("The photo is empty", code="photo_empty")
     if len(raw) > max_bytes:
         raise TooLarge(f"A photo is at most {max_bytes} bytes")
+
+
+def clean(raw: bytes, content_type: str, *, max_bytes: int, max_pixels: int) -> Clean:
+    precheck(raw, content_type, max_bytes=max_bytes)
     image = _open(raw, content_type, max_pixels)
     upright = ImageOps.exif_transpose(image)
     out = io.BytesIO()

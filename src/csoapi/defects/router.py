@@ -4,7 +4,7 @@ forwarded to 311 by ``csoapi worker``, read back with 311's status."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from csoapi.core.carrier import Reply, carrier, created, ok
@@ -99,10 +99,9 @@ async def add_photo(
     defect_id: uuid.UUID,
     request: Request,
     unit: Writer,
-    content_type: Annotated[str, Header(max_length=100)] = "",
 ) -> Response:
     raw = await request.body()
-    kind = content_type.split(";", 1)[0].strip().lower()
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
     def work(svc: DefectService) -> Reply:
         p = svc.add_photo(defect_id, raw, kind)

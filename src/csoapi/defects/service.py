@@ -123,6 +123,7 @@ class DefectService:
 
     def add_photo(self, defect_id: uuid.UUID, raw: bytes, content_type: str) -> DefectPhoto:
         s = self.ctx.settings
+        photos.precheck(raw, content_type, max_bytes=s.defect_photo_max_bytes)
         change = self.changes.begin(defect_id)
         if change.row.forwarding != "pending":
             raise Conflict("The report has gone to 311; photos go with it", code="defect_sent")
