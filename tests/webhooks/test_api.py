@@ -51,7 +51,7 @@ async def test_an_endpoint_is_its_clients_own(client, db, settings):
     got = await client.get(one, headers=cad)
     assert got.status_code == 200 and "secret" not in got.json()
     assert got.json()["event_types"] == ["call.*"] and got.json()["status"] == "active"
-    for path in (one, f"{one}/deliveries", f"{one}/deliveries/1"):
+    for path in (one, f"{one}/deliveries", f"{one}/deliveries/{uuid.uuid4()}"):
         assert_problem(await client.get(path, headers=portal), 404)
     assert_problem(await client.delete(one, headers=portal), 404, "webhook_not_found")
     assert_problem(await client.post(f"{one}/rotate-secret", headers=portal), 404)

@@ -136,7 +136,7 @@ async def test_failures_retry_on_the_schedule_then_dead_letter(client, db, setti
     (d,) = rows(database, WebhookDelivery)
     assert (d.status, d.attempts, d.last_status_code) == ("dead", 4, 500)
     assert len({r.headers["webhook-id"] for r in rx.received}) == 1  # one message, four tries
-    r = await client.post(f"{URL}/{hook['id']}/deliveries/{d.id}/redeliver", headers=cad)
+    r = await client.post(f"{URL}/{hook['id']}/deliveries/{d.event_id}/redeliver", headers=cad)
     assert r.status_code == 202 and r.json()["status"] == "pending"
     (endpoint,) = rows(database, WebhookEndpoint)
     assert endpoint.status == "active" and endpoint.failing_since is not None

@@ -35,10 +35,10 @@ def _operation(event: EventType) -> None:
 
     def receive(
         body: envelope,  # type: ignore[valid-type]
-        webhook_id: Annotated[str, Header(alias="webhook-id")],
-        webhook_timestamp: Annotated[str, Header(alias="webhook-timestamp")],
-        webhook_signature: Annotated[str, Header(alias="webhook-signature")],
-        position: Annotated[str, Header(alias="csoapi-event-position")],
+        webhook_id: Annotated[str, Header(alias="webhook-id", max_length=64)],
+        webhook_timestamp: Annotated[str, Header(alias="webhook-timestamp", max_length=20)],
+        webhook_signature: Annotated[str, Header(alias="webhook-signature", max_length=512)],
+        position: Annotated[str, Header(alias="csoapi-event-position", max_length=64)],
     ) -> None:
         """Documented only: the subscriber's server receives this."""
 

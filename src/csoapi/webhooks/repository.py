@@ -133,10 +133,14 @@ class DeliveryRepository(Repository[WebhookDelivery]):
         )
         return {int(d): int(ms) for d, ms in self.session.execute(stmt)}
 
-    def of_event(self, endpoint_id: uuid.UUID, event_id: uuid.UUID) -> WebhookDelivery | None:
+    def of_event(
+        self, endpoint_id: uuid.UUID, event_id: uuid.UUID, *, for_update: bool = False
+    ) -> WebhookDelivery | None:
         stmt = sa.select(WebhookDelivery).where(
             WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.event_id == event_id
         )
+        if for_update:
+            stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
     def attempts_of(self, delivery_id: int) -> list[WebhookAttempt]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Subscriber = carrier(WebhookService, "webhooks:write")
 E = (401, 403, 422)
 NO_STORE = {"Cache-Control": "no-store"}
-DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Status = Literal["pending", "delivering", "succeeded", "dead"]
 
 
@@ -153,17 +152,15 @@ async def list_deliveries(
 
 
 @router.get(
-    "/{webhook_id:uuid}/deliveries/{delivery_id}",
+    "/{webhook_id:uuid}/deliveries/{event_id:uuid}",
     operation_id="webhooks_delivery",
     summary="One delivery and every attempt of it",
     response_model=DeliveryDetail,
     responses=error_responses(*E, 404),
 )
-async def get_delivery(
-    webhook_id: uuid.UUID, delivery_id: DeliveryId, unit: Subscriber
-) -> Response:
+async def get_delivery(webhook_id: uuid.UUID, event_id: uuid.UUID, unit: Subscriber) -> Response:
     def work(svc: WebhookService) -> DeliveryDetail:
-        row, attempts = svc.attempts(webhook_id, delivery_id)
+        row, attempts = svc.attempts(webhook_id, event_id)
         log = [
             AttemptRead(
                 attempted_at=a.attempted_at.isoformat(),
@@ -180,16 +177,16 @@ async def get_delivery(
 
 
 @router.post(
-    "/{webhook_id:uuid}/deliveries/{delivery_id}/redeliver",
+    "/{webhook_id:uuid}/deliveries/{event_id:uuid}/redeliver",
     operation_id="webhooks_redeliver",
     status_code=202,
     response_model=DeliveryRead,
     summary="Send a delivery again (its retry schedule starts over)",
     responses=error_responses(*E, 404),
 )
-async def redeliver(webhook_id: uuid.UUID, delivery_id: DeliveryId, unit: Subscriber) -> Response:
+async def redeliver(webhook_id: uuid.UUID, event_id: uuid.UUID, unit: Subscriber) -> Response:
     def work(svc: WebhookService) -> Reply:
-        return Reply(delivery_view(svc.redeliver(webhook_id, delivery_id), None), 202)
+        return Reply(delivery_view(svc.redeliver(webhook_id, event_id), None), 202)
 
     return await unit.run(work)
 

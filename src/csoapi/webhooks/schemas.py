@@ -40,7 +40,9 @@ class WebhookWithSecret(WebhookRead):
 
 
 class DeliveryRead(Output):
-    id: int
+    """One event's delivery to one endpoint, named by the event's id (the ``webhook-id``
+    the receiver saw)."""
+
     event_id: uuid.UUID
     event_type: str
     status: str

@@ -138,19 +138,19 @@ class WebhookService:
         )
         return [delivery_view(r, latencies.get(r.id or 0)) for r in rows], nxt
 
-    def delivery(self, pk: uuid.UUID, delivery_id: int, *, for_update: bool = False):  # type: ignore[no-untyped-def]
+    def delivery(self, pk: uuid.UUID, event_id: uuid.UUID, *, for_update: bool = False):  # type: ignore[no-untyped-def]
         endpoint = self.get(pk)
-        row = self.deliveries.get(delivery_id, for_update=for_update)
-        if row is None or row.endpoint_id != endpoint.id:
+        row = self.deliveries.of_event(endpoint.id, event_id, for_update=for_update)
+        if row is None:
             raise NotFound("No such delivery", code="delivery_not_found")
         return row
 
-    def attempts(self, pk: uuid.UUID, delivery_id: int):  # type: ignore[no-untyped-def]
-        row = self.delivery(pk, delivery_id)
-        return row, self.deliveries.attempts_of(delivery_id)
+    def attempts(self, pk: uuid.UUID, event_id: uuid.UUID):  # type: ignore[no-untyped-def]
+        row = self.delivery(pk, event_id)
+        return row, self.deliveries.attempts_of(row.id)
 
-    def redeliver(self, pk: uuid.UUID, delivery_id: int) -> WebhookDelivery:
-        row = self.delivery(pk, delivery_id, for_update=True)
+    def redeliver(self, pk: uuid.UUID, event_id: uuid.UUID) -> WebhookDelivery:
+        row = self.delivery(pk, event_id, for_update=True)
         if row.status == "delivering":
             return row  # under way now: its outcome stands
         _requeue(row, utcnow())
@@ -220,7 +220,6 @@ def _requeue(row: WebhookDelivery, now: datetime) -> None:
 def delivery_view(row: WebhookDelivery, latency: int | None) -> DeliveryRead:
     waiting = row.status == "pending"
     return DeliveryRead(
-        id=row.id or 0,
         event_id=row.event_id,
         event_type=row.event_type,
         status=row.status,
