@@ -26,16 +26,21 @@ def _operations() -> list[tuple[str, str, frozenset[str]]]:
             if "security" not in op:
                 continue  # public: health, the token endpoints
             wanted = {s for req in op["security"] for s in req.get("OAuth2", [])}
-            ops.append((method.upper(), path, frozenset(wanted)))
+            ops.append((method.upper(), _concrete(path, op), frozenset(wanted)))
     return ops
 
 
+def _concrete(path: str, op: dict[str, Any]) -> str:
+    """A path with every parameter filled with a value of its type that names nothing."""
+    kinds = {p["name"]: p.get("schema", {}).get("type") for p in op.get("parameters", [])}
+
+    def value(m: re.Match[str]) -> str:
+        return "1" if kinds.get(m.group(1)) == "integer" else NIL
+
+    return re.sub(r"\{([^}:]+)[^}]*\}", value, path)
+
+
 OPERATIONS = _operations()
-
-
-def _concrete(path: str) -> str:
-    """A path with every parameter filled: an id that names nothing."""
-    return re.sub(r"\{[^}]+\}", NIL, path)
 
 
 def _lacking(wanted: frozenset[str]) -> list[str]:
@@ -60,7 +65,7 @@ def test_the_walk_covers_the_api():
 async def test_no_token_is_401_and_a_role_without_the_scope_is_403(
     client, team, method, path, wanted
 ):
-    url = _concrete(path)
+    url = path
     body = {} if method in {"POST", "PATCH", "PUT"} else None
     r = await client.request(method, url, json=body)
     assert_problem(r, 401)
