@@ -76,6 +76,14 @@ class NoNul(BaseModel):
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
+def _declared_media_types(request: Request) -> set[str]:
+    """The media types a route's request body declares beyond JSON (``openapi_extra``)."""
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    content = (extra.get("requestBody") or {}).get("content") or {}
+    return {str(k).lower() for k in content}
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -110,6 +118,8 @@ async def unique_json_keys(request: Request) -> None:
     body = await request.body()
     if not body:
         return
+    if media_type in _declared_media_types(request):
+        return  # a body the route reads itself (a photo upload), as its OpenAPI says
     if media_type != "application/json" and not media_type.endswith("+json"):
         # A body this API cannot read is a 415 that says what it takes, not a 422 about
         # the fields a JSON reading of it would lack.
