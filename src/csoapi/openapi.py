@@ -143,6 +143,10 @@ def polish(doc: dict[str, Any]) -> None:
     for path, item in doc.get("paths", {}).items():
         for op in item.values():
             _operation(path, op)
+    for item in doc.get("webhooks", {}).values():
+        for op in item.values():
+            # What the subscriber's server answers is its own: FastAPI's 422 is not ours.
+            op.get("responses", {}).pop("422", None)
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in schemas and f'"#/components/schemas/{unused}"' not in json.dumps(doc):
             del schemas[unused]

@@ -107,7 +107,13 @@ async def custody_report(
     "/{item_id:uuid}/custody/case",
     operation_id="evidence_custody_case",
     summary="The chain of custody as CASE/UCO JSON-LD (checked with case_validate)",
-    responses=error_responses(401, 403, 404, 422) | {200: {"content": {"application/ld+json": {}}}},
+    responses=error_responses(401, 403, 404, 422)
+    | {
+        200: {
+            "description": "A CASE 1.5 / UCO JSON-LD document",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def custody_case(item_id: uuid.UUID, unit: Reporter) -> Response:
     def work(svc: ReportService) -> Response:
