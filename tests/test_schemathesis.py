@@ -272,6 +272,12 @@ def _dependent_fields(label: str, body: dict[str, Any]) -> None:
         person = body.get("person")
         if isinstance(person, dict) and isinstance(person.get("date_of_birth"), str):
             person["date_of_birth"] = "1990-01-02"
+    if label == "POST /api/v1/webhooks" and isinstance(body.get("url"), str):
+        # A target must resolve to a public address (422 private_target or
+        # unresolvable_host, tested in tests/webhooks): generated host names resolve nowhere.
+        body["url"] = "https://93.184.215.14/hook"
+    if label == "POST /api/v1/webhooks/{webhook_id}/recover" and "since" in body:
+        body["since"] = "2099-01-01T00:00:00Z"  # within the retention (tested in tests/webhooks)
     if "expires_at" in body:  # a consent: it expires after it was given
         body["expires_at"] = "2099-01-02T03:04:05Z"
 
@@ -315,6 +321,9 @@ def _conforms(case: Any, who: str, tokens: _Tokens) -> None:
             case.query.pop(opaque, None)
         if isinstance(case.query.get("zone"), str):
             case.query["zone"] = "A"  # zones are records (unknown: 422, tested in test_check)
+        if case.operation.label == "GET /api/v1/stats/summary":
+            # 'to' after 'from' (422 invalid_period, tested in tests/stats)
+            case.query["from"], case.query["to"] = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
         if case.operation.label == "GET /api/v1/citations/lookup" and not (
             case.query.get("number") or (case.query.get("plate") and case.query.get("plate_state"))
         ):
