@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +18,39 @@ from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.imports import DEFAULT_MAX_REJECT_RATE
 
 import_app = typer.Typer(help="Import data from CSV exports", no_args_is_help=True)
+
+
+def _import_csv(
+    label: str,
+    file: Path,
+    load: Callable[[], Any],
+    run: Callable[..., Any],
+    rejects: Path | None,
+    max_reject_rate: float,
+) -> None:
+    """The CSV imports' one pipeline: the mapping (``load``) and the row count checked before
+    any row is read, ``run(factory, settings, file, spec, on_progress=…)`` under a progress
+    bar on a fresh engine, then the report; a mapping fault is one line and exit 1."""
+    import csoapi.registry  # noqa: F401
+    from csoapi.core.imports import MappingError, count_rows
+
+    settings = _settings()
+    try:
+        spec = load()
+        total = count_rows(file)
+    except MappingError as exc:
+        _fail(str(exc))
+        return
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            report = run(make_session_factory(engine), settings, file, spec, on_progress=bar.update)
+    except MappingError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        engine.dispose()
+    print_report(report, file, rejects, max_reject_rate)
 
 
 @import_app.command("calls")
@@ -30,29 +64,11 @@ def import_calls_command(
 ) -> None:
     """Import calls for service; safe to re-run (rows already present are skipped). Calls
     land closed with their own outcome; rows without one are rejected."""
-    import csoapi.registry  # noqa: F401
     from csoapi.calls.importer import import_calls, load_mapping
-    from csoapi.core.imports import MappingError, count_rows
 
-    settings = _settings()
-    try:
-        spec = load_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="calls", file=sys.stderr) as bar:
-            report = import_calls(
-                make_session_factory(engine), settings, file, spec, on_progress=bar.update
-            )
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    finally:
-        engine.dispose()
-    print_report(report, file, rejects, max_reject_rate)
+    _import_csv(
+        "calls", file, lambda: load_mapping(mapping), import_calls, rejects, max_reject_rate
+    )
 
 
 @import_app.command("call-types")
@@ -143,34 +159,14 @@ def import_citations_command(
     max_reject_rate: MaxRejectRate = DEFAULT_MAX_REJECT_RATE,
 ) -> None:
     """Import citations; safe to re-run (tickets already present are skipped)."""
-    import csoapi.registry  # noqa: F401
     from csoapi.citations.importer import citation_mapping, import_citations
-    from csoapi.core.imports import MappingError, count_rows
 
-    settings = _settings()
-    try:
-        spec = citation_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="citations", file=sys.stderr) as bar:
-            report = import_citations(
-                make_session_factory(engine),
-                settings,
-                file,
-                spec,
-                placeholder_plates=placeholder_plates,
-                on_progress=bar.update,
-            )
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    finally:
-        engine.dispose()
-    print_report(report, file, rejects, max_reject_rate)
+    def run(factory: Any, settings: Any, path: Path, spec: Any, **kw: Any) -> Any:
+        return import_citations(
+            factory, settings, path, spec, placeholder_plates=placeholder_plates, **kw
+        )
+
+    _import_csv("citations", file, lambda: citation_mapping(mapping), run, rejects, max_reject_rate)
 
 
 @import_app.command("services")
@@ -222,23 +218,13 @@ def import_impounds_command(
 ) -> None:
     """Import impound history as closed records; safe to re-run (inventory numbers already
     present are skipped)."""
-    import csoapi.registry  # noqa: F401
-    from csoapi.core.imports import MappingError, count_rows
     from csoapi.impounds.importer import import_impounds, impound_mapping
 
-    settings = _settings()
-    try:
-        spec = impound_mapping(mapping)
-        total = count_rows(file)
-    except MappingError as exc:
-        _fail(str(exc))
-        return
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with typer.progressbar(length=total, label="impounds", file=sys.stderr) as bar:
-            report = import_impounds(
-                make_session_factory(engine), settings, file, spec, on_progress=bar.update
-            )
-    finally:
-        engine.dispose()
-    print_report(report, file, rejects, max_reject_rate)
+    _import_csv(
+        "impounds",
+        file,
+        lambda: impound_mapping(mapping),
+        import_impounds,
+        rejects,
+        max_reject_rate,
+    )
