@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# make test spreads the suite over this many processes (pytest-xdist; auto: one per core)
+TEST_WORKERS ?= auto
 
 .PHONY: run test fuzz lint openapi install dev bench bench-integration clean contract-tools spectral
 
@@ -41,7 +43,7 @@ test: dev contract-tools
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory spectral
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## make fuzz: the contract fuzzing of `make test` (tests/test_schemathesis.py) with ten times the
 ## examples per operation, new ones each run (nightly-style; `make test` repeats the same few)
