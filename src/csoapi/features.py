@@ -15,6 +15,7 @@ from csoapi.assignments import links as assignment_links
 from csoapi.assignments import models as assignment_models
 from csoapi.assignments import router as assignments_router
 from csoapi.audit import router as audit_router
+from csoapi.auth import mfa_router
 from csoapi.auth import models as auth_models
 from csoapi.auth import router as auth_router
 from csoapi.calls import catalogue as call_events
@@ -101,8 +102,8 @@ class Feature:
 FEATURES: tuple[Feature, ...] = (
     Feature(
         "auth",
-        [auth_router.router],
-        [("auth", "Tokens, revocation, the current principal")],
+        [auth_router.router, mfa_router.router],
+        [("auth", "Tokens, revocation, the current principal, second factors")],
         [auth_models],
     ),
     Feature(

@@ -47,3 +47,27 @@ class RefreshToken(SQLModel, table=True):
     created_at: datetime = created_field()
     expires_at: datetime = utc_column()
     used_at: datetime | None = utc_column(nullable=True)
+
+
+class TotpFactor(SQLModel, table=True):
+    """A person's TOTP second factor (RFC 6238): its secret sealed at rest (``auth.totp``),
+    pending until a first code confirms it, and the last time step used (each once)."""
+
+    __tablename__ = "mfa_totp"
+
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    sealed_secret: str = Field(max_length=255)
+    created_at: datetime = created_field()
+    confirmed_at: datetime | None = utc_column(nullable=True)
+    last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code that stands in for the authenticator (a lost phone); SHA-256 only."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    digest: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = utc_column(nullable=True)

@@ -1,4 +1,4 @@
-"""Every query of login sessions and refresh tokens."""
+"""Every query of login sessions, refresh tokens and second factors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from csoapi.auth.models import AuthSession, RefreshToken
+from csoapi.auth.models import AuthSession, RecoveryCode, RefreshToken, TotpFactor
 from csoapi.core.repository import Repository
 
 
@@ -48,3 +48,48 @@ class AuthRepository(Repository[AuthSession]):
             .values(revoked_at=now, revoked_reason=reason)
         )
         return int(result.rowcount or 0)
+
+
+class FactorRepository(Repository[TotpFactor]):
+    """A person's TOTP factor and recovery codes."""
+
+    model = TotpFactor
+
+    def factor(self, user_id: uuid.UUID, *, for_update: bool = False) -> TotpFactor | None:
+        query = sa.select(TotpFactor).where(TotpFactor.user_id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def remove(self, user_id: uuid.UUID) -> bool:
+        self.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        gone = self.session.execute(sa.delete(TotpFactor).where(TotpFactor.user_id == user_id))
+        return bool(gone.rowcount)
+
+    def replace_recovery_codes(self, user_id: uuid.UUID, digests: list[str]) -> None:
+        self.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        self.session.add_all(RecoveryCode(user_id=user_id, digest=d) for d in digests)
+        self.session.flush()
+
+    def use_recovery_code(self, user_id: uuid.UUID, digest: str, now: datetime) -> bool:
+        """Spend one unused code: True exactly once per code, also when raced."""
+        result = self.session.execute(
+            sa.update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user_id,
+                RecoveryCode.digest == digest,
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return bool(result.rowcount)
+
+    def unused_recovery_codes(self, user_id: uuid.UUID) -> int:
+        return int(
+            self.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(RecoveryCode)
+                .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+            )
+            or 0
+        )

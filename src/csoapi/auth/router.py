@@ -18,7 +18,7 @@ from csoapi.core.problems import error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Public = carrier(AuthService, public=True)  # the sign-in itself: no token yet
-AnyPrincipal = carrier(AuthService)  # anyone signed in
+AnyPrincipal = carrier(AuthService, enrolment=True)  # anyone signed in, enrolling too
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -74,7 +74,9 @@ async def token(form: Annotated[TokenForm, Form()], request: Request, unit: Publ
         username = _required(form.username, "username")
         password = _required(form.password, "password")
         return await unit.run(
-            lambda svc: ok(svc.password_grant(username, password, form.scope), headers=NO_STORE)
+            lambda svc: ok(
+                svc.password_grant(username, password, form.scope, form.otp), headers=NO_STORE
+            )
         )
     if grant == "client_credentials":
         basic = _basic_credentials(request)

@@ -21,6 +21,9 @@ class TokenForm(NoNul):
     client_id: str | None = Field(default=None, max_length=128)
     client_secret: str | None = Field(default=None, max_length=256)
     refresh_token: str | None = Field(default=None, max_length=256)
+    # With the password, for a person with a second factor: the app's current code, or one
+    # of their recovery codes.
+    otp: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class RevokeForm(NoNul):
@@ -51,3 +54,33 @@ class MeResponse(Output):
     client_id: str | None = None
     role: str
     scopes: list[str]
+
+
+class ConfirmBody(NoNul):
+    """The current code from the authenticator app that was just enrolled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=16)
+
+
+class EnrolmentResponse(BaseModel):
+    """Shown once: the secret for the authenticator app (or its ``otpauth://`` URI as a QR)."""
+
+    secret: str
+    otpauth_uri: str
+    digits: int
+    period_seconds: int
+
+
+class RecoveryCodes(BaseModel):
+    """Shown once: single-use codes that stand in for the app when the phone is lost."""
+
+    recovery_codes: list[str]
+
+
+class FactorStatus(Output):
+    enrolled: bool
+    pending: bool
+    required: bool
+    recovery_codes_left: int

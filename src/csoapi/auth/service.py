@@ -12,10 +12,11 @@ from jose import jwt
 from jose.exceptions import JOSEError
 from sqlmodel import Session
 
+from csoapi.auth import mfa
 from csoapi.auth.models import AuthSession, RefreshToken
-from csoapi.auth.repository import AuthRepository
+from csoapi.auth.repository import AuthRepository, FactorRepository
 from csoapi.auth.schemas import MeResponse, TokenResponse
-from csoapi.auth.throttle import SignInThrottle
+from csoapi.auth.throttle import Attempt, SignInThrottle
 from csoapi.clients.repository import ClientRepository
 from csoapi.core import audit
 from csoapi.core.config import Settings
@@ -23,7 +24,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.errors import BadRequest, Unauthorized
 from csoapi.core.models import utcnow
 from csoapi.core.passwords import POLICY, digest_matches, token_digest, verify_password
-from csoapi.core.scopes import scopes_for
+from csoapi.core.scopes import ENROLMENT_SCOPE, scopes_for
 from csoapi.core.security import ALGORITHMS, Principal, PrincipalKind, issue_access_token
 from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
@@ -58,9 +59,12 @@ class AuthService:
         self.users = UserRepository(session)
         self.clients = ClientRepository(session)
         self.throttle = SignInThrottle(session, ctx)
+        self.factors = FactorRepository(session)
 
     # -- grants ---------------------------------------------------------------------------
-    def password_grant(self, username: str, password: str, scope: str | None) -> TokenResponse:
+    def password_grant(
+        self, username: str, password: str, scope: str | None, otp: str | None = None
+    ) -> TokenResponse:
         now = utcnow()
         attempt = self.throttle.password(username)
         self.throttle.admit(attempt, attempt.first, now)  # before any read or hash
@@ -89,7 +93,9 @@ class AuthService:
             self._register_failure(user)
             self._audit_login(user, "failed" if password_ok is False else "inactive")
             raise _invalid_grant()
-        granted = self._granted(scopes_for(user.role), scope)
+        granted = self._second_factor(user, otp, attempt, now) or self._granted(
+            scopes_for(user.role), scope
+        )
         self.throttle.succeeded(attempt, now)
         user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
         auth_session = AuthSession(
@@ -260,6 +266,31 @@ class AuthService:
                 persist=False,
             )
         return effective
+
+    def _second_factor(
+        self, user: User, otp: str | None, attempt: Attempt, now: datetime
+    ) -> frozenset[str] | None:
+        """After the right password: a person with a factor must give a code (a wrong one
+        counts toward the lockout like a wrong password); one without, where the policy
+        requires a factor, gets only what enrolling one needs. None: the usual grant."""
+        factor = self.factors.factor(user.id, for_update=True)
+        if factor is not None and factor.confirmed_at is not None:
+            if otp is None:
+                raise Unauthorized(
+                    "This account signs in with a second factor: send 'otp', the code from "
+                    "the authenticator app (or a recovery code)",
+                    code="mfa_required",
+                    error="invalid_grant",
+                )
+            if not mfa.passes(self.factors, self.settings, factor, otp, now):
+                self.throttle.failed(attempt, now)
+                self._register_failure(user)
+                self._audit_login(user, "failed_second_factor")
+                raise _invalid_grant()
+            return None
+        if mfa.second_factor_required(self.settings):
+            return frozenset({ENROLMENT_SCOPE})
+        return None
 
     def _register_failure(self, user: User) -> None:
         now = utcnow()

@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from csoapi.core.concurrency import etag
 from csoapi.core.context import RequestContext, client_ip, request_id_of
+from csoapi.core.errors import Forbidden
 from csoapi.core.idempotency import (
     Idempotency,
     IdempotencyKeyHeader,
@@ -39,6 +40,7 @@ from csoapi.core.idempotency import (
     request_fingerprint,
     stored_headers,
 )
+from csoapi.core.scopes import ENROLMENT_SCOPE
 from csoapi.core.security import check_scopes, claims_scopes, oauth2_scheme, principal_for
 from csoapi.core.security import token_claims as verified_claims
 from csoapi.core.unit import run_unit
@@ -135,11 +137,19 @@ class Unit(Generic[S]):
 
 
 async def _authorized(
-    request: Request, security: SecurityScopes, service: Callable[[Session, RequestContext], Any]
+    request: Request,
+    security: SecurityScopes,
+    service: Callable[[Session, RequestContext], Any],
+    enrolment: bool = False,
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The verified claims (401 before anything else is looked at) and the route's scopes."""
     claims = verified_claims(request)
     wanted = tuple(security.scopes)
+    if not enrolment and claims_scopes(claims, (ENROLMENT_SCOPE,)):
+        raise Forbidden(
+            "Enrol a second factor first (POST /api/v1/auth/mfa/totp), then sign in with it",
+            code="mfa_enrolment_required",
+        )
     if not claims_scopes(claims, wanted):
         # Refused whatever the database says (a principal holds at most the scopes its token
         # claims): settled now, before the parameters and body are validated, so a caller
@@ -151,7 +161,9 @@ async def _authorized(
 
 
 def _dependency(
-    service: Callable[[Session, RequestContext], S], idempotency: IdempotencyMode
+    service: Callable[[Session, RequestContext], S],
+    idempotency: IdempotencyMode,
+    enrolment: bool = False,
 ) -> Callable[..., Any]:
     """The FastAPI dependency behind a carrier: with ``Idempotency-Key`` among its
     parameters (so in OpenAPI) only when the route takes one."""
@@ -162,7 +174,7 @@ def _dependency(
             security: SecurityScopes,
             _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
         ) -> Unit[S]:
-            claims, wanted = await _authorized(request, security, service)
+            claims, wanted = await _authorized(request, security, service, enrolment)
             return Unit(request, service, claims, wanted, None, "none")
 
         return plain
@@ -173,7 +185,7 @@ def _dependency(
         _scheme: Annotated[str | None, Depends(oauth2_scheme)] = None,
         key: IdempotencyKeyHeader = None,
     ) -> Unit[S]:
-        claims, wanted = await _authorized(request, security, service)
+        claims, wanted = await _authorized(request, security, service, enrolment)
         # The body is fingerprinted only when there is a key to hold it against.
         fingerprint = "" if key is None else await request_fingerprint(request)
         held = IdempotencyRequest(key, fingerprint, request.method, request.url.path)
@@ -187,15 +199,18 @@ def carrier(
     *scopes: str,
     idempotency: IdempotencyMode = "none",
     public: bool = False,
+    enrolment: bool = False,
 ) -> Any:
     """The route's one dependency: ``CallIntake = carrier(CallService, "calls:write",
     idempotency="optional")``, then ``unit: CallIntake`` in the route's signature.
 
     ``idempotency``: ``optional`` reads ``Idempotency-Key`` (documented on the route);
     ``clients`` also requires it from machine clients (payments). ``public``: no token
-    (the token endpoint itself)."""
+    (the token endpoint itself). ``enrolment``: also open to a person whose token only lets
+    them enrol a second factor (``ENROLMENT_SCOPE``); every other route refuses that token
+    with 403 ``mfa_enrolment_required``."""
     if not public:
-        dependency = _dependency(service, idempotency)
+        dependency = _dependency(service, idempotency, enrolment)
         return Annotated[Unit[S], Security(dependency, scopes=list(scopes))]
     if scopes or idempotency != "none":
         raise ValueError("a public route has no scopes and no idempotency")

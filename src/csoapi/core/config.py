@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "csoapi"
     jwt_audience: str = "csoapi"
     access_token_minutes: int = Field(default=15, ge=1, le=15)
+    # People sign in with a second factor (TOTP): unset, required where the account policy
+    # says (production); a person without one gets a token that can only enrol one.
+    mfa_required: bool | None = None
     # A rotated refresh token presented again this soon, before its successor has been used,
     # is a retry (a lost reply, parallel requests of one app) and gets that same successor;
     # later, or once the successor is used, it is a reuse and ends the sign-in. 0: no grace.

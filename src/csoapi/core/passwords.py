@@ -27,17 +27,27 @@ class AccountPolicy:
     strength_min_score: int
     strength_scored_chars: int
     sign_in_max_hours: int
+    totp_digits: int
+    totp_period_seconds: int
+    totp_drift_steps: int
+    recovery_codes: int
+    second_factor_required_in: frozenset[str]
 
 
 def load_policy(name: str = "account_policy.json") -> AccountPolicy:
     data = json.loads(resources.files(__package__).joinpath(name).read_text())
-    password, sign_in = data["password"], data["sign_in"]
+    password, sign_in, factor = data["password"], data["sign_in"], data["second_factor"]
     return AccountPolicy(
         password_min=int(password["min_length"]),
         password_max=int(password["max_length"]),
         strength_min_score=int(password["strength_min_score"]),
         strength_scored_chars=int(password["strength_scored_chars"]),
         sign_in_max_hours=int(sign_in["max_hours"]),
+        totp_digits=int(factor["totp_digits"]),
+        totp_period_seconds=int(factor["totp_period_seconds"]),
+        totp_drift_steps=int(factor["totp_drift_steps"]),
+        recovery_codes=int(factor["recovery_codes"]),
+        second_factor_required_in=frozenset(factor["required_in"]),
     )
 
 

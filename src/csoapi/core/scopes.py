@@ -136,3 +136,8 @@ assert all(s in SCOPE_DESCRIPTIONS for scopes in ROLE_SCOPES.values() for s in s
 
 def scopes_for(role: str) -> frozenset[str]:
     return ROLE_SCOPES.get(role, frozenset())
+
+
+# The one scope of a person who must enrol a second factor before anything else (the account
+# policy requires one and they have none): it reaches only the enrolment operations.
+ENROLMENT_SCOPE = "mfa:enrol"
