@@ -63,6 +63,11 @@ from csoapi.impounds import notices_router as impound_notices_router
 from csoapi.impounds import router as impounds_router
 from csoapi.impounds import stats as impound_stats
 from csoapi.impounds.service import IMPOUND_HOLDS
+from csoapi.outreach import catalogue as outreach_events
+from csoapi.outreach import models as outreach_models
+from csoapi.outreach import router as outreach_router
+from csoapi.outreach import stats as outreach_stats
+from csoapi.outreach import watch_router as outreach_watch_router
 from csoapi.permits import catalogue as permit_events
 from csoapi.permits import models as permit_models
 from csoapi.permits import router as permits_router
@@ -246,6 +251,14 @@ FEATURES: tuple[Feature, ...] = (
         [assignment_models],
         call_links=assignment_links.on_call,
         events=assignment_events.EVENTS,
+    ),
+    Feature(
+        "outreach",
+        [outreach_router.router, outreach_watch_router.router],
+        [("outreach", "Community events and meetings; Neighborhood Watch groups")],
+        [outreach_models],
+        stats=outreach_stats.figures,
+        events=outreach_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),
