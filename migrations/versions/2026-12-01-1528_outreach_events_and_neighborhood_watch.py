@@ -13,7 +13,6 @@ from alembic import op
 
 import csoapi.core.models as csoapi_types  # noqa: F401
 
-
 revision: str = "0018"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None

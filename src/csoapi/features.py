@@ -24,7 +24,7 @@ from csoapi.calls import stats as call_stats
 from csoapi.citations import catalogue as citation_events
 from csoapi.citations import links as citation_links
 from csoapi.citations import models as citation_models
-from csoapi.citations import payments_router, vehicles_router
+from csoapi.citations import payments_router, renewals_router, vehicles_router
 from csoapi.citations import router as citations_router
 from csoapi.citations import stats as citation_stats
 from csoapi.clients import models as client_models
@@ -156,7 +156,12 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "citations",
-        [citations_router.router, payments_router.router, vehicles_router.router],
+        [
+            citations_router.router,
+            payments_router.router,
+            vehicles_router.router,
+            renewals_router.router,
+        ],
         [
             ("citations", "Parking citations and warnings"),
             ("payments", "Payments, reversals, reconciliation"),

@@ -1,6 +1,6 @@
-"""Value types more than one feature takes in: plates, VINs, phones, e-mail addresses, beats. One definition
-each, so that a plate is read the same way by a citation, a report's vehicle, an impound
-and a permit."""
+"""Value types more than one feature takes in: plates, VINs, phones, e-mail addresses,
+beats. One definition each, so that a plate is read the same way by a citation, a report's
+vehicle, an impound and a permit."""
 
 from __future__ import annotations
 
