@@ -238,7 +238,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "permits",
         [permits_router.router],
-        [("permits", "Parking permits: zones, issue, check, revocation, print")],
+        [("permits", "Parking permits: zones, issue, check, revocation, print, portal renewal")],
         [permit_models],
         events=permit_events.EVENTS,
     ),
