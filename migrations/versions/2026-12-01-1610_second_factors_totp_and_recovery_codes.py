@@ -1,7 +1,7 @@
 """second factors: TOTP and recovery codes
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-01 16:10:18.293971+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import csoapi.core.models as csoapi_types  # noqa: F401
 
 revision: str = "0020"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,8 @@ of each role and one client of each kind, and enough of every main flow to walk 
 README: live calls in each state, the NYC violation schedule, citations a portal can look up
 and pay (one part-paid), reports in a sergeant's queue, and, from the trimmed city samples
 shipped in the package (``csoapi.samples``), San Diego's call-type table and 300 historical
-calls and 300 Los Angeles citations (placeholder plates: the city withholds them).
+calls and 300 Los Angeles citations (placeholder plates: the city withholds them); and the
+field services (``demo_field``): permits, defect reports, assignments and outreach.
 
 The logins are random, printed once and written to ``csoapi-demo.env`` beside the database
 (mode 600, shell syntax: ``. ./csoapi-demo.env``)."""
@@ -31,6 +32,7 @@ from csoapi.core.db import make_engine, make_session_factory
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import ClientKind, Role, scopes_for
 from csoapi.core.security import Principal
+from csoapi.demo_field import seed_field
 from csoapi.samples import sample
 from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
@@ -222,6 +224,7 @@ def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[
     _seed_calls(session, ctx, made["SERGEANT"], made["CSO"])
     _seed_citations(session, ctx, made["CSO"], clients["PORTAL"])
     _seed_reports(session, ctx, made["CSO"])
+    seed_field(session, ctx, made, as_principal)
     return logins
 
 

@@ -25,7 +25,7 @@ from csoapi.calls import stats as call_stats
 from csoapi.citations import catalogue as citation_events
 from csoapi.citations import links as citation_links
 from csoapi.citations import models as citation_models
-from csoapi.citations import payments_router, vehicles_router
+from csoapi.citations import payments_router, renewals_router, vehicles_router
 from csoapi.citations import router as citations_router
 from csoapi.citations import stats as citation_stats
 from csoapi.clients import models as client_models
@@ -64,6 +64,11 @@ from csoapi.impounds import notices_router as impound_notices_router
 from csoapi.impounds import router as impounds_router
 from csoapi.impounds import stats as impound_stats
 from csoapi.impounds.service import IMPOUND_HOLDS
+from csoapi.outreach import catalogue as outreach_events
+from csoapi.outreach import models as outreach_models
+from csoapi.outreach import router as outreach_router
+from csoapi.outreach import stats as outreach_stats
+from csoapi.outreach import watch_router as outreach_watch_router
 from csoapi.permits import catalogue as permit_events
 from csoapi.permits import models as permit_models
 from csoapi.permits import router as permits_router
@@ -152,7 +157,12 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "citations",
-        [citations_router.router, payments_router.router, vehicles_router.router],
+        [
+            citations_router.router,
+            payments_router.router,
+            vehicles_router.router,
+            renewals_router.router,
+        ],
         [
             ("citations", "Parking citations and warnings"),
             ("payments", "Payments, reversals, reconciliation"),
@@ -229,7 +239,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "permits",
         [permits_router.router],
-        [("permits", "Parking permits: zones, issue, check, revocation, print")],
+        [("permits", "Parking permits: zones, issue, check, revocation, print, portal renewal")],
         [permit_models],
         events=permit_events.EVENTS,
     ),
@@ -247,6 +257,14 @@ FEATURES: tuple[Feature, ...] = (
         [assignment_models],
         call_links=assignment_links.on_call,
         events=assignment_events.EVENTS,
+    ),
+    Feature(
+        "outreach",
+        [outreach_router.router, outreach_watch_router.router],
+        [("outreach", "Community events and meetings; Neighborhood Watch groups")],
+        [outreach_models],
+        stats=outreach_stats.figures,
+        events=outreach_events.EVENTS,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

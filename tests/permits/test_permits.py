@@ -188,7 +188,7 @@ async def test_portal_lookup_shows_no_holder(client, db, settings):
     assert r.status_code == 200, r.text
     assert set(r.json()) == {
         "id", "number", "kind", "zone", "plate", "plate_state", "valid_from", "valid_to",
-        "fee_cents", "status",
+        "fee_cents", "status", "renewal",
     }  # fmt: skip
     assert_problem(await client.get(f"{PERMITS}/lookup?number=P2026-999999", headers=portal), 404)
     assert_problem(await client.get(f"{PERMITS}/{p['id']}", headers=portal), 403)

@@ -80,6 +80,12 @@ def test_the_demo_holds_every_main_flow(seeded):
         assert count("call", "status = 'received'") == 2  # live queue: the demo's own only
         assert count("call") == 8 + 300
         assert count("report", "status = 'submitted'") == 1
+        # The field services (demo_field): permits (one revoked), defects, assignments,
+        # outreach events and Watch groups with a meeting each.
+        assert count("permit") == 4 and count("permit", "state = 'revoked'") == 1
+        assert count("defect") == 3 and count("assignment") == 3
+        assert count("outreach_event") == 3 and count("outreach_event", "youth_focus") == 2
+        assert count("watch_group") == 2 and count("watch_meeting") == 2
     engine.dispose()
 
 
@@ -130,4 +136,23 @@ async def test_the_readme_walkthroughs_work_on_the_demo(seeded):
         )
         r = await c.get("/api/v1/calls", params={"status": "received"}, headers=cso)
         assert r.status_code == 200 and len(r.json()["items"]) == 2
+
+        # A permit the portal can renew now, and a Watch group's contacts for a CSO.
+        r = await c.get("/api/v1/permits", params={"plate": "DEMO101"}, headers=cso)
+        (permit,) = r.json()["items"]
+        r = await c.get(
+            "/api/v1/permits/lookup", params={"number": permit["number"]}, headers=portal
+        )
+        fee = r.json()["renewal"]["fee_cents"]
+        r = await c.post(
+            f"/api/v1/permits/{permit['id']}/renewals",
+            json={"amount_cents": fee, "method": "card", "reference": "readme-renewal"},
+            headers={**portal, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 201, r.text
+        r = await c.get("/api/v1/outreach/watch-groups", headers=cso)
+        groups = r.json()["items"]
+        assert len(groups) == 2 and all(g["last_met_at"] for g in groups)
+        r = await c.get(f"/api/v1/outreach/watch-groups/{groups[0]['id']}/contacts", headers=cso)
+        assert r.status_code == 200 and r.json()["contacts"][0]["name"] == "Pat Placeholder"
     await close(the_app)

@@ -24,14 +24,17 @@ class CitationAdjudicated(CitationData):
 
 
 class PaymentData(EventData):
-    """A payment to a citation or to an impound (which names its impound; an impound's
-    payment that also cleared a citation names both)."""
+    """A payment to a citation, to an impound (which names its impound; an impound's
+    payment that also cleared a citation names both) or for a permit's renewal (which names
+    its permit)."""
 
     id: uuid.UUID
     citation_id: uuid.UUID | None = None
     citation_number: str | None = None
     impound_id: uuid.UUID | None = None
     impound_number: str | None = None
+    permit_id: uuid.UUID | None = None
+    permit_number: str | None = None
     kind: str
     amount_cents: int
     method: str
@@ -48,7 +51,10 @@ EVENTS = (
     ),
     EventType("citation.paid", "A citation's balance reached zero", CITATIONS, CitationData),
     EventType(
-        "payment.posted", "A payment was posted (citation or impound)", PAYMENTS, PaymentData
+        "payment.posted",
+        "A payment was posted (citation, impound or permit renewal)",
+        PAYMENTS,
+        PaymentData,
     ),
     EventType("payment.reversed", "A payment was reversed", PAYMENTS, PaymentData),
 )

@@ -68,17 +68,20 @@ class Citation(Versioned, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """Immutable. A reversal is a row of its own that names the payment it reverses."""
+    """Immutable. A reversal is a row of its own that names the payment it reverses. A
+    payment is for one thing: a citation, or a parking permit's renewal."""
 
     __tablename__ = "payment"
     __table_args__ = (
         sa.Index("ix_payment_posted_at_id", "posted_at", "id"),
         sa.Index("ix_payment_client_id_posted_at", "client_id", "posted_at"),
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("(citation_id IS NULL) <> (permit_id IS NULL)", name="one_target"),
     )
 
     id: uuid.UUID = id_field()
-    citation_id: uuid.UUID = Field(foreign_key="citation.id", index=True)
+    citation_id: uuid.UUID | None = Field(default=None, foreign_key="citation.id", index=True)
+    permit_id: uuid.UUID | None = Field(default=None, foreign_key="permit.id", index=True)
     kind: str = Field(max_length=16)  # payment | reversal
     amount_cents: int
     method: str = Field(max_length=16)

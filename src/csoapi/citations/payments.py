@@ -167,6 +167,13 @@ class PaymentService:
         original = self.payment_repo.find(payment_id)
         if original is None:
             raise NotFound("No such payment", code="payment_not_found")
+        if original.citation_id is None:
+            # A renewal's payment bought days the permit may already have been good on.
+            raise Conflict(
+                "A permit renewal's payment is not reversed; revoke the permit and refund "
+                "outside csoapi",
+                code="renewal_not_reversible",
+            )
         change = self.changes.begin(original.citation_id)
         c = change.row
         if original.kind != "payment":

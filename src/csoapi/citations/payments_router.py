@@ -26,6 +26,7 @@ Reverser = carrier(PaymentService, "payments:write", idempotency="optional")
 CSV_FIELDS = [
     "id",
     "citation_id",
+    "permit_id",
     "kind",
     "amount_cents",
     "method",

@@ -20,6 +20,7 @@ from csoapi.core.schemas import (
     Words,
 )
 from csoapi.core.values import Beat, Plate, PlateState, VehicleWord, Vin
+from csoapi.permits.schemas import PortalPermit
 from csoapi.violations.schemas import ViolationCode
 
 
@@ -203,8 +204,12 @@ class ReverseBody(Input):
 
 
 class PaymentRead(Output):
+    """A payment or reversal: of a citation (``citation_id``) or of a permit's renewal
+    (``permit_id``), never both."""
+
     id: uuid.UUID
-    citation_id: uuid.UUID
+    citation_id: uuid.UUID | None
+    permit_id: uuid.UUID | None
     kind: str
     amount_cents: int
     method: str
@@ -277,3 +282,10 @@ class Scofflaw(BaseModel):
 class ScofflawList(BaseModel):
     threshold: int
     items: list[Scofflaw]
+
+
+class RenewalRead(Output):
+    """A permit renewal paid: the payment posted and the permit as it now stands."""
+
+    payment: PaymentRead
+    permit: PortalPermit

@@ -1,6 +1,6 @@
-"""Value types more than one feature takes in: plates, VINs, phones, beats. One definition
-each, so that a plate is read the same way by a citation, a report's vehicle, an impound
-and a permit."""
+"""Value types more than one feature takes in: plates, VINs, phones, e-mail addresses,
+beats. One definition each, so that a plate is read the same way by a citation, a report's
+vehicle, an impound and a permit."""
 
 from __future__ import annotations
 
@@ -12,3 +12,4 @@ Vin = Token(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", min_length=17, max_length=17, ca
 VehicleWord = Words(32)
 Phone = Token(r"^[0-9+().x\-]([0-9+()\-. x]*[0-9+().x\-])?$", min_length=3, max_length=32)
 Beat = Words(16)
+Email = Token(r"^[!-?A-~]+@[!-?A-~]+$", min_length=3, max_length=200)

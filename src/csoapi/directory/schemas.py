@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema, model_validator
 
 from csoapi.core.schemas import AsString, Day, Input, Name, Output, ShortText, Text, Token, Words
+from csoapi.core.values import Email
 
 Url = Token(r"^https?://[!-~]+$", min_length=8, max_length=500)  # printable ASCII
-Email = Token(r"^[!-?A-~]+@[!-?A-~]+$", min_length=3, max_length=200)
 Age = Annotated[int, Field(ge=0, le=130)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]

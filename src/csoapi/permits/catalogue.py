@@ -24,4 +24,10 @@ class PermitData(EventData):
 EVENTS = (
     EventType("permit.issued", "A parking permit was issued", PERMITS, PermitData),
     EventType("permit.revoked", "A parking permit was revoked", PERMITS, PermitData),
+    EventType(
+        "permit.renewed",
+        "A parking permit was renewed (its renewal paid): valid_to is the new last day",
+        PERMITS,
+        PermitData,
+    ),
 )

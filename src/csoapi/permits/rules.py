@@ -34,6 +34,10 @@ def schedule() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(text)
     if sorted(data["kinds"]) != sorted(KINDS):
         raise ValueError("fees.json must name exactly the permit kinds")
+    for kind, terms in data["kinds"].items():
+        renewal = terms["renewal"]
+        if renewal is not None and not 0 <= renewal["grace_days"] < renewal["days"]:
+            raise ValueError(f"fees.json: {kind}'s renewal grace must be shorter than its run")
     return data
 
 
@@ -66,6 +70,38 @@ def check_length(kind: str, valid_from: date, valid_to: date) -> None:
             code="permit_too_long",
             field="valid_to",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """What renewing a permit that is good through ``valid_to`` would buy: the run of days
+    after it and the fee for them, and the last local day the renewal can be paid."""
+
+    valid_from: date
+    valid_to: date
+    fee: Fee
+    open_until: date
+
+
+def renewal_of(kind: str, valid_to: date) -> Renewal | None:
+    """The renewal of a ``kind`` permit good through ``valid_to`` (None: the kind is not
+    renewed through a payment portal, or no fee is in force, or there is nothing to pay)."""
+    terms = schedule()["kinds"][kind]["renewal"]
+    if terms is None:
+        return None
+    starts = valid_to + timedelta(days=1)
+    try:
+        fee = fee_for(kind, starts)
+    except Unprocessable:
+        return None
+    if fee.fee_cents <= 0:
+        return None
+    return Renewal(
+        valid_from=starts,
+        valid_to=valid_to + timedelta(days=int(terms["days"])),
+        fee=fee,
+        open_until=valid_to + timedelta(days=int(terms["grace_days"])),
+    )
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

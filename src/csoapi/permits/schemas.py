@@ -96,8 +96,20 @@ class HolderRead(Output):
     phone: str | None
 
 
+class RenewalTerms(Output):
+    """What renewing the permit now would buy: its run of days after the current one, the
+    fee to pay (exactly) for it, and the last local day the renewal can be paid."""
+
+    fee_cents: int
+    valid_from: date
+    valid_to: date
+    open_until: date
+
+
 class PortalPermit(Output):
-    """What a payment portal sees of a permit: nothing of its holder."""
+    """What a payment portal sees of a permit: nothing of its holder. ``renewal`` is null
+    when it cannot be renewed through a portal (revoked, lapsed, or a kind renewed in
+    person)."""
 
     id: uuid.UUID
     number: str
@@ -109,6 +121,7 @@ class PortalPermit(Output):
     valid_to: date
     fee_cents: int
     status: PermitStatus
+    renewal: RenewalTerms | None
 
 
 class CheckResult(Output):

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -28,6 +29,7 @@ from csoapi.permits.schemas import (
     PermitRead,
     PermitStatus,
     PortalPermit,
+    RenewalTerms,
     RevokeBody,
     ZoneCreate,
     ZoneUpdate,
@@ -58,6 +60,31 @@ def status_of(p: Permit, now: datetime) -> PermitStatus:
     if p.state == "revoked":
         return PermitStatus.revoked
     return PermitStatus.active if now < p.ends_at else PermitStatus.expired
+
+
+def renewal_now(p: Permit, now: datetime, tz: ZoneInfo) -> rules.Renewal | None:
+    """The renewal a payment portal could pay on ``p`` at ``now``: none when revoked, when
+    its kind has none, or when its grace after ending has run out (in local days)."""
+    if p.state == "revoked":
+        return None
+    terms = rules.renewal_of(p.kind, p.valid_to)
+    if terms is None or now.astimezone(tz).date() > terms.open_until:
+        return None
+    return terms
+
+
+def portal_view(p: Permit, now: datetime, tz: ZoneInfo) -> PortalPermit:
+    terms = renewal_now(p, now, tz)
+    renewal = None
+    if terms is not None:
+        renewal = RenewalTerms(
+            fee_cents=terms.fee.fee_cents,
+            valid_from=terms.valid_from,
+            valid_to=terms.valid_to,
+            open_until=terms.open_until,
+        )
+    fields = {k: getattr(p, k) for k in PortalPermit.model_fields if k not in ("status", "renewal")}
+    return PortalPermit(**fields, status=status_of(p, now), renewal=renewal)
 
 
 def known_zone(session: Session, code: str, field: str = "zone") -> PermitZone:
@@ -245,7 +272,7 @@ class PermitService:
         )
         if p is None:
             raise NotFound("No such permit", code="permit_not_found")
-        return PortalPermit(**self.view(p).model_dump(include=set(PortalPermit.model_fields)))
+        return portal_view(p, utcnow(), self.tz)
 
     def view(self, p: Permit) -> PermitRead:
         fields = {k: getattr(p, k) for k in PermitRead.model_fields if k != "status"}
