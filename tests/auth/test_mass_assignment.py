@@ -51,6 +51,10 @@ STATUS_ALLOWED = {
     "PATCH /api/v1/services/{service_id}",
     "POST /api/v1/referrals",
     "POST /api/v1/calls/{call_id}/hand-off",
+    # An outreach event's status (scheduled, held, cancelled) is its organiser's to set: no
+    # approval or rule follows from it, and a cancelled event is how one is taken back.
+    "POST /api/v1/outreach/events",
+    "PATCH /api/v1/outreach/events/{event_id}",
 }
 
 

@@ -13,7 +13,12 @@ class TokenForm(NoNul):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     grant_type: str = Field(
-        min_length=1, max_length=64, description="password, client_credentials or refresh_token"
+        min_length=1,
+        max_length=64,
+        description="password, client_credentials or refresh_token",
+        # Documented as the three grants; another is 400 unsupported_grant_type (RFC 6749
+        # §5.2), not a validation error: the type stays a string.
+        json_schema_extra={"enum": ["password", "client_credentials", "refresh_token"]},
     )
     username: str | None = Field(default=None, max_length=64)
     password: str | None = Field(default=None, max_length=256)
