@@ -122,7 +122,7 @@ def upgrade() -> None:
     with op.batch_alter_table("fleet_service_record", schema=None) as batch_op:
         batch_op.create_index(
             "ix_fleet_service_record_item_id_serviced_on",
-            ["item_id", "serviced_on", "id"],
+            ["item_id", "serviced_on", "created_at", "id"],
             unique=False,
         )
 

@@ -74,7 +74,13 @@ class FleetServiceRecord(SQLModel, table=True):
 
     __tablename__ = "fleet_service_record"
     __table_args__ = (
-        sa.Index("ix_fleet_service_record_item_id_serviced_on", "item_id", "serviced_on", "id"),
+        sa.Index(
+            "ix_fleet_service_record_item_id_serviced_on",
+            "item_id",
+            "serviced_on",
+            "created_at",
+            "id",
+        ),
         sa.CheckConstraint("cost_cents >= 0", name="cost_not_negative"),
     )
 

@@ -20,6 +20,7 @@ KEYS = (
 )
 SERVICE_KEYS = (
     SortKey(FleetServiceRecord.serviced_on, "date", lambda r: r.serviced_on),
+    SortKey(FleetServiceRecord.created_at, "datetime", lambda r: r.created_at),
     SortKey(FleetServiceRecord.id, "uuid", lambda r: r.id),
 )
 CHECKOUT_KEYS = (

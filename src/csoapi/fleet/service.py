@@ -156,8 +156,7 @@ class FleetService:
         if self.repo.by_unit_number(data.unit_number) is not None:
             raise Conflict(f"Unit number {data.unit_number} is taken", code="unit_number_taken")
         now = utcnow()
-        item = new_row(
-            FleetItem,
+        item = FleetItem(  # not new_row: the item has a field called ``model``
             **data.model_dump(exclude={"maintenance"}),
             status="in_service",
             odometer_read_at=now if data.odometer is not None else None,
