@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -198,13 +199,7 @@ def _seed_reports(session: Session, ctx: RequestContext, cso: User) -> int:
 def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User) -> int:
     """A CSO truck (oil by odometer, inspection by date, one vendor service), a radar trailer
     due for its battery check, and a radio checked out to a CSO."""
-    from csoapi.fleet.schemas import (
-        CheckoutCreate,
-        FleetCreate,
-        ServiceCreate,
-        TaskByDate,
-        TaskByOdometer,
-    )
+    from csoapi.fleet.schemas import FleetCreate, ServiceCreate, TaskByDate, TaskByOdometer
     from csoapi.fleet.upkeep import FleetUpkeep
 
     fleet = FleetUpkeep(session, as_principal(ctx, sergeant))
@@ -243,6 +238,13 @@ def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User
             completes=[oil.id],
         ),
     )
+    _seed_equipment(fleet, cso, today)
+    return 3
+
+
+def _seed_equipment(fleet: Any, cso: User, today: date) -> None:
+    from csoapi.fleet.schemas import CheckoutCreate, FleetCreate, TaskByDate
+
     fleet.create(
         FleetCreate(
             kind="equipment",
@@ -267,7 +269,6 @@ def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User
         )
     )
     fleet.check_out(radio.id, CheckoutCreate(holder_id=cso.id, purpose="Parking detail"), None)
-    return 3
 
 
 def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[Login] | None:

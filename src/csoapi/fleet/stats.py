@@ -14,13 +14,7 @@ from csoapi.fleet.models import FleetCheckout, FleetItem, FleetServiceRecord, Fl
 
 
 def figures(session: Session, q: StatsQuery) -> list[Figure]:
-    start, end = q.start.date(), q.end.date()
-    in_period = [FleetServiceRecord.serviced_on >= start, FleetServiceRecord.serviced_on < end]
-    services, cost = session.execute(
-        sa.select(
-            sa.func.count(), sa.func.coalesce(sa.func.sum(FleetServiceRecord.cost_cents), 0)
-        ).where(*in_period)
-    ).one()
+    services, cost = _services(session, q)
     checkouts = session.scalar(
         sa.select(sa.func.count()).where(
             FleetCheckout.out_at >= q.start, FleetCheckout.out_at < q.end
@@ -30,21 +24,6 @@ def figures(session: Session, q: StatsQuery) -> list[Figure]:
         session.execute(
             sa.select(FleetItem.status, sa.func.count()).group_by(FleetItem.status)
         ).all()
-    )
-    as_of = min(q.end, datetime.now(UTC)).date()
-    overdue = session.scalar(
-        sa.select(sa.func.count(sa.distinct(FleetItem.id)))
-        .join(FleetTask, FleetTask.item_id == FleetItem.id)
-        .where(
-            FleetItem.status != "retired",
-            FleetTask.done.is_(False),
-            sa.or_(
-                FleetTask.due_on < as_of,
-                sa.and_(
-                    FleetItem.odometer.is_not(None), FleetItem.odometer >= FleetTask.due_odometer
-                ),
-            ),
-        )
     )
     return [
         Figure(
@@ -78,6 +57,33 @@ def figures(session: Session, q: StatsQuery) -> list[Figure]:
             "today, if sooner): due by date before that day, or due by an odometer reading "
             "the item's last reading has reached",
             "count",
-            counts={(): int(overdue or 0)},
+            counts={(): _overdue(session, q)},
         ),
     ]
+
+
+def _services(session: Session, q: StatsQuery) -> tuple[int, int]:
+    start, end = q.start.date(), q.end.date()
+    in_period = [FleetServiceRecord.serviced_on >= start, FleetServiceRecord.serviced_on < end]
+    total = sa.func.coalesce(sa.func.sum(FleetServiceRecord.cost_cents), 0)
+    n, cents = session.execute(sa.select(sa.func.count(), total).where(*in_period)).one()
+    return int(n), int(cents)
+
+
+def _overdue(session: Session, q: StatsQuery) -> int:
+    as_of = min(q.end, datetime.now(UTC)).date()
+    n = session.scalar(
+        sa.select(sa.func.count(sa.distinct(FleetItem.id)))
+        .join(FleetTask, FleetTask.item_id == FleetItem.id)
+        .where(
+            FleetItem.status != "retired",
+            FleetTask.done.is_(False),
+            sa.or_(
+                FleetTask.due_on < as_of,
+                sa.and_(
+                    FleetItem.odometer.is_not(None), FleetItem.odometer >= FleetTask.due_odometer
+                ),
+            ),
+        )
+    )
+    return int(n or 0)
