@@ -199,7 +199,12 @@ def _seed_reports(session: Session, ctx: RequestContext, cso: User) -> int:
 def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User) -> int:
     """A CSO truck (oil by odometer, inspection by date, one vendor service), a radar trailer
     due for its battery check, and a radio checked out to a CSO."""
-    from csoapi.fleet.schemas import FleetCreate, ServiceCreate, TaskByDate, TaskByOdometer
+    from csoapi.fleet.schemas import (
+        FleetCreate,
+        FleetServiceCreate,
+        FleetTaskByDate,
+        FleetTaskByOdometer,
+    )
     from csoapi.fleet.upkeep import FleetUpkeep
 
     fleet = FleetUpkeep(session, as_principal(ctx, sergeant))
@@ -218,8 +223,8 @@ def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User
             plate_state="CA",
             odometer=41200,
             maintenance=[
-                TaskByOdometer(task="Oil and filter", due_odometer=41000, every_miles=5000),
-                TaskByDate(
+                FleetTaskByOdometer(task="Oil and filter", due_odometer=41000, every_miles=5000),
+                FleetTaskByDate(
                     task="Safety inspection", due_on=today + timedelta(days=20), every_days=180
                 ),
             ],
@@ -228,7 +233,7 @@ def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User
     oil = fleet.repo.tasks_of([truck.id])[truck.id][0]
     fleet.record_service(
         truck.id,
-        ServiceCreate(
+        FleetServiceCreate(
             vendor="Sunrise Fleet Repair",
             serviced_on=today - timedelta(days=2),
             odometer=41260,
@@ -243,7 +248,7 @@ def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User
 
 
 def _seed_equipment(fleet: Any, cso: User, today: date) -> None:
-    from csoapi.fleet.schemas import CheckoutCreate, FleetCreate, TaskByDate
+    from csoapi.fleet.schemas import FleetCheckoutCreate, FleetCreate, FleetTaskByDate
 
     fleet.create(
         FleetCreate(
@@ -253,7 +258,7 @@ def _seed_equipment(fleet: Any, cso: User, today: date) -> None:
             category="radar_trailer",
             serial_number="SMR-88812",
             maintenance=[
-                TaskByDate(
+                FleetTaskByDate(
                     task="Battery and solar check", due_on=today - timedelta(days=1), every_days=30
                 ),
             ],
@@ -268,7 +273,7 @@ def _seed_equipment(fleet: Any, cso: User, today: date) -> None:
             serial_number="APX-6000-1414",
         )
     )
-    fleet.check_out(radio.id, CheckoutCreate(holder_id=cso.id, purpose="Parking detail"), None)
+    fleet.check_out(radio.id, FleetCheckoutCreate(holder_id=cso.id, purpose="Parking detail"), None)
 
 
 def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[Login] | None:

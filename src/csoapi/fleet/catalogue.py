@@ -20,14 +20,14 @@ class FleetData(EventData):
     version: int
 
 
-class ServicedData(FleetData):
+class FleetServicedData(FleetData):
     service_record_id: uuid.UUID
     serviced_on: date
     cost_cents: int
     tasks_completed: int
 
 
-class CheckoutData(FleetData):
+class FleetCheckoutData(FleetData):
     checkout_id: uuid.UUID
     expected_return_at: datetime | None = None
 
@@ -39,7 +39,7 @@ EVENTS = (
     EventType(
         "fleet.maintenance_changed", "A maintenance task was added or removed", FLEET, FleetData
     ),
-    EventType("fleet.serviced", "A vendor's service record was filed", FLEET, ServicedData),
-    EventType("fleet.checked_out", "An item was checked out", FLEET, CheckoutData),
-    EventType("fleet.returned", "A checked-out item was returned", FLEET, CheckoutData),
+    EventType("fleet.serviced", "A vendor's service record was filed", FLEET, FleetServicedData),
+    EventType("fleet.checked_out", "An item was checked out", FLEET, FleetCheckoutData),
+    EventType("fleet.returned", "A checked-out item was returned", FLEET, FleetCheckoutData),
 )

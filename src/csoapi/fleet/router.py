@@ -15,19 +15,19 @@ from csoapi.core.problems import error_responses
 from csoapi.core.schemas import Day, Id
 from csoapi.fleet.schemas import (
     Category,
-    CheckoutCreate,
-    CheckoutRead,
+    FleetCheckoutCreate,
+    FleetCheckoutRead,
     FleetCreate,
     FleetFilters,
     FleetKind,
     FleetRead,
+    FleetRetireBody,
+    FleetReturnBody,
+    FleetServiceCreate,
+    FleetServiceRead,
     FleetStatus,
+    FleetTaskCreate,
     FleetUpdate,
-    RetireBody,
-    ReturnBody,
-    ServiceCreate,
-    ServiceRead,
-    TaskCreate,
 )
 from csoapi.fleet.service import FleetService
 from csoapi.fleet.upkeep import FleetUpkeep
@@ -147,7 +147,7 @@ async def update_item(
     responses=error_responses(401, 403, 404, 409, 412, 422),
 )
 async def retire_item(
-    item_id: uuid.UUID, body: RetireBody, unit: Keeper, if_match: IfMatchHeader = None
+    item_id: uuid.UUID, body: FleetRetireBody, unit: Keeper, if_match: IfMatchHeader = None
 ) -> Response:
     return await unit.run(lambda svc: _item(svc, svc.retire(item_id, body, if_match)))
 
@@ -160,7 +160,7 @@ async def retire_item(
     responses=error_responses(401, 403, 404, 409, 412, 422),
 )
 async def add_task(
-    item_id: uuid.UUID, body: TaskCreate, unit: Keeper, if_match: IfMatchHeader = None
+    item_id: uuid.UUID, body: FleetTaskCreate, unit: Keeper, if_match: IfMatchHeader = None
 ) -> Response:
     return await unit.run(lambda svc: _item(svc, svc.add_task(item_id, body, if_match)))
 
@@ -183,16 +183,16 @@ async def remove_task(
     operation_id="fleet_service_create",
     summary="File an outside vendor's service record; the tasks it completes move on",
     status_code=201,
-    response_model=ServiceRead,
+    response_model=FleetServiceRead,
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def create_service_record(
-    item_id: uuid.UUID, body: ServiceCreate, unit: ServiceFiler
+    item_id: uuid.UUID, body: FleetServiceCreate, unit: ServiceFiler
 ) -> Response:
     def work(svc: FleetUpkeep) -> Reply:
         item, record = svc.record_service(item_id, body)
         location = f"/api/v1/fleet/{item.id}/service-records"
-        return created(ServiceRead.model_validate(record), location=location)
+        return created(FleetServiceRead.model_validate(record), location=location)
 
     return await unit.run(work)
 
@@ -201,7 +201,7 @@ async def create_service_record(
     "/{item_id}/service-records",
     operation_id="fleet_service_list",
     summary="An item's service records, newest service first",
-    response_model=Page[ServiceRead],
+    response_model=Page[FleetServiceRead],
     responses=error_responses(401, 403, 404, 422),
 )
 async def list_service_records(
@@ -210,9 +210,9 @@ async def list_service_records(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response:
-    def work(svc: FleetUpkeep) -> Page[ServiceRead]:
+    def work(svc: FleetUpkeep) -> Page[FleetServiceRead]:
         items, nxt = svc.service_page(item_id, limit=limit, cursor=cursor)
-        return Page[ServiceRead](items=items, next_cursor=nxt)
+        return Page[FleetServiceRead](items=items, next_cursor=nxt)
 
     return await unit.run(work)
 
@@ -225,7 +225,7 @@ async def list_service_records(
     responses=error_responses(401, 403, 404, 409, 412, 422),
 )
 async def check_out(
-    item_id: uuid.UUID, body: CheckoutCreate, unit: Upkeep, if_match: IfMatchHeader = None
+    item_id: uuid.UUID, body: FleetCheckoutCreate, unit: Upkeep, if_match: IfMatchHeader = None
 ) -> Response:
     return await unit.run(lambda svc: _item(svc, svc.check_out(item_id, body, if_match)))
 
@@ -238,7 +238,7 @@ async def check_out(
     responses=error_responses(401, 403, 404, 409, 412, 422),
 )
 async def return_item(
-    item_id: uuid.UUID, body: ReturnBody, unit: Upkeep, if_match: IfMatchHeader = None
+    item_id: uuid.UUID, body: FleetReturnBody, unit: Upkeep, if_match: IfMatchHeader = None
 ) -> Response:
     return await unit.run(lambda svc: _item(svc, svc.give_back(item_id, body, if_match)))
 
@@ -247,7 +247,7 @@ async def return_item(
     "/{item_id}/checkouts",
     operation_id="fleet_checkouts",
     summary="An item's check-outs, latest first",
-    response_model=Page[CheckoutRead],
+    response_model=Page[FleetCheckoutRead],
     responses=error_responses(401, 403, 404, 422),
 )
 async def list_checkouts(
@@ -256,8 +256,8 @@ async def list_checkouts(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response:
-    def work(svc: FleetUpkeep) -> Page[CheckoutRead]:
+    def work(svc: FleetUpkeep) -> Page[FleetCheckoutRead]:
         items, nxt = svc.checkout_page(item_id, limit=limit, cursor=cursor)
-        return Page[CheckoutRead](items=items, next_cursor=nxt)
+        return Page[FleetCheckoutRead](items=items, next_cursor=nxt)
 
     return await unit.run(work)

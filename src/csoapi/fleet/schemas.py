@@ -47,7 +47,7 @@ EveryMiles = Annotated[int, Field(ge=1, le=200_000)]
 Short = Words(64)
 
 
-class TaskByDate(Input):
+class FleetTaskByDate(Input):
     """Due on a date; with ``every_days``, due again that many days after each service."""
 
     task: Name
@@ -55,7 +55,7 @@ class TaskByDate(Input):
     every_days: EveryDays | None = None
 
 
-class TaskByOdometer(Input):
+class FleetTaskByOdometer(Input):
     """Due at an odometer reading; with ``every_miles``, due again that many miles after the
     reading of each service."""
 
@@ -64,7 +64,7 @@ class TaskByOdometer(Input):
     every_miles: EveryMiles | None = None
 
 
-TaskCreate = TaskByDate | TaskByOdometer
+FleetTaskCreate = FleetTaskByDate | FleetTaskByOdometer
 
 
 class FleetCreate(Input):
@@ -81,7 +81,7 @@ class FleetCreate(Input):
     plate_state: PlateState | None = None
     odometer: Odometer | None = None
     notes: Text | None = None
-    maintenance: list[TaskCreate] = Field(default_factory=list, max_length=50)
+    maintenance: list[FleetTaskCreate] = Field(default_factory=list, max_length=50)
 
 
 class FleetUpdate(Input):
@@ -104,22 +104,22 @@ class FleetUpdate(Input):
     notes: Text | None = None
 
 
-class RetireBody(Input):
+class FleetRetireBody(Input):
     reason: ShortText
 
 
-class CheckoutCreate(Input):
+class FleetCheckoutCreate(Input):
     holder_id: Id = Field(description="The staff member (user id) who takes the item")
     expected_return_at: Timestamp | None = None
     purpose: ShortText | None = None
 
 
-class ReturnBody(Input):
+class FleetReturnBody(Input):
     note: ShortText | None = None
     odometer: Odometer | None = None
 
 
-class ServiceCreate(Input):
+class FleetServiceCreate(Input):
     vendor: Name
     serviced_on: PastDay
     odometer: Odometer | None = None
@@ -131,13 +131,13 @@ class ServiceCreate(Input):
     )
 
     @model_validator(mode="after")
-    def _once_each(self) -> ServiceCreate:
+    def _once_each(self) -> FleetServiceCreate:
         if len(set(self.completes)) != len(self.completes):
             raise ValueError("completes names a task twice")
         return self
 
 
-class TaskRead(Output):
+class FleetTaskRead(Output):
     id: uuid.UUID
     task: str
     due_on: date | None
@@ -150,7 +150,7 @@ class TaskRead(Output):
     overdue: bool
 
 
-class CheckoutRead(Output):
+class FleetCheckoutRead(Output):
     id: uuid.UUID
     item_id: uuid.UUID
     holder_id: uuid.UUID
@@ -184,15 +184,15 @@ class FleetRead(Output):
     odometer_read_at: datetime | None
     notes: str | None
     retired_at: datetime | None
-    maintenance: list[TaskRead]
+    maintenance: list[FleetTaskRead]
     maintenance_overdue: bool
-    checked_out: CheckoutRead | None
+    checked_out: FleetCheckoutRead | None
     version: int
     created_at: datetime
     updated_at: datetime
 
 
-class ServiceRead(Output):
+class FleetServiceRead(Output):
     id: uuid.UUID
     item_id: uuid.UUID
     vendor: str

@@ -21,15 +21,15 @@ from csoapi.fleet.catalogue import FLEET
 from csoapi.fleet.models import FleetCheckout, FleetItem, FleetTask
 from csoapi.fleet.repository import FleetRepository
 from csoapi.fleet.schemas import (
-    CheckoutRead,
+    FleetCheckoutRead,
     FleetCreate,
     FleetFilters,
     FleetRead,
+    FleetRetireBody,
+    FleetTaskByDate,
+    FleetTaskCreate,
+    FleetTaskRead,
     FleetUpdate,
-    RetireBody,
-    TaskByDate,
-    TaskCreate,
-    TaskRead,
 )
 
 # Fields a PATCH may clear with null.
@@ -64,17 +64,17 @@ def schedule_of(t: FleetTask) -> rules.Schedule:
     return rules.Schedule(t.due_on, t.due_odometer, t.every_days, t.every_miles, t.done)
 
 
-def new_task(item_id: uuid.UUID, data: TaskCreate) -> FleetTask:
-    if isinstance(data, TaskByDate):
+def new_task(item_id: uuid.UUID, data: FleetTaskCreate) -> FleetTask:
+    if isinstance(data, FleetTaskByDate):
         due = {"due_on": data.due_on, "every_days": data.every_days}
     else:
         due = {"due_odometer": data.due_odometer, "every_miles": data.every_miles}
     return new_row(FleetTask, item_id=item_id, task=data.task, **due)
 
 
-def checkout_view(c: FleetCheckout, holder_name: str) -> CheckoutRead:
-    fields = {k: getattr(c, k) for k in CheckoutRead.model_fields if k != "holder_name"}
-    return CheckoutRead(**fields, holder_name=holder_name)
+def checkout_view(c: FleetCheckout, holder_name: str) -> FleetCheckoutRead:
+    fields = {k: getattr(c, k) for k in FleetCheckoutRead.model_fields if k != "holder_name"}
+    return FleetCheckoutRead(**fields, holder_name=holder_name)
 
 
 def raise_odometer(item: FleetItem, reading: int | None, at: datetime) -> None:
@@ -113,8 +113,8 @@ class FleetService:
         reads = []
         for i in rows:
             maintenance = [
-                TaskRead(
-                    **{k: getattr(t, k) for k in TaskRead.model_fields if k != "overdue"},
+                FleetTaskRead(
+                    **{k: getattr(t, k) for k in FleetTaskRead.model_fields if k != "overdue"},
                     overdue=rules.overdue(schedule_of(t), today=today, odometer=i.odometer),
                 )
                 for t in tasks[i.id]
@@ -199,7 +199,7 @@ class FleetService:
             "fleet.update", detail={"fields": changed}, events=[Event("fleet.item_updated")]
         )
 
-    def retire(self, item_id: uuid.UUID, data: RetireBody, if_match: str | None) -> FleetItem:
+    def retire(self, item_id: uuid.UUID, data: FleetRetireBody, if_match: str | None) -> FleetItem:
         change = self.changes.begin(item_id, if_match)
         item = change.row
         if item.status == "retired":
@@ -214,7 +214,9 @@ class FleetService:
         item.status, item.status_reason, item.retired_at = "retired", data.reason, utcnow()
         return change.done("fleet.retire", events=[Event("fleet.item_retired")])
 
-    def add_task(self, item_id: uuid.UUID, data: TaskCreate, if_match: str | None) -> FleetItem:
+    def add_task(
+        self, item_id: uuid.UUID, data: FleetTaskCreate, if_match: str | None
+    ) -> FleetItem:
         change = self.changes.begin(item_id, if_match)
         if change.row.status == "retired":
             raise Conflict("A retired item has no maintenance", code="fleet_item_retired")

@@ -14,11 +14,11 @@ from csoapi.core.mutation import Event
 from csoapi.fleet import rules
 from csoapi.fleet.models import FleetCheckout, FleetItem, FleetServiceRecord, FleetTask
 from csoapi.fleet.schemas import (
-    CheckoutCreate,
-    CheckoutRead,
-    ReturnBody,
-    ServiceCreate,
-    ServiceRead,
+    FleetCheckoutCreate,
+    FleetCheckoutRead,
+    FleetReturnBody,
+    FleetServiceCreate,
+    FleetServiceRead,
 )
 from csoapi.fleet.service import FleetService, checkout_view, raise_odometer, schedule_of
 
@@ -26,7 +26,7 @@ from csoapi.fleet.service import FleetService, checkout_view, raise_odometer, sc
 class FleetUpkeep(FleetService):
     # -- service records ------------------------------------------------------------------
     def record_service(
-        self, item_id: uuid.UUID, data: ServiceCreate
+        self, item_id: uuid.UUID, data: FleetServiceCreate
     ) -> tuple[FleetItem, FleetServiceRecord]:
         change = self.changes.begin(item_id)
         item = change.row
@@ -60,7 +60,7 @@ class FleetUpkeep(FleetService):
         )
         return item, record
 
-    def _complete(self, task: FleetTask, data: ServiceCreate) -> None:
+    def _complete(self, task: FleetTask, data: FleetServiceCreate) -> None:
         if task.due_odometer is not None and data.odometer is None:
             raise Unprocessable(
                 f"Task '{task.task}' is due by odometer: the service record needs its reading",
@@ -79,7 +79,7 @@ class FleetUpkeep(FleetService):
 
     # -- check-out and return -------------------------------------------------------------
     def check_out(
-        self, item_id: uuid.UUID, data: CheckoutCreate, if_match: str | None
+        self, item_id: uuid.UUID, data: FleetCheckoutCreate, if_match: str | None
     ) -> FleetItem:
         change = self.changes.begin(item_id, if_match)
         item, now = change.row, utcnow()
@@ -121,7 +121,9 @@ class FleetUpkeep(FleetService):
             events=[Event("fleet.checked_out", extra=extra)],
         )
 
-    def give_back(self, item_id: uuid.UUID, data: ReturnBody, if_match: str | None) -> FleetItem:
+    def give_back(
+        self, item_id: uuid.UUID, data: FleetReturnBody, if_match: str | None
+    ) -> FleetItem:
         change = self.changes.begin(item_id, if_match)
         item, now = change.row, utcnow()
         held = self.repo.open_checkouts([item.id]).get(item.id)
@@ -140,7 +142,7 @@ class FleetUpkeep(FleetService):
 
     def checkout_page(
         self, item_id: uuid.UUID, *, limit: int, cursor: str | None
-    ) -> tuple[list[CheckoutRead], str | None]:
+    ) -> tuple[list[FleetCheckoutRead], str | None]:
         item = self.get(item_id)
         rows, nxt = self.repo.checkout_page(item.id, limit=limit, cursor=cursor)
         self._listed("fleet.checkout.list", item, limit, cursor, len(rows))
@@ -162,6 +164,6 @@ def _iso(c: FleetCheckout) -> str | None:
     return c.expected_return_at.isoformat() if c.expected_return_at else None
 
 
-def service_view(r: FleetServiceRecord) -> ServiceRead:
-    fields = {k: getattr(r, k) for k in ServiceRead.model_fields}
-    return ServiceRead(**fields)
+def service_view(r: FleetServiceRecord) -> FleetServiceRead:
+    fields = {k: getattr(r, k) for k in FleetServiceRead.model_fields}
+    return FleetServiceRead(**fields)
