@@ -4,8 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# make test spreads the suite over this many processes (pytest-xdist; auto: one per core)
+TEST_WORKERS ?= auto
 
-.PHONY: run test lint openapi install dev bench bench-integration clean contract-tools spectral
+.PHONY: run test fuzz lint openapi install dev bench bench-integration clean contract-tools spectral
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -41,7 +43,12 @@ test: dev contract-tools
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory spectral
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## make fuzz: the contract fuzzing of `make test` (tests/test_schemathesis.py) with ten times the
+## examples per operation, new ones each run (nightly-style; `make test` repeats the same few)
+fuzz: dev
+	CSOAPI_FUZZ_EXAMPLES=100 CSOAPI_FUZZ_RANDOM=1 $(BIN)/pytest tests/test_schemathesis.py
 
 lint: dev
 	$(BIN)/ruff check .

@@ -24,7 +24,12 @@ async def test_writes_are_audited_with_who_what_where(client, db, settings):
     r = await client.post(
         "/api/v1/users",
         headers=admin,
-        json={"username": "aud.cso", "full_name": "A", "role": "cso", "password": "p" * 12},
+        json={
+            "username": "aud.cso",
+            "full_name": "A",
+            "role": "cso",
+            "password": "violet harbor lantern 42",
+        },
     )
     assert r.status_code == 201
     row = db.scalars(sa.select(AuditEvent).where(AuditEvent.request_id == "req-audit-1")).one()
@@ -53,7 +58,12 @@ async def test_audit_search_filters_and_pages(client, db, settings):
         await client.post(
             "/api/v1/users",
             headers=admin,
-            json={"username": f"pg.{i}", "full_name": "P", "role": "cso", "password": "p" * 12},
+            json={
+                "username": f"pg.{i}",
+                "full_name": "P",
+                "role": "cso",
+                "password": "violet harbor lantern 42",
+            },
         )
     r = await client.get(
         "/api/v1/audit",

@@ -38,7 +38,12 @@ async def test_422_shapes(client, db, settings):
     assert body["errors"][0]["loc"] == ["path", "user_id"]
     assert set(body["errors"][0]) == {"loc", "msg", "type"}
     # Unknown fields are refused, strings are bounded, enums are closed.
-    base = {"username": "new.user", "full_name": "N", "role": "cso", "password": "p" * 12}
+    base = {
+        "username": "new.user",
+        "full_name": "N",
+        "role": "cso",
+        "password": "violet harbor lantern 42",
+    }
     for bad in (
         base | {"is_admin": True},
         base | {"full_name": "x" * 201},
@@ -86,7 +91,12 @@ async def test_nul_is_refused_in_every_part_of_a_request(client, db, settings):
     was a 500 there), before anything is written."""
     admin, sergeant = headers_for(db, settings, "admin"), headers_for(db, settings, "sergeant")
     cad = headers_for(db, settings, "cad")
-    user = {"username": "nul.user", "full_name": "N\u0000N", "role": "cso", "password": "p" * 12}
+    user = {
+        "username": "nul.user",
+        "full_name": "N\u0000N",
+        "role": "cso",
+        "password": "violet harbor lantern 42",
+    }
     call = call_body(location={"address": "12 MAIN\u0000ST"})
     for r, loc in (
         (await client.post("/api/v1/users", json=user, headers=admin), ["body", "full_name"]),

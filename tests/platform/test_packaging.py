@@ -25,6 +25,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "csoapi"
+# The build runs in the source tree (its build/ and egg-info): one xdist worker builds it.
+pytestmark = pytest.mark.xdist_group("builds-in-the-tree")
 
 
 def _data_files() -> set[str]:

@@ -13,7 +13,7 @@ class TokenForm(NoNul):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     grant_type: str = Field(
-        max_length=64, description="password, client_credentials or refresh_token"
+        min_length=1, max_length=64, description="password, client_credentials or refresh_token"
     )
     username: str | None = Field(default=None, max_length=64)
     password: str | None = Field(default=None, max_length=256)

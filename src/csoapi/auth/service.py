@@ -22,7 +22,7 @@ from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
 from csoapi.core.errors import BadRequest, Unauthorized
 from csoapi.core.models import utcnow
-from csoapi.core.passwords import digest_matches, token_digest, verify_password
+from csoapi.core.passwords import POLICY, digest_matches, token_digest, verify_password
 from csoapi.core.scopes import scopes_for
 from csoapi.core.security import ALGORITHMS, Principal, PrincipalKind, issue_access_token
 from csoapi.users.models import User
@@ -94,7 +94,7 @@ class AuthService:
         user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
         auth_session = AuthSession(
             user_id=user.id,
-            expires_at=now + timedelta(days=self.settings.refresh_token_days),
+            expires_at=now + timedelta(hours=POLICY.sign_in_max_hours),  # refreshed or not
             scope=_scope_text(granted),
         )
         self.repo.add(auth_session)

@@ -64,7 +64,6 @@ class Settings(BaseSettings):
     jwt_issuer: str = "csoapi"
     jwt_audience: str = "csoapi"
     access_token_minutes: int = Field(default=15, ge=1, le=15)
-    refresh_token_days: int = Field(default=7, ge=1, le=90)
     # A rotated refresh token presented again this soon, before its successor has been used,
     # is a retry (a lost reply, parallel requests of one app) and gets that same successor;
     # later, or once the successor is used, it is a reuse and ends the sign-in. 0: no grace.

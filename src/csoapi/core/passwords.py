@@ -1,19 +1,65 @@
-"""Password hashing with Argon2id (argon2-cffi); parameters from settings."""
+"""Passwords: the account policy (``account_policy.json``, with its sources), the strength a
+new one must have (zxcvbn), and hashing with Argon2id (argon2-cffi; parameters from
+settings)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from csoapi.core.config import Settings
 from csoapi.core.offload import offload
 
-PASSWORD_MIN = 12
-PASSWORD_MAX = 256
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    password_min: int
+    password_max: int
+    strength_min_score: int
+    strength_scored_chars: int
+    sign_in_max_hours: int
+
+
+def load_policy(name: str = "account_policy.json") -> AccountPolicy:
+    data = json.loads(resources.files(__package__).joinpath(name).read_text())
+    password, sign_in = data["password"], data["sign_in"]
+    return AccountPolicy(
+        password_min=int(password["min_length"]),
+        password_max=int(password["max_length"]),
+        strength_min_score=int(password["strength_min_score"]),
+        strength_scored_chars=int(password["strength_scored_chars"]),
+        sign_in_max_hours=int(sign_in["max_hours"]),
+    )
+
+
+POLICY = load_policy()
+PASSWORD_MIN = POLICY.password_min
+PASSWORD_MAX = POLICY.password_max
+
+
+def weakness(password: str, *known: str) -> str | None:
+    """Why a new password is refused (a common, guessable or personal one), or None. ``known``
+    are what an attacker knows of its owner: the sign-in name, the full name."""
+    scored = password[: POLICY.strength_scored_chars]
+    # Each name whole, word by word, and its words run together ("Dana Okafor": danaokafor).
+    parts = [[w for w in re.split(r"[^\w]+", k) if w] for k in known if k]
+    words = {k for k in known if k} | {w for p in parts for w in p} | {"".join(p) for p in parts}
+    result = zxcvbn(scored, user_inputs=sorted(words))
+    if result["score"] >= POLICY.strength_min_score:
+        return None
+    warning = (result.get("feedback") or {}).get("warning")
+    if not warning:
+        return "This password is too easy to guess"
+    return f"This password is too easy to guess: {warning.rstrip('.').lower()}"
 
 
 @lru_cache(maxsize=8)

@@ -88,7 +88,7 @@ async def custody_proof(
 async def custody_report(
     item_id: uuid.UUID,
     unit: Reporter,
-    accept: Annotated[str | None, Header(max_length=512)] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     def work(svc: ReportService) -> Response:
         report = svc.build(item_id)

@@ -10,10 +10,11 @@ from csoapi.auth.repository import AuthRepository
 from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict
+from csoapi.core.errors import Conflict, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.mutation import Changes, Entity
-from csoapi.core.passwords import hash_password
+from csoapi.core.offload import offload
+from csoapi.core.passwords import hash_password, weakness
 from csoapi.core.scopes import Role
 from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
@@ -35,6 +36,7 @@ class UserService:
     def create(self, data: UserCreate) -> User:
         if self.repo.username_taken(data.username):
             raise Conflict(f"Username '{data.username}' is taken", code="username_taken")
+        _strong_enough(data.password, data.username, data.full_name)
         user = self.repo.add(
             User(
                 username=data.username,
@@ -72,6 +74,7 @@ class UserService:
         if "badge_number" in changes:
             user.badge_number = changes["badge_number"]
         if changes.get("password"):
+            _strong_enough(changes["password"], user.username, user.full_name)
             user.password_hash = hash_password(self.ctx.settings, changes["password"])
             self._end_sessions(user, "password_changed")
         fields = sorted(k for k in changes if k != "password") + (
@@ -144,3 +147,11 @@ class UserService:
             count=len(rows),
         )
         return rows, nxt
+
+
+def _strong_enough(password: str, *known: str) -> None:
+    """A new password the account policy refuses (common, guessable, or made of its owner's
+    names): 422 password_too_weak. Scoring it is CPU work, off the event loop."""
+    reason = offload(weakness, password, *known)
+    if reason is not None:
+        raise Unprocessable(reason, code="password_too_weak", field="password")
