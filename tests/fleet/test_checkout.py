@@ -97,7 +97,7 @@ async def test_check_out_refusals(client, db, settings):
     )
     assert_problem(r, 404, "fleet_item_not_found")
     # Out of service, then retired: stays in.
-    r = await client.patch(at, json={"status": "out_of_service"}, headers=sgt | {"If-Match": '"1"'})
+    r = await client.post(f"{at}/status", json={"status": "out_of_service"}, headers=sgt)
     assert r.status_code == 200
     r = await client.post(f"{at}/check-out", json={"holder_id": who["cso"].id}, headers=sgt)
     assert_problem(r, 409, "fleet_item_out_of_service")

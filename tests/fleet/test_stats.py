@@ -29,10 +29,8 @@ async def test_fleet_figures(client, db, settings):
     )
     truck = await add(client, sgt, vehicle(maintenance=[{"task": "Oil", "due_odometer": 41000}]))
     broken = await add(client, sgt, equipment(unit_number="RADIO-1", category="radio"))
-    r = await client.patch(
-        f"{URL}/{broken['id']}",
-        json={"status": "out_of_service"},
-        headers=sgt | {"If-Match": '"1"'},
+    r = await client.post(
+        f"{URL}/{broken['id']}/status", json={"status": "out_of_service"}, headers=sgt
     )
     assert r.status_code == 200
     service = {"vendor": "V", "serviced_on": day(settings, -1), "work_done": "x"}

@@ -26,6 +26,7 @@ from csoapi.fleet.schemas import (
     FleetServiceCreate,
     FleetServiceRead,
     FleetStatus,
+    FleetStatusBody,
     FleetTaskCreate,
     FleetUpdate,
 )
@@ -129,7 +130,7 @@ async def get_item(item_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{item_id}",
     operation_id="fleet_update",
-    summary="Change an item: details, in or out of service, a new odometer reading",
+    summary="Change an item's details, or record a new odometer reading",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),
 )
@@ -137,6 +138,19 @@ async def update_item(
     item_id: uuid.UUID, body: FleetUpdate, unit: Keeper, if_match: IfMatchRequired
 ) -> Response:
     return await unit.run(lambda svc: _item(svc, svc.update(item_id, body, if_match)))
+
+
+@router.post(
+    "/{item_id}/status",
+    operation_id="fleet_status",
+    summary="Take an item out of service or put it back, with a reason",
+    response_model=FleetRead,
+    responses=error_responses(401, 403, 404, 409, 412, 422),
+)
+async def set_status(
+    item_id: uuid.UUID, body: FleetStatusBody, unit: Keeper, if_match: IfMatchHeader = None
+) -> Response:
+    return await unit.run(lambda svc: _item(svc, svc.set_status(item_id, body, if_match)))
 
 
 @router.post(

@@ -87,10 +87,6 @@ class FleetCreate(Input):
 class FleetUpdate(Input):
     name: Name | None = None
     category: Category | None = None
-    status: LiveStatus | None = Field(
-        default=None, description="in_service or out_of_service (retire has its own route)"
-    )
-    status_reason: ShortText | None = None
     make: Short | None = None
     model: Short | None = None
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None
@@ -102,6 +98,13 @@ class FleetUpdate(Input):
         default=None, description="A new reading: never lower than the last (422)"
     )
     notes: Text | None = None
+
+
+class FleetStatusBody(Input):
+    """In or out of service (retiring has its own route)."""
+
+    status: LiveStatus
+    reason: ShortText | None = None
 
 
 class FleetRetireBody(Input):

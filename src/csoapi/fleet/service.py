@@ -26,6 +26,7 @@ from csoapi.fleet.schemas import (
     FleetFilters,
     FleetRead,
     FleetRetireBody,
+    FleetStatusBody,
     FleetTaskByDate,
     FleetTaskCreate,
     FleetTaskRead,
@@ -34,7 +35,6 @@ from csoapi.fleet.schemas import (
 
 # Fields a PATCH may clear with null.
 CLEARABLE = {
-    "status_reason",
     "make",
     "model",
     "year",
@@ -197,6 +197,20 @@ class FleetService:
         changed = sorted([*fields, *(["odometer"] if data.odometer is not None else [])])
         return change.done(
             "fleet.update", detail={"fields": changed}, events=[Event("fleet.item_updated")]
+        )
+
+    def set_status(
+        self, item_id: uuid.UUID, data: FleetStatusBody, if_match: str | None
+    ) -> FleetItem:
+        change = self.changes.begin(item_id, if_match)
+        item = change.row
+        if item.status == "retired":
+            raise Conflict("A retired item stays retired", code="fleet_item_retired")
+        before, item.status, item.status_reason = item.status, data.status, data.reason
+        return change.done(
+            "fleet.status",
+            detail={"from": before, "to": item.status},
+            events=[Event("fleet.item_updated")],
         )
 
     def retire(self, item_id: uuid.UUID, data: FleetRetireBody, if_match: str | None) -> FleetItem:
