@@ -27,7 +27,7 @@ REAL_CODES = {
     "zone": "A",
 }
 # References to other records: generated ids name nothing (a contractual 422 or 404).
-REFERENCES = ("call_id", "citation_id", "report_id", "staff", "liaison_id")
+REFERENCES = ("call_id", "citation_id", "report_id", "staff", "liaison_id", "fleet_items")
 # Windows whose order (and a permit's length) is a rule JSON Schema cannot state (tested in
 # the feature tests): generated ones get a valid window.
 WINDOWS = {
@@ -102,6 +102,9 @@ def _dependent_fields(label: str, body: dict[str, Any]) -> None:
         body["url"] = "https://93.184.215.14/hook"
     if label == "POST /api/v1/webhooks/{webhook_id}/recover" and "since" in body:
         body["since"] = "2099-01-01T00:00:00Z"  # within the retention (tested in tests/webhooks)
+    if label == "POST /api/v1/fleet/{item_id}/service-records" and "serviced_on" in body:
+        # A service date that has come (422 date_in_future, tested in tests/fleet).
+        body["serviced_on"] = "2026-01-02"
     if "expires_at" in body:  # a consent: it expires after it was given
         body["expires_at"] = "2099-01-02T03:04:05Z"
 

@@ -1,7 +1,7 @@
 """outreach events and neighborhood watch
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-01 15:28:26.930079+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import csoapi.core.models as csoapi_types  # noqa: F401
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,8 @@
 """The demo agency (``csoapi seed-demo``, run by ``make run`` on an empty database): one user
 of each role and one client of each kind, and enough of every main flow to walk through the
 README: live calls in each state, the NYC violation schedule, citations a portal can look up
-and pay (one part-paid), reports in a sergeant's queue, and, from the trimmed city samples
+and pay (one part-paid), reports in a sergeant's queue, a few fleet items (one due for
+maintenance, one checked out), and, from the trimmed city samples
 shipped in the package (``csoapi.samples``), San Diego's call-type table and 300 historical
 calls and 300 Los Angeles citations (placeholder plates: the city withholds them); and the
 field services (``demo_field``): permits, defect reports, assignments and outreach.
@@ -19,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -196,6 +198,86 @@ def _seed_reports(session: Session, ctx: RequestContext, cso: User) -> int:
     return 2
 
 
+def _seed_fleet(session: Session, ctx: RequestContext, sergeant: User, cso: User) -> int:
+    """A CSO truck (oil by odometer, inspection by date, one vendor service), a radar trailer
+    due for its battery check, and a radio checked out to a CSO."""
+    from csoapi.fleet.schemas import (
+        FleetCreate,
+        FleetServiceCreate,
+        FleetTaskByDate,
+        FleetTaskByOdometer,
+    )
+    from csoapi.fleet.upkeep import FleetUpkeep
+
+    fleet = FleetUpkeep(session, as_principal(ctx, sergeant))
+    today = date.today()
+    truck = fleet.create(
+        FleetCreate(
+            kind="vehicle",
+            unit_number="CSO-12",
+            name="CSO truck 12",
+            category="patrol_vehicle",
+            make="Ford",
+            model="F-150",
+            year=2022,
+            vin="1FTFW1E50NFA00001",
+            plate="DEMO012",
+            plate_state="CA",
+            odometer=41200,
+            maintenance=[
+                FleetTaskByOdometer(task="Oil and filter", due_odometer=41000, every_miles=5000),
+                FleetTaskByDate(
+                    task="Safety inspection", due_on=today + timedelta(days=20), every_days=180
+                ),
+            ],
+        )
+    )
+    oil = fleet.repo.tasks_of([truck.id])[truck.id][0]
+    fleet.record_service(
+        truck.id,
+        FleetServiceCreate(
+            vendor="Sunrise Fleet Repair",
+            serviced_on=today - timedelta(days=2),
+            odometer=41260,
+            work_done="Oil and filter; wipers replaced",
+            cost_cents=8950,
+            invoice_ref="SFR-20417",
+            completes=[oil.id],
+        ),
+    )
+    _seed_equipment(fleet, cso, today)
+    return 3
+
+
+def _seed_equipment(fleet: Any, cso: User, today: date) -> None:
+    from csoapi.fleet.schemas import FleetCheckoutCreate, FleetCreate, FleetTaskByDate
+
+    fleet.create(
+        FleetCreate(
+            kind="equipment",
+            unit_number="RT-2",
+            name="Radar speed trailer 2",
+            category="radar_trailer",
+            serial_number="SMR-88812",
+            maintenance=[
+                FleetTaskByDate(
+                    task="Battery and solar check", due_on=today - timedelta(days=1), every_days=30
+                ),
+            ],
+        )
+    )
+    radio = fleet.create(
+        FleetCreate(
+            kind="equipment",
+            unit_number="RADIO-14",
+            name="Portable radio 14",
+            category="radio",
+            serial_number="APX-6000-1414",
+        )
+    )
+    fleet.check_out(radio.id, FleetCheckoutCreate(holder_id=cso.id, purpose="Parking detail"), None)
+
+
 def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[Login] | None:
     """Create the demo agency's accounts and live data; return its logins (None when
     ``only_if_empty`` and the database has users)."""
@@ -225,6 +307,7 @@ def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[
     _seed_citations(session, ctx, made["CSO"], clients["PORTAL"])
     _seed_reports(session, ctx, made["CSO"])
     seed_field(session, ctx, made, as_principal)
+    _seed_fleet(session, ctx, made["SERGEANT"], made["CSO"])
     return logins
 
 

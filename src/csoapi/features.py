@@ -52,6 +52,10 @@ from csoapi.evidence import models as evidence_models
 from csoapi.evidence import router as evidence_router
 from csoapi.evidence import stats as evidence_stats
 from csoapi.evidence.dispositions import EVIDENCE_HOLDS
+from csoapi.fleet import catalogue as fleet_events
+from csoapi.fleet import models as fleet_models
+from csoapi.fleet import router as fleet_router
+from csoapi.fleet import stats as fleet_stats
 from csoapi.holds import catalogue as hold_events
 from csoapi.holds import models as hold_models
 from csoapi.holds.router import subject_router
@@ -265,6 +269,14 @@ FEATURES: tuple[Feature, ...] = (
         [outreach_models],
         stats=outreach_stats.figures,
         events=outreach_events.EVENTS,
+    ),
+    Feature(
+        "fleet",
+        [fleet_router.router],
+        [("fleet", "Vehicles and equipment: maintenance, vendor service, check-out and return")],
+        [fleet_models],
+        events=fleet_events.EVENTS,
+        stats=fleet_stats.figures,
     ),
     Feature("audit", [audit_router.router], [("audit", "The audit trail")]),
     Feature("events", [events_router.router], [("events", "The event feed (outbox)")]),

@@ -47,6 +47,7 @@ STATUS_ALLOWED = {
     "POST /api/v1/impounds/{impound_id}/status",
     "POST /api/v1/referrals/{referral_id}/status",
     "POST /api/v1/assignments/{assignment_id}/status",
+    "POST /api/v1/fleet/{item_id}/status",
     "POST /api/v1/services",
     "PATCH /api/v1/services/{service_id}",
     "POST /api/v1/referrals",

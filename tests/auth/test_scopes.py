@@ -75,6 +75,11 @@ WRITES = {
     ),
     "permits:write": ("POST", "/api/v1/permits/zones", {"code": "Z1", "name": "Zone 1"}),
     "permits:lookup": ("GET", "/api/v1/permits/lookup?number=P2026-000001", None),
+    "fleet:write": (
+        "POST",
+        f"/api/v1/fleet/{NO_ID}/check-out",
+        {"holder_id": "00000000-0000-4000-8000-000000000000"},
+    ),
     "calls:dispatch": (
         "POST",
         "/api/v1/calls/00000000-0000-4000-8000-000000000000/assign",

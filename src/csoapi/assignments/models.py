@@ -1,6 +1,7 @@
 """Assignments: special events, traffic-control posts, escorts, radar-trailer deployments,
 each with its window, posts, equipment and the staff on it (one row per person, so that
-"who else has this person then" is one indexed query)."""
+"who else has this person then" is one indexed query), and the fleet items it books (one
+row per item, the same way)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ class AssignmentStaff(SQLModel, table=True):
     assignment_id: uuid.UUID = Field(foreign_key="assignment.id", primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True)
     # The assignment's window and whether it still books the person, kept here too.
+    starts_at: datetime = utc_column()
+    ends_at: datetime = utc_column()
+    booked: bool = Field(default=True)
+
+
+class AssignmentFleetItem(SQLModel, table=True):
+    """A fleet item (a radar trailer, a radio) an assignment books, kept like its staff."""
+
+    __tablename__ = "assignment_fleet_item"
+    __table_args__ = (
+        sa.Index("ix_assignment_fleet_item_item_id_starts_at", "item_id", "starts_at"),
+    )
+
+    assignment_id: uuid.UUID = Field(foreign_key="assignment.id", primary_key=True)
+    item_id: uuid.UUID = Field(foreign_key="fleet_item.id", primary_key=True)
     starts_at: datetime = utc_column()
     ends_at: datetime = utc_column()
     booked: bool = Field(default=True)

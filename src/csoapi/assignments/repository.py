@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from csoapi.assignments.models import Assignment, AssignmentStaff
+from csoapi.assignments.models import Assignment, AssignmentFleetItem, AssignmentStaff
 from csoapi.core.pagination import SortKey
 from csoapi.core.repository import Repository
 from csoapi.users.models import User
@@ -70,6 +70,54 @@ class AssignmentRepository(Repository[Assignment]):
                 AssignmentStaff(
                     assignment_id=a.id,
                     user_id=uid,
+                    starts_at=a.starts_at,
+                    ends_at=a.ends_at,
+                    booked=booked,
+                )
+            )
+        self.session.flush()
+
+    # -- the fleet items an assignment books -----------------------------------------------
+    def item_clashes(
+        self, ids: list[uuid.UUID], starts: datetime, ends: datetime, other_than: uuid.UUID | None
+    ) -> list[tuple[AssignmentFleetItem, Assignment]]:
+        stmt = (
+            sa.select(AssignmentFleetItem, Assignment)
+            .join(Assignment, Assignment.id == AssignmentFleetItem.assignment_id)
+            .where(
+                AssignmentFleetItem.item_id.in_(ids),
+                AssignmentFleetItem.booked,
+                AssignmentFleetItem.starts_at < ends,
+                AssignmentFleetItem.ends_at > starts,
+            )
+            .order_by(AssignmentFleetItem.starts_at, Assignment.id, AssignmentFleetItem.item_id)
+        )
+        if other_than is not None:
+            stmt = stmt.where(AssignmentFleetItem.assignment_id != other_than)
+        return [(s, a) for s, a in self.session.execute(stmt).all()]
+
+    def items_of(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        out: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+        if ids:
+            stmt = (
+                sa.select(AssignmentFleetItem.assignment_id, AssignmentFleetItem.item_id)
+                .where(AssignmentFleetItem.assignment_id.in_(ids))
+                .order_by(AssignmentFleetItem.item_id)
+            )
+            for aid, iid in self.session.execute(stmt):
+                out[aid].append(iid)
+        return out
+
+    def set_items(self, a: Assignment, ids: list[uuid.UUID]) -> None:
+        self.session.execute(
+            sa.delete(AssignmentFleetItem).where(AssignmentFleetItem.assignment_id == a.id)
+        )
+        booked = a.status in ("planned", "active")
+        for iid in ids:
+            self.session.add(
+                AssignmentFleetItem(
+                    assignment_id=a.id,
+                    item_id=iid,
                     starts_at=a.starts_at,
                     ends_at=a.ends_at,
                     booked=booked,

@@ -21,7 +21,15 @@ class AssignmentCreate(Input):
     location: Name
     posts: list[Item] = Field(default_factory=list, max_length=50)
     staff: list[Id] = Field(default_factory=list, max_length=100, description="User ids")
-    equipment: list[Item] = Field(default_factory=list, max_length=50)
+    equipment: list[Item] = Field(
+        default_factory=list, max_length=50, description="Free text (kept for compatibility)"
+    )
+    fleet_items: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Fleet item ids the assignment books; one on an overlapping assignment "
+        "is a 409",
+    )
     notes: Text | None = None
     call_id: Id | None = None
 
@@ -31,6 +39,8 @@ class AssignmentCreate(Input):
             raise ValueError("ends_at must be after starts_at")
         if len(set(self.staff)) != len(self.staff):
             raise ValueError("staff names a person twice")
+        if len(set(self.fleet_items)) != len(self.fleet_items):
+            raise ValueError("fleet_items names an item twice")
         return self
 
 
@@ -42,6 +52,7 @@ class AssignmentUpdate(Input):
     posts: list[Item] | None = Field(default=None, max_length=50)
     staff: list[Id] | None = Field(default=None, max_length=100)
     equipment: list[Item] | None = Field(default=None, max_length=50)
+    fleet_items: list[Id] | None = Field(default=None, max_length=50)
     notes: Text | None = None
 
 
@@ -66,6 +77,7 @@ class AssignmentRead(Output):
     posts: list[str]
     staff: list[uuid.UUID]
     equipment: list[str]
+    fleet_items: list[uuid.UUID]
     notes: str | None
     status: str
     call_id: uuid.UUID | None

@@ -1,6 +1,8 @@
 """Assignments: planned with staff and equipment, changed, moved through their states; a
 person on two overlapping live assignments is refused (409 ``staff_double_booked``, with
-every clash); a CSO's schedule is the assignments that meet one local day."""
+every clash), and so is a fleet item (409 ``equipment_double_booked``); a CSO's schedule is
+the assignments that meet one local day. ``equipment`` stays free text beside
+``fleet_items`` (the ids of the fleet items booked)."""
 
 from __future__ import annotations
 
@@ -25,10 +27,12 @@ from csoapi.core.context import RequestContext
 from csoapi.core.errors import Conflict, InvalidTransition, Unprocessable
 from csoapi.core.models import new_row, utcnow
 from csoapi.core.mutation import Changes, Entity, Event
+from csoapi.fleet.repository import FleetRepository
 
 TRANSITIONS = {"planned": {"active", "cancelled"}, "active": {"completed", "cancelled"}}
 LIVE = ("planned", "active")
 FIELD_ROLES = ("cso", "sergeant")
+BOOKINGS = ("staff", "fleet_items")
 
 
 def payload(a: Assignment) -> dict[str, Any]:
@@ -61,10 +65,16 @@ class AssignmentService:
     def get(self, assignment_id: uuid.UUID, *, for_update: bool = False) -> Assignment:
         return self.repo.get_or_404(assignment_id, for_update=for_update)
 
-    def view(self, a: Assignment, staff: list[uuid.UUID] | None = None) -> AssignmentRead:
+    def view(
+        self,
+        a: Assignment,
+        staff: list[uuid.UUID] | None = None,
+        items: list[uuid.UUID] | None = None,
+    ) -> AssignmentRead:
         people = staff if staff is not None else self.repo.staff_of([a.id])[a.id]
-        fields = {k: getattr(a, k) for k in AssignmentRead.model_fields if k != "staff"}
-        return AssignmentRead(**fields, staff=people)
+        booked = items if items is not None else self.repo.items_of([a.id])[a.id]
+        fields = {k: getattr(a, k) for k in AssignmentRead.model_fields if k not in BOOKINGS}
+        return AssignmentRead(**fields, staff=people, fleet_items=booked)
 
     def read(self, assignment_id: uuid.UUID) -> AssignmentRead:
         a = self.get(assignment_id)
@@ -103,29 +113,32 @@ class AssignmentService:
             filters=filters | {"limit": limit, "cursor": cursor},
             count=len(rows),
         )
-        people = self.repo.staff_of([a.id for a in rows])
-        return [self.view(a, people[a.id]) for a in rows], nxt
+        ids = [a.id for a in rows]
+        people, items = self.repo.staff_of(ids), self.repo.items_of(ids)
+        return [self.view(a, people[a.id], items[a.id]) for a in rows], nxt
 
     def create(self, data: AssignmentCreate) -> Assignment:
         if data.call_id is not None and not CallRepository(self.session).exists(data.call_id):
             raise Unprocessable("call_id names no call", code="unknown_call", field="call_id")
         a = new_row(
             Assignment,
-            **data.model_dump(exclude={"staff"}),
+            **data.model_dump(exclude=set(BOOKINGS)),
             status="planned",
             created_by=self.ctx.actor.id if self.ctx.actor.is_user else None,
         )
         self._book(a, data.staff)
+        self._book_items(a, data.fleet_items)
         self._log(a, what="planned")
         self.repo.add(a)
         self.repo.set_staff(a, data.staff)
+        self.repo.set_items(a, data.fleet_items)
         audit.record(
             self.session,
             self.ctx,
             "assignment.create",
             entity_type="assignment",
             entity_id=a.id,
-            detail={"kind": a.kind, "staff": len(data.staff)},
+            detail={"kind": a.kind, "staff": len(data.staff), "items": len(data.fleet_items)},
         )
         events.append(
             self.session,
@@ -144,7 +157,7 @@ class AssignmentService:
         a = change.row
         if a.status not in LIVE:
             raise Conflict(f"A {a.status} assignment is not changed", code="assignment_closed")
-        fields = data.model_dump(exclude_unset=True, exclude={"staff"})
+        fields = data.model_dump(exclude_unset=True, exclude=set(BOOKINGS))
         for key, value in fields.items():
             if value is not None or key == "notes":
                 setattr(a, key, value)
@@ -155,7 +168,14 @@ class AssignmentService:
             raise Unprocessable("staff names a person twice", code="staff_repeated")
         self._book(a, staff)
         self.repo.set_staff(a, staff)
-        changed = sorted([*fields, *(["staff"] if data.staff is not None else [])])
+        items = data.fleet_items
+        if items is not None and len(set(items)) != len(items):
+            raise Unprocessable("fleet_items names an item twice", code="fleet_item_repeated")
+        items = items if items is not None else self.repo.items_of([a.id])[a.id]
+        self._book_items(a, items)
+        self.repo.set_items(a, items)
+        given = [k for k in BOOKINGS if getattr(data, k) is not None]
+        changed = sorted([*fields, *given])
         return change.done(
             "assignment.update",
             detail={"fields": changed},
@@ -172,6 +192,7 @@ class AssignmentService:
             raise InvalidTransition(f"An assignment cannot go from {a.status} to {data.status}")
         before, a.status = a.status, data.status
         self.repo.set_staff(a, self.repo.staff_of([a.id])[a.id])  # booked follows the status
+        self.repo.set_items(a, self.repo.items_of([a.id])[a.id])
         note = f": {data.note}" if data.note else ""
         return change.done(
             "assignment.status",
@@ -209,5 +230,37 @@ class AssignmentService:
                         "ends_at": b.ends_at.isoformat(),
                     }
                     for s, b in found
+                ],
+            )
+
+    def _book_items(self, a: Assignment, items: list[uuid.UUID]) -> None:
+        """Every fleet item on ``a`` exists, is not retired, and is not on another live
+        assignment then (locked first, as people are)."""
+        if not items:
+            return
+        found = FleetRepository(self.session).lock_items(items)
+        unknown = [str(i) for i in items if i not in found or found[i].status == "retired"]
+        if unknown:
+            raise Unprocessable(
+                "fleet_items names no fleet item in service",
+                code="unknown_fleet_item",
+                ids=unknown,
+            )
+        clashes = self.repo.item_clashes(items, a.starts_at, a.ends_at, a.id)
+        if clashes:
+            raise Conflict(
+                "A fleet item is already on an overlapping assignment",
+                code="equipment_double_booked",
+                clashes=[
+                    {
+                        "item_id": str(s.item_id),
+                        "unit_number": found[s.item_id].unit_number,
+                        "assignment_id": str(b.id),
+                        "kind": b.kind,
+                        "title": b.title,
+                        "starts_at": b.starts_at.isoformat(),
+                        "ends_at": b.ends_at.isoformat(),
+                    }
+                    for s, b in clashes
                 ],
             )
