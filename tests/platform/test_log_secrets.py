@@ -50,7 +50,7 @@ def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(600):  # a minute: a loaded machine starts a server slowly
         try:
             httpx.get(f"{base}/healthz", timeout=1)
             return server, base
