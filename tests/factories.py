@@ -18,6 +18,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import ClientKind, Role, scopes_for
 from csoapi.core.security import issue_access_token
+from csoapi.problem_catalogue import load as problem_codes
 from csoapi.users.models import User
 from csoapi.users.schemas import UserCreate
 from csoapi.users.service import UserService
@@ -126,6 +127,10 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     assert body["status"] == status
     if code is not None:
         assert body["code"] == code, body
+    # Every code a test sees has its page (/problems/{code}): the registry names it.
+    assert body["code"] in problem_codes(), (
+        f"problem code {body['code']!r} is not in csoapi/problem_codes.json: run make openapi"
+    )
     text = response.text.lower()
     for leak in ("traceback", "sqlalchemy", "psycopg", "select ", "insert into", "signing-key"):
         assert leak not in text, (leak, body)

@@ -37,6 +37,8 @@ from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.features import openapi_tags
 from csoapi.health import router as health_router
 from csoapi.openapi import install as install_contract
+from csoapi.problem_pages import TAG as problems_tag
+from csoapi.problem_pages import router as problems_router
 
 DESCRIPTION = """
 REST/JSON API for police **Community Service Officer** operations: non-emergency calls for
@@ -117,7 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        openapi_tags=openapi_tags(),
+        openapi_tags=[*openapi_tags(), problems_tag],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     _add_middleware(app, settings)
     app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(api_router)
     describe_events(app)
     install_contract(app)

@@ -15,6 +15,8 @@ PUBLIC = {
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
     "/api/v1/evidence/log/key",
+    "/problems",  # the pages problem `type` URIs name describe the API, not a record
+    "/problems/{code}",
 }
 
 

@@ -27,7 +27,7 @@ from csoapi.core.idempotency import IdempotentReplay
 from csoapi.core.unit import record_refused_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://csoapi.dev/problems/"
+PROBLEMS_PATH = "/problems/"  # where the app serves a page per code (csoapi.problem_pages)
 log = structlog.get_logger("csoapi.errors")
 
 
@@ -62,7 +62,7 @@ def problem_response(
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": TYPE_BASE + code,
+        "type": problem_type(request, code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -78,6 +78,19 @@ def problem_response(
     return JSONResponse(
         body, status_code=status, headers=out_headers, media_type=PROBLEM_MEDIA_TYPE
     )
+
+
+def problem_type(request: Request | None, code: str) -> str:
+    """The problem's ``type`` URI: ``CSOAPI_PROBLEM_BASE_URL`` + code, or by default this
+    server's own page for the code (``GET /problems/{code}``), absolute from the request."""
+    if request is None:
+        return PROBLEMS_PATH + code
+    app = request.scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    base = getattr(settings, "problem_base_url", "")
+    if not base:
+        base = str(request.base_url).rstrip("/") + PROBLEMS_PATH
+    return base + code
 
 
 def internal_error_response(request: Request | None) -> JSONResponse:
