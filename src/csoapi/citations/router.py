@@ -18,6 +18,7 @@ from csoapi.citations.schemas import (
     CitationSummary,
     ContestBody,
     PaymentCreate,
+    PaymentPosted,
     PaymentRead,
     Plate,
     PlateState,
@@ -129,13 +130,14 @@ async def lookup_citations(
     operation_id="citations_pay",
     summary="Pay all or part of a citation's balance (Idempotency-Key required for clients)",
     status_code=201,
-    response_model=PaymentRead,
+    response_model=PaymentPosted,
     responses=error_responses(*E, 404, 409),
 )
 async def pay_citation(citation_id: uuid.UUID, body: PaymentCreate, unit: Payer) -> Response:
     def work(svc: PaymentService) -> Reply:
-        _, payment = svc.pay(citation_id, body)
-        read = PaymentRead.model_validate(payment)
+        _, payment, balance = svc.pay(citation_id, body)
+        posted = PaymentRead.model_validate(payment).model_dump()
+        read = PaymentPosted(**posted, balance_cents=balance)
         return created(read, location=f"/api/v1/payments/{payment.id}")
 
     return await unit.run(work)
