@@ -27,7 +27,13 @@ class Ready(BaseModel):
 
 
 @router.get(
-    "/healthz", operation_id="health_live", summary="The process is up", response_model=Health
+    "/healthz",
+    operation_id="health_live",
+    summary="The process is up",
+    description="For a load balancer's or orchestrator's liveness probe: 200 while the "
+    "process serves, without touching the database, and never held back by admission "
+    "control (so a busy process is not restarted for being busy).",
+    response_model=Health,
 )
 def healthz() -> Health:
     return Health(status="ok")
@@ -37,6 +43,10 @@ def healthz() -> Health:
     "/readyz",
     operation_id="health_ready",
     summary="The database answers and its schema is at the newest migration",
+    description="For a readiness probe: 200 with the database kind and schema revision "
+    "once the database answers over the connection requests use and its schema is at "
+    "this release's Alembic head; else 503 `database_unreachable` or "
+    "`schema_not_at_head` (run `csoapi migrate`). Route traffic only to ready processes.",
     response_model=Ready,
     responses=error_responses(503),
 )

@@ -140,6 +140,10 @@ async def revoke(form: Annotated[RevokeForm, Form()], unit: Public) -> Response:
 @router.get(
     "/me",
     operation_id="auth_me",
+    description="The principal behind the token: `kind` (`user` or `client`), `id`, `username` "
+    "or `client_id`, `role` (or client kind) and the scopes the token carries now "
+    "(a role's scopes narrowed by the sign-in's `scope`). A token of a deactivated "
+    "user or client is a 401.",
     summary="Who the bearer token belongs to, with its role and current scopes",
     response_model=MeResponse,
     responses=error_responses(401),
