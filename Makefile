@@ -89,6 +89,7 @@ spectral: contract-tools
 openapi: install
 	$(BIN)/csoapi export-openapi --output openapi/openapi.json
 	$(BIN)/csoapi export-problems
+	$(BIN)/python -c "from csoapi.core.scopes import markdown; open('docs/scopes.md', 'w').write(markdown())"
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache tools/node/node_modules \
