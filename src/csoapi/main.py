@@ -26,6 +26,7 @@ from csoapi.core.db import (
     make_unit_factory,
 )
 from csoapi.core.logging import configure_logging
+from csoapi.core.metrics import RequestMetrics
 from csoapi.core.middleware import (
     AdmissionMiddleware,
     ClientRateMiddleware,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_tags=[*openapi_tags(), problems_tag],
     )
     app.state.settings = settings
+    app.state.metrics = RequestMetrics()  # this process's (core.metrics); GET /metrics
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine) if engine is not None else None
     app.state.async_engine = async_engine
@@ -168,5 +170,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
+        metrics=app.state.metrics,
     )
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
