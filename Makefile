@@ -95,6 +95,8 @@ spectral: contract-tools
 ## make openapi: regenerate the committed contract after changing routes or schemas
 openapi: install
 	$(BIN)/csoapi export-openapi --output openapi/openapi.json
+	$(BIN)/csoapi export-problems
+	$(BIN)/python -c "from csoapi.core.scopes import markdown; open('docs/scopes.md', 'w').write(markdown())"
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache tools/node/node_modules \

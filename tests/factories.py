@@ -18,6 +18,7 @@ from csoapi.core.context import RequestContext
 from csoapi.core.models import utcnow
 from csoapi.core.scopes import ClientKind, Role, scopes_for
 from csoapi.core.security import issue_access_token
+from csoapi.problem_catalogue import load as problem_codes
 from csoapi.users.models import User
 from csoapi.users.schemas import UserCreate
 from csoapi.users.service import UserService
@@ -117,6 +118,10 @@ def headers_for(db: Session, settings: Settings, role: str) -> dict[str, str]:
     return bearer(token_for(db, settings, create_user(db, settings, role)))
 
 
+# Raised by routes and services that tests build themselves (test_sessions, test_hold_service).
+TEST_ONLY_CODES = {"probe_refused", "thing_not_found"}
+
+
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json"), response.headers
@@ -126,6 +131,11 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     assert body["status"] == status
     if code is not None:
         assert body["code"] == code, body
+    # Every code a test sees has its page (/problems/{code}): the registry names it (but
+    # the codes of routes tests mount on an app of their own).
+    assert body["code"] in problem_codes() or body["code"] in TEST_ONLY_CODES, (
+        f"problem code {body['code']!r} is not in csoapi/problem_codes.json: run make openapi"
+    )
     text = response.text.lower()
     for leak in ("traceback", "sqlalchemy", "psycopg", "select ", "insert into", "signing-key"):
         assert leak not in text, (leak, body)

@@ -244,3 +244,13 @@ def export_openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render())
     typer.echo(f"wrote {output}")
+
+
+@app.command("export-problems")
+def export_problems() -> None:
+    """Write the registry of problem codes read off the source (csoapi/problem_codes.json),
+    which the pages at /problems/{code} serve."""
+    from csoapi.problem_catalogue import REGISTRY, render
+
+    REGISTRY.write_text(render())
+    typer.echo(f"wrote {REGISTRY}")

@@ -1,14 +1,18 @@
-"""/healthz (process up) and /readyz (database reachable over the connection units use, and
-schema at Alembic head)."""
+"""/healthz (process up), /readyz (database reachable over the connection units use, and
+schema at Alembic head), and /metrics (Prometheus, when the installation enables it)."""
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from csoapi.core.errors import ServiceUnavailable
+from csoapi.core.errors import NotFound, ServiceUnavailable, Unauthorized
+from csoapi.core.metrics import CONTENT_TYPE
 from csoapi.core.migrate import current_revisions
 from csoapi.core.problems import error_responses
 from csoapi.core.unit import in_session
@@ -27,7 +31,13 @@ class Ready(BaseModel):
 
 
 @router.get(
-    "/healthz", operation_id="health_live", summary="The process is up", response_model=Health
+    "/healthz",
+    operation_id="health_live",
+    summary="The process is up",
+    description="For a load balancer's or orchestrator's liveness probe: 200 while the "
+    "process serves, without touching the database, and never held back by admission "
+    "control (so a busy process is not restarted for being busy).",
+    response_model=Health,
 )
 def healthz() -> Health:
     return Health(status="ok")
@@ -37,6 +47,10 @@ def healthz() -> Health:
     "/readyz",
     operation_id="health_ready",
     summary="The database answers and its schema is at the newest migration",
+    description="For a readiness probe: 200 with the database kind and schema revision "
+    "once the database answers over the connection requests use and its schema is at "
+    "this release's Alembic head; else 503 `database_unreachable` or "
+    "`schema_not_at_head` (run `csoapi migrate`). Route traffic only to ready processes.",
     response_model=Ready,
     responses=error_responses(503),
 )
@@ -65,3 +79,20 @@ def _revisions(session: Session) -> tuple[frozenset[str], str]:
     finally:
         session.rollback()
         session.close()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """This process's request counts and latencies in Prometheus' text format. Off (404)
+    unless ``CSOAPI_METRICS_ENABLED``; with ``CSOAPI_METRICS_TOKEN`` set, only to a scraper
+    sending it as a bearer token (401 otherwise). Not in the contract: it is for operators,
+    not integrators."""
+    settings = request.app.state.settings
+    if not settings.metrics_enabled:
+        raise NotFound("No resource at this path")
+    token = settings.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+            raise Unauthorized("The metrics need the scraper's token")
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)

@@ -26,6 +26,7 @@ from csoapi.core.db import (
     make_unit_factory,
 )
 from csoapi.core.logging import configure_logging
+from csoapi.core.metrics import RequestMetrics
 from csoapi.core.middleware import (
     AdmissionMiddleware,
     ClientRateMiddleware,
@@ -37,6 +38,8 @@ from csoapi.core.proxies import ClientAddressMiddleware
 from csoapi.features import openapi_tags
 from csoapi.health import router as health_router
 from csoapi.openapi import install as install_contract
+from csoapi.problem_pages import TAG as problems_tag
+from csoapi.problem_pages import router as problems_router
 
 DESCRIPTION = """
 REST/JSON API for police **Community Service Officer** operations: non-emergency calls for
@@ -117,9 +120,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        openapi_tags=openapi_tags(),
+        openapi_tags=[*openapi_tags(), problems_tag],
     )
     app.state.settings = settings
+    app.state.metrics = RequestMetrics()  # this process's (core.metrics); GET /metrics
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine) if engine is not None else None
     app.state.async_engine = async_engine
@@ -130,6 +134,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     _add_middleware(app, settings)
     app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(api_router)
     describe_events(app)
     install_contract(app)
@@ -165,5 +170,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
+        metrics=app.state.metrics,
     )
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -25,7 +25,8 @@ from fastapi import FastAPI
 
 from csoapi.core.config import Environment, Settings
 from csoapi.core.pagination import MAX_LIMIT
-from csoapi.core.problems import PROBLEM_MEDIA_TYPE, Problem
+from csoapi.core.problems import OAUTH_ERRORS, PROBLEM_MEDIA_TYPE, Problem
+from csoapi.core.scopes import ROLE_SCOPES, ClientKind
 
 PROBLEM_REF = "#/components/schemas/Problem"
 INT32 = 2**31 - 1
@@ -92,6 +93,12 @@ STANDARD_ERRORS = {
     "503": "The database is busy or unreachable, or the server is at capacity; retry after "
     "`Retry-After` seconds. `code` is `database_unavailable` or `server_busy`.",
 }
+
+
+OAUTH_400 = (
+    "An OAuth 2.0 error (RFC 6749 §5.2): the problem members plus `error` "
+    "(`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`)."
+)
 
 
 def render() -> str:
@@ -168,12 +175,48 @@ def polish(doc: dict[str, Any]) -> None:
                         _bound(media.get("schema", {}), text_max=text_max)
 
 
+def who_may_call(security: list[dict[str, list[str]]] | None) -> str:
+    """The operation's callers, read off its security requirement and the role table
+    (``core.scopes``): the sentence every operation's description ends with."""
+    if not security:
+        return "**Who may call:** anyone; no token is needed."
+    wanted = {s for req in security for s in req.get("OAuth2", [])}
+    if not wanted:
+        return (
+            "**Who may call:** no one scope is required of every caller: the operation "
+            "decides by the caller's role or client kind and by the record, as described "
+            "above. Without a valid token: 401."
+        )
+    holders = [who for who, scopes in ROLE_SCOPES.items() if wanted <= scopes]
+    roles = [f"`{w}`" for w in holders if w not in set(ClientKind)]
+    clients = [f"`{w}`" for w in holders if w in set(ClientKind)]
+    named = " and ".join(f"`{s}`" for s in sorted(wanted))
+    parts = []
+    if roles:
+        parts.append(("role " if len(roles) == 1 else "roles ") + ", ".join(roles))
+    if clients:
+        parts.append(
+            ("client kind " if len(clients) == 1 else "client kinds ") + ", ".join(clients)
+        )
+    return (
+        f"**Who may call:** a token with {named}: {'; '.join(parts) or 'no role holds it'}. "
+        "Others get 403 (401 without a valid token)."
+    )
+
+
 def _operation(path: str, op: dict[str, Any]) -> None:
+    who = who_may_call(op.get("security"))
+    op["description"] = f"{op['description']}\n\n{who}" if op.get("description") else who
     for param in op.get("parameters", []):
         param["schema"] = _not_null(param.get("schema", {}))
     responses = op.setdefault("responses", {})
     extra = ["429", "500"] + ([] if path in NO_DATABASE else ["503"])
-    if "requestBody" in op:
+    oauth = op.get(OAUTH_ERRORS)
+    if oauth:
+        # core.problems.oauth_error: a request that is not well formed is a 400 here.
+        responses.pop("422", None)
+        responses["400"]["description"] = OAUTH_400
+    elif "requestBody" in op:
         extra.append("415")
     for status in extra:
         responses.setdefault(status, {"description": STANDARD_ERRORS[status]})

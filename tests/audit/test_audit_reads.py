@@ -221,7 +221,8 @@ async def test_invalid_bodies_from_no_one_leave_nothing(client, db, settings, st
             r = await client.post(REPORTS, json={"kind": "bogus"}, headers=who)
             assert r.status_code in (401, 422)
         r = await client.post("/api/v1/auth/token", data={"username": "x"})
-        assert r.status_code == 422, r.text
+        # No grant_type: RFC 6749 §5.2 invalid_request, a 400 (a 422 before issue 22)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
     assert db.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == before
 
 

@@ -80,7 +80,7 @@ async def test_a_role_changed_since_leaves_the_intersection(client, db, settings
     body = (await login(client, "sgt.moved", scope="calls:read")).json()
     db.execute(sa.update(User).where(User.id == user.id).values(role=Role.admin.value))
     db.commit()
-    assert_problem(await refresh(client, body["refresh_token"]), 401, "invalid_grant")
+    assert_problem(await refresh(client, body["refresh_token"]), 400, "invalid_grant")
 
 
 async def test_a_retried_refresh_within_the_grace_gets_the_same_rotation(client, db, settings):
@@ -97,10 +97,10 @@ async def test_a_retried_refresh_within_the_grace_gets_the_same_rotation(client,
         assert await scopes_of(client, body) == ["calls:read"]
     # The successor is used: the family has moved on, and the old token is now a reuse.
     third = (await refresh(client, second["refresh_token"])).json()
-    assert_problem(await refresh(client, first["refresh_token"]), 401, "invalid_grant")
+    assert_problem(await refresh(client, first["refresh_token"]), 400, "invalid_grant")
     for body in (first, second, third):
         assert_problem(await client.get(ME, headers=bearer(body["access_token"])), 401)
-    assert_problem(await refresh(client, third["refresh_token"]), 401, "invalid_grant")
+    assert_problem(await refresh(client, third["refresh_token"]), 400, "invalid_grant")
 
 
 async def test_parallel_refreshes_of_one_token_keep_the_sign_in(

@@ -66,7 +66,7 @@ async def test_one_source_cannot_lock_an_account_in_any_spelling(
     budget = settings.lockout_max_failures - 1
     spellings = ["admin.target", "ADMIN.TARGET", " Admin.Target", "ａｄｍｉｎ．ｔａｒｇｅｔ"]
     for i in range(budget):
-        assert_problem(await login(client, spellings[i % 2], WRONG), 401, "invalid_grant")
+        assert_problem(await login(client, spellings[i % 2], WRONG), 400, "invalid_grant")
     window = (settings.lockout_window_minutes + 1) * 60
     for spelling in spellings * 3:
         throttled(await login(client, spelling, WRONG), longest=window)
@@ -93,7 +93,7 @@ async def test_a_success_clears_the_sources_failures(client, db, settings, minut
         await login(client, "cso.typo", WRONG)
     assert (await login(client, "cso.typo")).status_code == 200
     for _ in range(settings.lockout_max_failures - 1):
-        assert_problem(await login(client, "cso.typo", WRONG), 401, "invalid_grant")
+        assert_problem(await login(client, "cso.typo", WRONG), 400, "invalid_grant")
 
 
 async def test_unlock_lifts_the_sources_throttle_too(client, db, settings, minute):
@@ -109,14 +109,14 @@ async def test_unlock_lifts_the_sources_throttle_too(client, db, settings, minut
 async def test_spraying_from_one_source_is_limited(client, app, db, settings, minute, hashes):
     limit = settings.login_failures_per_source
     for i in range(limit):
-        assert_problem(await login(client, f"someone.{i}", WRONG), 401, "invalid_grant")
+        assert_problem(await login(client, f"someone.{i}", WRONG), 400, "invalid_grant")
     for i in range(5):
         assert throttled(await login(client, f"else.{i}", WRONG)) == 59
     assert len(hashes) == limit
     assert audit_count(db, "auth.login") == limit and audit_count(db, "auth.throttled") == 1
     # Another source is not affected.
     async with from_address(app, "198.51.100.31") as other:
-        assert_problem(await login(other, "else.0", WRONG), 401, "invalid_grant")
+        assert_problem(await login(other, "else.0", WRONG), 400, "invalid_grant")
 
 
 async def test_failed_client_credentials_count_per_source(client, db, settings, minute):
@@ -136,7 +136,7 @@ async def test_one_username_from_many_sources_is_limited(client, app, db, settin
     for i in range(limit):
         async with from_address(app, f"198.51.100.{100 + i}") as c:
             name = "ghost.user" if i % 2 else "GHOST.User"
-            assert_problem(await login(c, name, WRONG), 401, "invalid_grant")
+            assert_problem(await login(c, name, WRONG), 400, "invalid_grant")
     async with from_address(app, "2001:db8:7::1") as c:
         throttled(await login(c, "ghost.user ", WRONG))
 
@@ -146,7 +146,7 @@ async def test_the_overall_budget_bounds_the_hashes(database, clean_tables, minu
     limited = create_app(settings, engine=database.engine)
     for i in range(3):
         async with from_address(limited, f"198.51.100.{200 + i}") as c:
-            assert_problem(await login(c, f"nobody.{i}", WRONG), 401, "invalid_grant")
+            assert_problem(await login(c, f"nobody.{i}", WRONG), 400, "invalid_grant")
     async with from_address(limited, "198.51.100.250") as c:
         throttled(await login(c, "nobody.new", WRONG))
     assert len(hashes) == 3
@@ -162,7 +162,8 @@ async def test_concurrent_attempts_from_one_source_cannot_lock(
     results = await asyncio.gather(*[login(live_client, "admin.burst", WRONG) for _ in range(12)])
     codes = sorted(r.status_code for r in results)
     budget = settings.lockout_max_failures - 1
-    assert codes == [401] * budget + [429] * (12 - budget), [r.text for r in results]
+    # wrong passwords: invalid_grant, a 400 (RFC 6749 §5.2; a 401 before issue 22)
+    assert codes == [400] * budget + [429] * (12 - budget), [r.text for r in results]
     with live_db() as s:
         target = s.get(User, admin.id)
         assert target is not None and target.locked_until is None

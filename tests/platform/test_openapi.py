@@ -15,6 +15,8 @@ PUBLIC = {
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
     "/api/v1/evidence/log/key",
+    "/problems",  # the pages problem `type` URIs name describe the API, not a record
+    "/problems/{code}",
 }
 
 
@@ -106,3 +108,45 @@ def _schemas(doc):
             pending += list(schema.get("properties", {}).values())
         elif isinstance(schema, list):
             pending += schema
+
+
+WHO = "**Who may call:**"
+
+
+def test_every_operation_has_a_summary_and_a_description_ending_with_its_callers():
+    """Issue 22: every operation says what a caller must know. Its description (the route's
+    own, then who may call it, read off its security and the role table) is never empty."""
+    from csoapi.core.scopes import ROLE_SCOPES
+    from csoapi.openapi import who_may_call
+
+    doc = json.loads(render())
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            assert op.get("summary", "").strip(), where
+            description = op.get("description", "")
+            assert description.endswith(who_may_call(op.get("security"))), where
+            assert description.count(WHO) == 1, where
+    # The sentence names exactly the roles and client kinds holding the scopes.
+    void = who_may_call([{"OAuth2": ["citations:void"]}])
+    assert [w for w, s in ROLE_SCOPES.items() if "citations:void" in s] == ["sergeant"]
+    assert "role `sergeant`" in void and "cso" not in void
+    dispatch = who_may_call([{"OAuth2": ["calls:dispatch"]}])
+    assert "role `sergeant`" in dispatch and "client kind `cad`" in dispatch
+    both = who_may_call([{"OAuth2": ["referrals:write", "calls:write"]}])
+    assert "`calls:write` and `referrals:write`" in both and "cad" not in both
+    assert "no token" in who_may_call(None)
+
+
+def test_every_operation_has_a_description_of_its_own():
+    """Written for integrators in the route (what it does, who may call it beyond the scope,
+    the errors worth knowing), not only the generated sentence: a new operation without one
+    fails here."""
+    doc = json.loads(render())
+    bare = [
+        f"{method.upper()} {path}"
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if op["description"].startswith(WHO)
+    ]
+    assert not bare, bare

@@ -57,6 +57,10 @@ async def list_assignments(
 @router.post(
     "",
     operation_id="assignments_create",
+    description="Plans an assignment (special event, traffic control, escort, radar trailer) "
+    "with its times, location, posts, staff (CSOs and sergeants: 422 "
+    "`not_field_staff`) and equipment. A person already on an overlapping "
+    "assignment is a 409 `staff_double_booked`.",
     summary="Plan an assignment; a person already on an overlapping one is a 409",
     status_code=201,
     response_model=AssignmentRead,
@@ -74,6 +78,7 @@ async def create_assignment(body: AssignmentCreate, unit: Planner) -> Response:
 @router.get(
     "/{assignment_id}",
     operation_id="assignments_get",
+    description="One assignment with its staff, posts and equipment.",
     summary="Read one assignment",
     response_model=AssignmentRead,
     responses=error_responses(401, 403, 404, 422),
@@ -89,6 +94,8 @@ async def get_assignment(assignment_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{assignment_id}",
     operation_id="assignments_update",
+    description="Changes a planned or active assignment (a completed or cancelled one: 409 "
+    "`assignment_closed`); overlaps are checked again. Needs `If-Match`.",
     summary="Change a planned or active assignment (times, staff, posts, equipment)",
     response_model=AssignmentRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),
@@ -106,6 +113,8 @@ async def update_assignment(
 @router.post(
     "/{assignment_id}/status",
     operation_id="assignments_status",
+    description="Moves an assignment `planned → active → completed`, or `planned|active → "
+    "cancelled`; any other move is a 409 `invalid_transition`.",
     summary="planned → active → completed; planned or active → cancelled",
     response_model=AssignmentRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),

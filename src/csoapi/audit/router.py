@@ -43,6 +43,9 @@ class AuditRead(Output):
 @router.get(
     "",
     operation_id="audit_list",
+    description="Searches the audit trail (who, role or client, action, entity, outcome, "
+    "request id, source address, when), newest first, keyset-paged. The search "
+    "itself is audited.",
     summary="Search the audit trail (newest first)",
     response_model=Page[AuditRead],
     responses=error_responses(401, 403, 422),

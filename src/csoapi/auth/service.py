@@ -32,8 +32,10 @@ from csoapi.users.repository import UserRepository
 INVALID_GRANT = "Invalid credentials, or the account is temporarily locked after repeated failures"
 
 
-def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> Unauthorized:
-    return Unauthorized(detail, code="invalid_grant", persist=persist, error="invalid_grant")
+def _invalid_grant(detail: str = INVALID_GRANT, *, persist: bool = True) -> BadRequest:
+    # RFC 6749 §5.2: a grant that is invalid, expired or revoked (a wrong password, a locked
+    # account, a used refresh token) is a 400 with error=invalid_grant.
+    return BadRequest(detail, code="invalid_grant", persist=persist, error="invalid_grant")
 
 
 def _successor(settings: Settings, refresh_token: str) -> str:
@@ -128,11 +130,13 @@ class AuthService:
                 entity_type="api_client",
                 entity_id=client.id if client else None,
             )
+            # RFC 6749 §5.2: 401, with the scheme clients authenticate with here (Basic).
             raise Unauthorized(
                 "Invalid client credentials",
                 code="invalid_client",
                 error="invalid_client",
                 persist=True,
+                headers={"WWW-Authenticate": 'Basic realm="csoapi"'},
             )
         granted = self._granted(scopes_for(client.kind), scope)
         now = utcnow()

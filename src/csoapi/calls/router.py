@@ -45,6 +45,13 @@ def _full(call) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "",
     operation_id="calls_create",
+    description="Records a call for service, `received`, with a generated CFS `number`. A CAD "
+    "sends its incident number as `external_id`: a second call with the same "
+    "`source` and `external_id` is a 409 `duplicate_external_id` whose "
+    "`existing_id` names the first, so a CAD can resend safely (or use "
+    "`Idempotency-Key`). `call_type` must be an active code of `/codes/call-types` "
+    "(422 `unknown_call_type`); `received_at` may not be in the future. Emits "
+    "`call.created`.",
     summary="Take a call for service",
     status_code=201,
     response_model=CallRead,
@@ -63,6 +70,9 @@ async def create_call(body: CallCreate, unit: Intake) -> Response:
 @router.get(
     "",
     operation_id="calls_list",
+    description="Keyset-paged, newest first, filtered by `status`, `call_type`, `priority`, "
+    "`assigned_to` (a user id or `me`), `beat` and the received window. Every "
+    "listing is one audit row. The dispatch queue is `?status=received`.",
     summary="List calls, newest first",
     response_model=Page[CallSummary],
     responses=error_responses(*E),
@@ -100,6 +110,9 @@ async def list_calls(
 @router.get(
     "/{call_id}",
     operation_id="calls_get",
+    description="The whole call, caller name and phone included; every read is audited. The "
+    "`ETag` is what `PATCH`, `/assign` (reassigning) and the state-changing POSTs "
+    "take as `If-Match`.",
     summary="Read a call (with caller details; audited). `?format=eido` for NENA EIDO",
     response_model=CallRead | EidoDocument,
     response_description="The call; with `?format=eido`, its NENA EIDO document",
@@ -120,6 +133,8 @@ async def get_call(
 @router.get(
     "/{call_id}/eido",
     operation_id="calls_eido",
+    description="The call as a NENA EIDO (Emergency Incident Data Object) incident, for a CAD "
+    "or a neighbouring agency that reads EIDO; audited as a read.",
     summary="The call as a NENA EIDO incident (JSON)",
     response_model=EidoDocument,
     responses=error_responses(*E, 404),
@@ -131,6 +146,9 @@ async def get_call_eido(call_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{call_id}",
     operation_id="calls_update",
+    description="Corrects the call's descriptive fields; status, assignment and disposition "
+    "move only through their own POSTs. Needs `If-Match` (428 without, 412 when "
+    "stale). A closed call is not edited (409 `call_closed`).",
     summary="Correct a call's type, priority, location, caller or description (If-Match)",
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412, 428),
@@ -144,6 +162,12 @@ async def update_call(
 @router.post(
     "/{call_id}/assign",
     operation_id="calls_assign",
+    description="`assigned_to` is a user id or a badge number of an active CSO or sergeant (422 "
+    "`invalid_assignee`; a badge held twice: 422 `ambiguous_badge`; `GET /staff` "
+    "lists whom to choose). Assigning a `received` call moves it to `dispatched`. "
+    "Reassigning needs `If-Match` with the current ETag (409 `already_assigned` "
+    "without); a closed call cannot be assigned (409 `call_closed`). Emits "
+    "`call.status_changed` when the status moves.",
     summary="Assign (or, with If-Match, reassign) a call to a CSO or sergeant",
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
@@ -157,6 +181,14 @@ async def assign_call(
 @router.post(
     "/{call_id}/status",
     operation_id="calls_status",
+    description='`{"status", "at", "disposition"}`: the state machine is `received → dispatched '
+    "→ en_route → on_scene → cleared`, and `received|dispatched|en_route → "
+    "cancelled`; any other move is a 409 `invalid_transition` naming the states "
+    "allowed next. Clearing needs a `disposition` (422 `disposition_required`), "
+    "which no other move takes (422 `disposition_not_allowed`). `at` may not "
+    "precede the call's previous event (422 `time_before_previous`) or lie in the "
+    "future. A CSO moves only calls assigned to them (403 `not_assigned_to_you`); "
+    "sergeants and the CAD move any. Emits `call.status_changed`.",
     summary="Move a call: en_route, on_scene, cleared (with disposition), cancelled",
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
@@ -170,6 +202,9 @@ async def change_call_status(
 @router.post(
     "/{call_id}/escalate",
     operation_id="calls_escalate",
+    description="Moves an open call to `escalated` with the reason: sworn officers take it "
+    "over. A CSO escalates only calls assigned to them (403 `not_assigned_to_you`). "
+    "Emits `call.escalated`, which CADs subscribe to.",
     summary="Hand a call off to sworn officers, with the reason",
     response_model=CallRead,
     responses=error_responses(*E, 404, 409, 412),
@@ -183,6 +218,8 @@ async def escalate_call(
 @router.post(
     "/{call_id}/notes",
     operation_id="calls_add_note",
+    description="Appends a time-stamped note to the call (notes are never edited or removed); "
+    "it appears in the timeline.",
     summary="Add a note to a call",
     status_code=201,
     response_model=NoteRead,

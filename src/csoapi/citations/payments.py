@@ -81,7 +81,9 @@ class PaymentService:
         return actor.is_user or (c.kind == "citation" and c.state in PAYABLE_STATES)
 
     # -- payments -------------------------------------------------------------------------
-    def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment]:
+    def pay(self, citation_id: uuid.UUID, data: PaymentCreate) -> tuple[Citation, Payment, int]:
+        """The citation, the payment, and what is still owed after it (as of the posting,
+        under the row lock: what the next payer will be held to, penalties to come aside)."""
         change = self.changes.begin(citation_id)  # the row lock that serializes payers
         c = change.row
         if c.kind == "citation" and c.state in SETTLED:
@@ -134,7 +136,7 @@ class PaymentService:
             detail={"payment_id": str(payment.id), "amount_cents": payment.amount_cents},
             events=posted,
         )
-        return c, payment
+        return c, payment, balance - data.amount_cents
 
     @staticmethod
     def _paid_at(c: Citation, stated: datetime | None, now: datetime) -> datetime:

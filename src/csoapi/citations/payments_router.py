@@ -143,6 +143,11 @@ async def get_payment(payment_id: uuid.UUID, unit: Signed) -> PaymentRead:
 @router.post(
     "/{payment_id}/reverse",
     operation_id="payments_reverse",
+    description="Adds a reversal of a payment (a chargeback, a bounced cheque) with a reason; "
+    "the payment itself is never changed or deleted, and the citation's balance "
+    "grows back. Records staff only (403 `records_only`); a payment already "
+    "reversed is a 409 `already_reversed`, and a reversal cannot be reversed (409 "
+    "`not_a_payment`).",
     summary="Reverse a payment (records): adds a reversal, the payment stays",
     status_code=201,
     response_model=PaymentRead,

@@ -221,6 +221,16 @@ class PaymentRead(Output):
     reason: str | None
 
 
+class PaymentPosted(PaymentRead):
+    """A payment as its posting answers it: with the citation's balance after it."""
+
+    balance_cents: int = Field(
+        description="What is still owed on the citation after this payment, as of its "
+        "posting (0: paid in full). A replay of the request answers the balance of the "
+        "first answer; GET the citation for the balance now."
+    )
+
+
 class PaymentTotals(BaseModel):
     payments: int
     payments_cents: int

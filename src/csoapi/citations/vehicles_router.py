@@ -21,6 +21,9 @@ Records = carrier(VehicleService, "citations:adjudicate")
 @router.get(
     "/scofflaws",
     operation_id="vehicles_scofflaws",
+    description="Plates whose unpaid overdue citations reach `min_overdue` (default the "
+    "installation's `CSOAPI_TOW_ELIGIBLE_OVERDUE`), most first, with their count "
+    "and total balance; one audit row per listing.",
     summary="Plates with at least `min_overdue` unpaid overdue citations (records)",
     response_model=ScofflawList,
     responses=error_responses(401, 403, 422),
@@ -40,6 +43,10 @@ async def scofflaws(
 @router.get(
     "/{plate_state}/{plate}",
     operation_id="vehicles_get",
+    description="The plate's open citations with their balances, the total owed, the unpaid "
+    "overdue count and `tow_eligible` (that count reaching "
+    "`CSOAPI_TOW_ELIGIBLE_OVERDUE`), and its impound history. Audited as a read of "
+    "a plate.",
     summary="A plate's open citations, balance, overdue count and tow eligibility",
     response_model=VehicleRecord,
     responses=error_responses(401, 403, 422),

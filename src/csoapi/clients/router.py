@@ -27,6 +27,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 @router.post(
     "",
     operation_id="clients_create",
+    description="Registers a CAD, payment portal or provider system (`provider` needs the "
+    "`organization_id` it is bound to). The answer carries `client_secret` once: "
+    "store it, it is kept only as a hash. The client signs in with "
+    "`grant_type=client_credentials`.",
     status_code=201,
     response_model=ClientWithSecret,
     summary="Register a machine client; the secret is returned once",
@@ -44,6 +48,7 @@ async def create_client(body: ClientCreate, unit: Admin) -> Response:
 @router.get(
     "",
     operation_id="clients_list",
+    description="Keyset-paged: id, name, kind, client_id, active; never a secret.",
     summary="List machine clients",
     response_model=Page[ClientRead],
     responses=error_responses(*ERRORS),
@@ -66,6 +71,8 @@ async def list_clients(
 @router.get(
     "/{client_pk}",
     operation_id="clients_get",
+    description="One machine client: kind, client_id, organization (providers), active; never "
+    "its secret.",
     summary="Read a machine client",
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404),
@@ -81,6 +88,9 @@ def _read(client) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "/{client_pk}/rotate-secret",
     operation_id="clients_rotate_secret",
+    description="Issues a new `client_secret` (returned once) and ends every live token of the "
+    "client at once: there is no grace period, so give the client its new secret "
+    "before rotating in production.",
     summary="Issue a new secret; the old one and its live tokens stop working",
     response_model=ClientWithSecret,
     responses=error_responses(*ERRORS, 404, 412),
@@ -98,6 +108,7 @@ async def rotate_client_secret(
 @router.post(
     "/{client_pk}/deactivate",
     operation_id="clients_deactivate",
+    description="The client can no longer get tokens, and every live token of it fails at once.",
     summary="Deactivate a client; its live tokens stop working at once",
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404, 412),
@@ -111,6 +122,7 @@ async def deactivate_client(
 @router.post(
     "/{client_pk}/reactivate",
     operation_id="clients_reactivate",
+    description="Lets a deactivated client get tokens again with its current secret.",
     summary="Reactivate a client",
     response_model=ClientRead,
     responses=error_responses(*ERRORS, 404, 412),

@@ -50,6 +50,10 @@ def _reads(table: CodeTable, read: type[BaseModel], Reader: Any, one: Any) -> No
         f"/{table.name}",
         operation_id=f"codes_{op}_list",
         summary=f"List {table.label}s",
+        description=f"Every {table.label} by code, keyset-paged; `active=true` leaves out "
+        "the deactivated ones (which records keep naming, but new records may not use). "
+        "Readable by any signed-in principal: CADs and front-ends load their pick lists "
+        "here.",
         response_model=Page[read],
         responses=error_responses(401, 422),
     )  # type: ignore[valid-type]
@@ -69,6 +73,8 @@ def _reads(table: CodeTable, read: type[BaseModel], Reader: Any, one: Any) -> No
         f"/{table.name}/{{code}}",
         operation_id=f"codes_{op}_get",
         summary=f"Read a {table.label}",
+        description=f"One {table.label} by its code (404 `code_not_found`); readable by any "
+        "signed-in principal.",
         response_model=read,
         responses=error_responses(401, 404, 422),
     )
@@ -90,6 +96,8 @@ def _writes(
         f"/{table.name}",
         operation_id=f"codes_{op}_create",
         summary=f"Add a {table.label}",
+        description=f"Adds a {table.label} (admin). A code is never reused: one that exists, "
+        "active or not, is a 409 `code_exists`. Records may use it at once.",
         status_code=201,
         response_model=read,
         responses=error_responses(401, 403, 409, 422),
@@ -106,6 +114,10 @@ def _writes(
         f"/{table.name}/{{code}}",
         operation_id=f"codes_{op}_update",
         summary=f"Change or deactivate a {table.label} (If-Match required)",
+        description=f"Changes a {table.label}'s wording or deactivates it (admin; "
+        "`If-Match` needed: 428 without, 412 when stale). A deactivated code stays on the "
+        "records that carry it; new records naming it are a 422 (`unknown_call_type`, "
+        "`unknown_disposition`, `unknown_offense`).",
         response_model=read,
         responses=error_responses(401, 403, 404, 412, 422, 428),
     )

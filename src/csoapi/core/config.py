@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     # Requests per client address per minute, per worker process (RateLimit headers on every
     # answer; core.middleware.ClientRateMiddleware); 0 turns the limit and its headers off.
     client_rate_per_minute: int = Field(default=1200, ge=0, le=10_000_000)
+    # Where a problem's `type` URI points: `<base><code>`. Empty: this server's own
+    # `/problems/` (the page `GET /problems/{code}` serves), built from the request's URL;
+    # set it to the public address when a proxy serves the API under another name.
+    # GET /metrics (Prometheus): off unless enabled; with a token, only to
+    # `Authorization: Bearer <token>` (a scraper's own secret, not an API token).
+    metrics_enabled: bool = False
+    metrics_token: SecretStr | None = None
+    problem_base_url: str = Field(default="", max_length=2048, pattern=r"^(https?://\S+/)?$")
     tow_eligible_overdue: int = Field(default=5, ge=1)
     # How often a supervisor must look again at a hold (an impound's, an evidence item's).
     hold_review_days: int = Field(default=7, ge=1, le=366)

@@ -16,6 +16,7 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from csoapi.core.metrics import RequestMetrics
 from csoapi.core.problems import internal_error_response, problem_response
 from csoapi.core.schemas import NUL_MESSAGE
 
@@ -24,10 +25,17 @@ log = structlog.get_logger("csoapi.access")
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        body_timeout_seconds: float,
+        metrics: RequestMetrics | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout_seconds = body_timeout_seconds
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,13 +161,17 @@ class RequestContextMiddleware:
         await response(request.scope, _empty_receive, send)
 
     def _log(self, scope: Scope, holder: dict[str, Any], started: float) -> None:
+        seconds = time.perf_counter() - started
+        route, method = _route_path(scope), str(scope.get("method"))
         log.info(
             "request",
-            method=scope.get("method"),
-            route=_route_path(scope),
+            method=method,
+            route=route,
             status=holder["status"],
-            ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round(seconds * 1000, 2),
         )
+        if self.metrics is not None:
+            self.metrics.observe(route, method, holder["status"], seconds)
 
 
 def _route_path(scope: Scope) -> str:

@@ -27,7 +27,10 @@ from csoapi.core.idempotency import IdempotentReplay
 from csoapi.core.unit import record_refused_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://csoapi.dev/problems/"
+# A route marked so (``openapi_extra``) is an OAuth 2.0 endpoint: its errors are also RFC 6749
+# §5.2 error responses (``oauth_error``).
+OAUTH_ERRORS = "x-oauth2-error-responses"
+PROBLEMS_PATH = "/problems/"  # where the app serves a page per code (csoapi.problem_pages)
 log = structlog.get_logger("csoapi.errors")
 
 
@@ -61,8 +64,9 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    status, code = oauth_error(request, status, code, extra)
     body: dict[str, Any] = {
-        "type": TYPE_BASE + code,
+        "type": problem_type(request, code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -78,6 +82,36 @@ def problem_response(
     return JSONResponse(
         body, status_code=status, headers=out_headers, media_type=PROBLEM_MEDIA_TYPE
     )
+
+
+def oauth_error(
+    request: Request | None, status: int, code: str, extra: dict[str, Any]
+) -> tuple[int, str]:
+    """On an OAuth endpoint (RFC 6749 §5.2, RFC 7009 §2.2.1), a problem is an OAuth error
+    response too: an ``error`` member (kept when the raise named one) and status 400 for a
+    request that is not well formed (validation, media type), which becomes
+    ``invalid_request``. Elsewhere: unchanged."""
+    route = request.scope.get("route") if request is not None else None
+    if not (getattr(route, "openapi_extra", None) or {}).get(OAUTH_ERRORS):
+        return status, code
+    if status in (415, 422) and "error" not in extra:
+        status, code = 400, "invalid_request"
+    if status in (400, 401) and "error" not in extra:
+        extra["error"] = "invalid_client" if status == 401 else "invalid_request"
+    return status, code
+
+
+def problem_type(request: Request | None, code: str) -> str:
+    """The problem's ``type`` URI: ``CSOAPI_PROBLEM_BASE_URL`` + code, or by default this
+    server's own page for the code (``GET /problems/{code}``), absolute from the request."""
+    if request is None:
+        return PROBLEMS_PATH + code
+    app = request.scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    base = getattr(settings, "problem_base_url", "")
+    if not base:
+        base = str(request.base_url).rstrip("/") + PROBLEMS_PATH
+    return base + code
 
 
 def internal_error_response(request: Request | None) -> JSONResponse:

@@ -138,6 +138,47 @@ def scopes_for(role: str) -> frozenset[str]:
     return ROLE_SCOPES.get(role, frozenset())
 
 
+def markdown() -> str:
+    """``docs/scopes.md``: which role and client kind holds which scope (``make openapi``
+    writes it; ``tests/auth/test_scopes_doc.py`` fails when it drifts from this module)."""
+    who = list(ROLE_SCOPES)
+    head = "| scope | what it allows | " + " | ".join(f"`{w}`" for w in who) + " |"
+    rule = "|---|---|" + "---|" * len(who)
+    rows = [
+        f"| `{scope}` | {text} | "
+        + " | ".join("✓" if scope in ROLE_SCOPES[w] else "" for w in who)
+        + " |"
+        for scope, text in SCOPE_DESCRIPTIONS.items()
+    ]
+    lists = [
+        f"- `{w}` ({'role' if w in set(Role) else 'client kind'}): "
+        + " ".join(f"`{s}`" for s in sorted(ROLE_SCOPES[w]))
+        for w in who
+    ]
+    return "\n".join(
+        [
+            "# Scopes by role and client kind",
+            "",
+            "Generated from `src/csoapi/core/scopes.py` (the contract's section 2) by `make "
+            "openapi`; a test fails when this file drifts from it. A token carries its role's "
+            "or client kind's scopes (or fewer, when the sign-in names `scope`); every "
+            "operation's description in `openapi/openapi.json` ends with the scopes it needs "
+            "and who holds them. Object-level rules (a draft only to its author and "
+            "sergeants, a portal only its own payments, a provider only referrals sent to "
+            "it with consent) come on top, in each operation's description.",
+            "",
+            head,
+            rule,
+            *rows,
+            "",
+            "## Each role's and client kind's scopes",
+            "",
+            *lists,
+            "",
+        ]
+    )
+
+
 # The one scope of a person who must enrol a second factor before anything else (the account
 # policy requires one and they have none): it reaches only the enrolment operations.
 ENROLMENT_SCOPE = "mfa:enrol"

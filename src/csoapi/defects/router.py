@@ -32,6 +32,7 @@ IMAGE = {"content": {"image/jpeg": {}, "image/png": {}}}
 @router.get(
     "",
     operation_id="defects_list",
+    description="Defect reports, newest first, keyset-paged, each with its 311 status.",
     summary="Defect reports, newest first",
     response_model=Page[DefectRead],
     responses=error_responses(401, 403, 422),
@@ -57,6 +58,9 @@ async def list_defects(
 @router.post(
     "",
     operation_id="defects_create",
+    description="Reports a defect (meter, sign, signal, streetlight, obstruction) at a "
+    "location; the worker sends it to the city's 311 system as an Open311 GeoReport "
+    "v2 request, retrying, and polls its status back.",
     summary="Report a defect (meter, sign, signal, streetlight, obstruction) for 311",
     status_code=201,
     response_model=DefectRead,
@@ -74,6 +78,7 @@ async def report_defect(body: DefectCreate, unit: Reporter) -> Response:
 @router.get(
     "/{defect_id}",
     operation_id="defects_get",
+    description="One defect report with what 311 says of it (`service_request_id`, status, notes).",
     summary="Read one defect report, with what 311 says of it",
     response_model=DefectRead,
     responses=error_responses(401, 403, 404, 422),
@@ -89,6 +94,10 @@ async def get_defect(defect_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "/{defect_id}/photos",
     operation_id="defects_add_photo",
+    description="Adds a photo (the request body is the JPEG or PNG itself, size-bounded); its "
+    "metadata (EXIF, location) is stripped by re-encoding. At most a few per report "
+    "(409 `too_many_photos`), and not once the report has gone to 311 (409 "
+    "`defect_sent`); a body that is not the image its Content-Type says is a 422.",
     summary="Add a photo (the body is the JPEG or PNG itself); its metadata is stripped",
     status_code=201,
     response_model=PhotoRead,
@@ -114,6 +123,7 @@ async def add_photo(
 @router.get(
     "/{defect_id}/photos/{photo_id}",
     operation_id="defects_photo",
+    description="A photo as stored: re-encoded, without metadata.",
     summary="A photo as stored (re-encoded, without metadata)",
     response_class=Response,
     responses=error_responses(401, 403, 404, 422) | {200: IMAGE},
@@ -129,6 +139,8 @@ async def get_photo(defect_id: uuid.UUID, photo_id: uuid.UUID, unit: Reader) -> 
 @router.post(
     "/{defect_id}/retry",
     operation_id="defects_retry",
+    description="Sends once more, from the first try, a report 311 never took (409 "
+    "`defect_not_failed` for any other).",
     summary="Send a report 311 never took once more, from the first try",
     response_model=DefectRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),

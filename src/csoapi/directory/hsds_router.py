@@ -39,6 +39,8 @@ def _paging(page: int, per_page: int) -> Paging:
 @router.get(
     "/",
     operation_id="hsds_about",
+    description="The HSDS 3.0 read API's root: the HSDS version, profile and where its OpenAPI "
+    "description is.",
     summary="This API's HSDS version, profile and OpenAPI description",
     responses=E,
 )
@@ -52,6 +54,8 @@ async def about(unit: Reader) -> Response:
 @router.get(
     "/services",
     operation_id="hsds_services",
+    description="HSDS `services` with their one-to-one fields, in HSDS's paging envelope; "
+    "filters combine with AND.",
     summary="Services (one-to-one fields), filtered with AND",
     responses={200: PAGE, **E},
 )
@@ -84,6 +88,8 @@ async def services(
 @router.get(
     "/services/{service_id}",
     operation_id="hsds_service",
+    description="One service, fully nested as HSDS 3.0 has it (organization, locations, phones, "
+    "schedules, taxonomy terms).",
     summary="One service, fully nested",
     responses=E404,
 )
@@ -94,6 +100,7 @@ async def service(service_id: uuid.UUID, unit: Reader) -> Response:
 @router.get(
     "/organizations",
     operation_id="hsds_organizations",
+    description="HSDS `organizations` with their one-to-one fields, in HSDS's paging envelope.",
     summary="Organizations (one-to-one fields)",
     responses={200: PAGE, **E},
 )
@@ -106,6 +113,7 @@ async def organizations(
 @router.get(
     "/organizations/{organization_id}",
     operation_id="hsds_organization",
+    description="One organization as HSDS 3.0 has it, with its phones.",
     summary="One organization with its phones",
     responses=E404,
 )
@@ -116,6 +124,7 @@ async def organization(organization_id: uuid.UUID, unit: Reader) -> Response:
 @router.get(
     "/service_at_locations",
     operation_id="hsds_service_at_locations",
+    description="HSDS `service_at_locations`: which service is offered where.",
     summary="Services at locations",
     responses={200: PAGE, **E},
 )
@@ -133,6 +142,7 @@ async def service_at_locations(
 @router.get(
     "/taxonomies",
     operation_id="hsds_taxonomies",
+    description="The taxonomies the directory's categories come from.",
     summary="Taxonomies",
     responses={200: PAGE, **E},
 )
@@ -143,6 +153,7 @@ async def taxonomies(unit: Reader, page: PageQuery = 1, per_page: PerPageQuery =
 @router.get(
     "/taxonomy_terms",
     operation_id="hsds_taxonomy_terms",
+    description="The taxonomy terms (the directory's categories).",
     summary="Taxonomy terms",
     responses={200: PAGE, **E},
 )

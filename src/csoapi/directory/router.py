@@ -44,6 +44,9 @@ def _org(row) -> Reply:  # type: ignore[no-untyped-def]
 @router.get(
     "/services",
     operation_id="services_search",
+    description="Searches the service directory: `category`, text `q`, open at a moment "
+    "(`open_at`), and nearest first from `near=lat,lon` within `radius_km` (422 "
+    "`radius_without_near` without `near`).",
     summary="Search the directory: category, text, open at a moment, nearest first",
     response_model=Page[ServiceRead],
     responses=error_responses(401, 403, 422),
@@ -83,6 +86,7 @@ async def search_services(
 @router.get(
     "/services/{service_id}",
     operation_id="services_get",
+    description="One service with its locations, phones and schedules.",
     summary="One service with its locations, phones and schedules",
     response_model=ServiceRead,
     responses=error_responses(401, 403, 404, 422),
@@ -98,6 +102,8 @@ async def get_service(service_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "/services",
     operation_id="services_create",
+    description="Adds a service with HSDS 3.0 field names, its locations, addresses, phones and "
+    "schedules inline (an id that exists: 409 `service_exists`).",
     summary="Add a service (with its locations, addresses, phones and schedules inline)",
     status_code=201,
     response_model=ServiceRead,
@@ -114,6 +120,8 @@ async def create_service(body: ServiceCreate, unit: Creator) -> Response:
 @router.patch(
     "/services/{service_id}",
     operation_id="services_update",
+    description="Changes a service: the parts given (categories, phones, schedules, locations) "
+    "replace the old ones whole.",
     summary="Change a service; parts given (categories, phones, schedules, locations) replace",
     response_model=ServiceRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),
@@ -131,6 +139,7 @@ async def update_service(
 @router.get(
     "/organizations/{organization_id}",
     operation_id="organizations_get",
+    description="One organization of the directory, with its services.",
     summary="One organization of the directory",
     response_model=OrganizationRead,
     responses=error_responses(401, 403, 404, 422),
@@ -142,6 +151,8 @@ async def get_organization(organization_id: uuid.UUID, unit: Reader) -> Response
 @router.post(
     "/organizations",
     operation_id="organizations_create",
+    description="Adds an organization that provides services (an id that exists: 409 "
+    "`organization_exists`); provider clients are bound to one.",
     summary="Add an organization that provides services",
     status_code=201,
     response_model=OrganizationRead,
@@ -159,6 +170,7 @@ async def create_organization(body: OrganizationCreate, unit: Creator) -> Respon
 @router.patch(
     "/organizations/{organization_id}",
     operation_id="organizations_update",
+    description="Changes an organization's fields.",
     summary="Change an organization",
     response_model=OrganizationRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),

@@ -28,6 +28,9 @@ def _one(svc: AuditService, a) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "",
     operation_id="evidence_audits_open",
+    description="Opens an inventory audit of a location: a sample is drawn (high-risk items, "
+    "such as firearms, drugs, money and jewelry, at 10 % or more) for the auditor "
+    "to find.",
     summary="Open an audit: the sample is drawn (high-risk items at 10 % or more)",
     status_code=201,
     response_model=AuditRead,
@@ -46,6 +49,8 @@ async def open_audit(body: AuditCreate, unit: Opener) -> Response:
 @router.get(
     "/{audit_id:uuid}",
     operation_id="evidence_audits_get",
+    description="The audit: its sample, each scan, the discrepancies (missing, misplaced, "
+    "unexpected), and once closed the signed summary.",
     summary="The audit: its sample, each scan, the discrepancies, and once closed the "
     "signed summary",
     response_model=AuditRead,
@@ -58,6 +63,8 @@ async def get_audit(audit_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "/{audit_id:uuid}/scans",
     operation_id="evidence_audits_scan",
+    description="Records scans: each barcode and where it was found. Only the auditor who "
+    "opened it (403 `auditor_only`), only while open (409 `audit_closed`).",
     summary="Record scans: each barcode where it was found",
     response_model=AuditRead,
     responses=W,
@@ -69,6 +76,8 @@ async def scan(audit_id: uuid.UUID, body: ScanBody, unit: Auditor) -> Response:
 @router.post(
     "/{audit_id:uuid}/close",
     operation_id="evidence_audits_close",
+    description="Closes the audit: sampled items never scanned are missing. The summary is "
+    "hashed and signed with the log key (verify with `GET /evidence/log/key`).",
     summary="Close: sampled items never scanned are missing; the summary is hashed and signed",
     response_model=AuditRead,
     responses=W,

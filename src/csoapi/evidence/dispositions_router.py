@@ -32,6 +32,8 @@ W = error_responses(401, 403, 404, 409, 412, 422)
 @router.get(
     "/stats/throughput",
     operation_id="evidence_throughput",
+    description="Items taken in and disposed of in a window, by kind, and the "
+    "disposition-to-intake ratio (how fast the property room clears).",
     summary="Intake and dispositions in a window, and the disposition-to-intake ratio",
     response_model=ThroughputRead,
     responses=error_responses(401, 403, 422),
@@ -55,6 +57,8 @@ def _one(d) -> Reply:  # type: ignore[no-untyped-def]
 @router.get(
     "/{item_id:uuid}/disposition",
     operation_id="evidence_disposition_list",
+    description="The item's disposition requests, oldest first, with their approvals and "
+    "execution.",
     summary="The item's disposition requests, oldest first",
     response_model=list[DispositionRead],
     responses=error_responses(401, 403, 404, 422),
@@ -68,6 +72,9 @@ async def list_dispositions(item_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "/{item_id:uuid}/disposition",
     operation_id="evidence_disposition_request",
+    description="Asks to return an item to its owner, destroy it or auction it, with the "
+    "reason. One open request at a time (409 `disposition_open`); an item checked "
+    "out, held or not yet disposable is refused with the conditions unmet (409).",
     summary="Ask to return, destroy or auction an item (409 with the conditions unmet)",
     status_code=201,
     response_model=DispositionRead,
@@ -87,6 +94,8 @@ async def request_disposition(
 @router.post(
     "/{item_id:uuid}/disposition/approve",
     operation_id="evidence_disposition_approve",
+    description="Approves the open request: never by whoever requested it (403 "
+    "`separation_of_duties`).",
     summary="Approve the open request (a supervisor who did not request it)",
     response_model=DispositionRead,
     responses=W,
@@ -100,6 +109,10 @@ async def approve_disposition(
 @router.post(
     "/{item_id:uuid}/disposition/execute",
     operation_id="evidence_disposition_execute",
+    description="Carries out the approved disposition: for a return, the receiver's name and "
+    "ID; for destruction, a witness; for high-risk items, a second person. The item "
+    "leaves custody (`released`, `destroyed`, `auctioned`) and the custody chain "
+    "records it.",
     summary="Carry out the approved disposition: the receiver's ID for a return, a witness "
     "for destruction, a second person for high-risk items",
     response_model=DispositionRead,

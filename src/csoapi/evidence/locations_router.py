@@ -29,6 +29,8 @@ def _one(svc: LocationService, loc) -> Reply:  # type: ignore[no-untyped-def]
 @router.get(
     "",
     operation_id="evidence_locations_list",
+    description="Storage locations by code, keyset-paged; `parent_id` lists a room's shelves or "
+    "a shelf's bins.",
     summary="Storage locations by code; `parent_id` lists a room's shelves or a shelf's bins",
     response_model=Page[LocationRead],
     responses=error_responses(401, 403, 422),
@@ -50,6 +52,9 @@ async def list_locations(
 @router.post(
     "",
     operation_id="evidence_locations_create",
+    description="Adds a room (for evidence or for property: 422 `purpose_required`; the two are "
+    "kept apart, 409 `location_purpose_mismatch`), a shelf in a room or a bin on a "
+    "shelf. Codes are unique (409 `location_code_taken`).",
     summary="Add a room (for evidence or for property), a shelf in a room or a bin on a shelf",
     status_code=201,
     response_model=LocationRead,
@@ -68,6 +73,7 @@ async def create_location(body: LocationCreate, unit: Builder) -> Response:
 @router.get(
     "/{location_id:uuid}",
     operation_id="evidence_locations_get",
+    description="One storage location with its path from the room.",
     summary="One storage location with its path from the room",
     response_model=LocationRead,
     responses=error_responses(401, 403, 404, 422),
@@ -79,6 +85,8 @@ async def get_location(location_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{location_id:uuid}",
     operation_id="evidence_locations_update",
+    description="Renames a location, marks it high-security, or retires it; a location that "
+    "still holds items is not retired (409 `location_in_use`). Needs `If-Match`.",
     summary="Rename, mark high-security, or retire an empty location",
     response_model=LocationRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),

@@ -27,6 +27,8 @@ TreeSize = Annotated[int, Query(ge=1, le=2**62)]
 @router.get(
     "/log/key",
     operation_id="evidence_log_key",
+    description="No token needed: the Ed25519 public key (base64, raw 32 bytes) that signs tree "
+    "heads and audit summaries, so anyone can verify them without an account.",
     summary="The Ed25519 public key that signs log heads and audit summaries (no token needed)",
     response_model=KeyRead,
 )
@@ -37,6 +39,9 @@ async def log_key(unit: Anyone) -> Response:
 @router.get(
     "/log/head",
     operation_id="evidence_log_head",
+    description="The signed tree head over every custody event logged so far (RFC 9162 style): "
+    "`tree_size`, `root_hash`, `timestamp`, and the Ed25519 `signature` over their "
+    "RFC 8785 canonical JSON.",
     summary="The signed tree head over every custody event logged so far",
     response_model=HeadRead,
     responses=error_responses(401, 403),
@@ -48,6 +53,9 @@ async def log_head(unit: Reader) -> Response:
 @router.get(
     "/log/consistency",
     operation_id="evidence_log_consistency",
+    description="A consistency proof (RFC 9162 §2.1.4) that the tree of size `to` extends the "
+    "tree of size `from`: nothing logged was changed or removed. `from` after `to` "
+    "is a 422 `bad_tree_sizes`; a size beyond the log, 404 `tree_not_found`.",
     summary="Proof that the tree of size `to` extends the tree of size `from`",
     response_model=ConsistencyRead,
     responses=error_responses(401, 403, 404, 422),
@@ -63,6 +71,10 @@ async def log_consistency(
 @router.get(
     "/{item_id:uuid}/custody/{seq:int}/proof",
     operation_id="evidence_custody_proof",
+    description="An inclusion proof of the custody event `seq` against a signed head "
+    "(`tree_size`: an earlier published head, else the latest): `leaf_index`, "
+    "`tree_size`, `audit_path`, `head`. An event logged after the head is a 409 "
+    "`not_in_tree`.",
     summary="Inclusion proof of one custody event against a signed head (`tree_size`: an "
     "earlier published head)",
     response_model=InclusionRead,
@@ -80,6 +92,9 @@ async def custody_proof(
 @router.get(
     "/{item_id:uuid}/custody/report",
     operation_id="evidence_custody_report",
+    description="The chain of custody for court or a lab: every event, its log proof, the "
+    "signed head and the key, as JSON that `csoapi verify-custody` checks offline; "
+    "`Accept: application/pdf` prints it.",
     summary="The chain for court or lab: events, their log proofs, the signed head and the "
     "key (JSON, checked by `csoapi verify-custody`); `Accept: application/pdf` to print",
     responses=error_responses(401, 403, 404, 422)
@@ -106,6 +121,8 @@ async def custody_report(
 @router.get(
     "/{item_id:uuid}/custody/case",
     operation_id="evidence_custody_case",
+    description="The chain of custody as CASE/UCO JSON-LD, for digital-forensics tools "
+    "(validated with case_validate).",
     summary="The chain of custody as CASE/UCO JSON-LD (checked with case_validate)",
     responses=error_responses(401, 403, 404, 422)
     | {

@@ -45,6 +45,9 @@ def _one(svc: ItemService, item) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "",
     operation_id="evidence_create",
+    description="Takes in an item (evidence, found property or safekeeping) with a generated "
+    "`barcode`: the intake event starts its custody chain and is logged. "
+    "`report_id` and `call_id` link it; found property may carry its `owner`.",
     summary="Take in an item: evidence, found property or safekeeping (the intake event)",
     status_code=201,
     response_model=ItemRead,
@@ -61,6 +64,9 @@ async def create_item(body: ItemCreate, unit: Intake) -> Response:
 @router.get(
     "",
     operation_id="evidence_list",
+    description="Items, keyset-paged; inventories by `location_id` (and everything below it), "
+    "overdue check-outs (`status=checked_out&due_back_before=`), and items past "
+    "their review date (`review_before=`).",
     summary="Items; inventories: `location_id` (and below), `status=checked_out&"
     "due_back_before=` (overdue check-outs), `review_before=` (past review date)",
     response_model=Page[ItemSummary],
@@ -104,6 +110,9 @@ async def list_items(  # noqa: PLR0913 - one query parameter per filter
 @router.post(
     "/custody/bulk",
     operation_id="evidence_custody_bulk",
+    description="One custody action (a move, a transfer, a check-in, …) for many scanned "
+    "barcodes, all or nothing: if any is refused, nothing is recorded (409 "
+    "`bulk_refused` lists each refusal).",
     summary="One custody action for many scanned barcodes, all or nothing",
     response_model=BulkRead,
     responses=error_responses(*E, 409),
@@ -123,6 +132,8 @@ async def bulk_custody(body: BulkCustodyBody, unit: Writer) -> Response:
 @router.get(
     "/{item_id:uuid}",
     operation_id="evidence_get",
+    description="One item: where it is (location path) and who holds it, its status and review "
+    "date. Audited.",
     summary="One item, where it is and who has it",
     response_model=ItemRead,
     responses=error_responses(*E, 404),
@@ -134,6 +145,9 @@ async def get_item(item_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{item_id:uuid}",
     operation_id="evidence_update",
+    description="Corrects the description, the report it belongs to, or the owner (for found "
+    "property: 422 `owner_not_for_evidence` otherwise); custody moves only through "
+    "`/custody`. Needs `If-Match`.",
     summary="Correct the description, the report it belongs to, or the owner",
     response_model=ItemRead,
     responses=error_responses(*E, 404, 412, 428),
@@ -147,6 +161,11 @@ async def update_item(
 @router.post(
     "/{item_id:uuid}/custody",
     operation_id="evidence_custody_record",
+    description="Appends a custody event (`transfer`, `move`, `check_out`, `check_in`, "
+    "`lab_submit`, `court`) with `to_holder` or `to_location` as the action "
+    "requires (422 `custody_target`), the reason and when (not before intake, 422 "
+    "`before_intake`). Each event is hash-chained to the previous one and logged; "
+    "none is ever changed. Emits `evidence.custody_changed`.",
     summary="Append a custody event: transfer, move, check_out, check_in, lab_submit, court",
     status_code=201,
     response_model=CustodyRead,
@@ -170,6 +189,8 @@ async def record_custody(
 @router.get(
     "/{item_id:uuid}/label",
     operation_id="evidence_label",
+    description="The printable label (4 × 2 in, 300 dpi) with the barcode as Code 128 and QR "
+    "code: `format=png`, `svg` or `pdf`.",
     summary="The printable label: Code 128 and QR code of the barcode (4 × 2 in, 300 dpi)",
     response_class=Response,
     responses=error_responses(*E, 404)
@@ -191,6 +212,8 @@ async def get_label(
 @router.get(
     "/{item_id:uuid}/custody",
     operation_id="evidence_custody_list",
+    description="The item's chain of custody in order: each event with `seq`, `prev_hash` and "
+    "`hash`.",
     summary="The chain of custody in order",
     response_model=Page[CustodyRead],
     responses=error_responses(*E, 404),
@@ -210,6 +233,9 @@ async def list_custody(
 @router.get(
     "/{item_id:uuid}/custody/verify",
     operation_id="evidence_custody_verify",
+    description='Recomputes every link of the item\'s chain: `{"valid": true, "events", '
+    '"head"}`, or `{"valid": false, "broken_at": seq}` at the first event whose '
+    "hash does not follow.",
     summary="Recompute every link of the chain: valid with its head, or the first broken seq",
     response_model=VerifyRead,
     responses=error_responses(*E, 404),

@@ -83,9 +83,12 @@ class FleetUpkeep(FleetService):
     ) -> FleetItem:
         change = self.changes.begin(item_id, if_match)
         item, now = change.row, utcnow()
+        if item.status == "retired":
+            raise Conflict("A retired item is not checked out", code="fleet_item_retired")
         if item.status != "in_service":
-            code = "fleet_item_retired" if item.status == "retired" else "fleet_item_out_of_service"
-            raise Conflict(f"A {item.status.replace('_', ' ')} item is not checked out", code=code)
+            raise Conflict(
+                "An out of service item is not checked out", code="fleet_item_out_of_service"
+            )
         held = self.repo.open_checkouts([item.id]).get(item.id)
         if held is not None:
             raise Conflict(

@@ -38,6 +38,9 @@ def _reads(router: APIRouter, subject: Subject, tag: str, reader: Any) -> None:
         "/holds",
         operation_id=f"{tag}_holds_list",
         summary="Holds by review date; `review_overdue=true`: the active ones past review",
+        description="Holds of every record of this kind by review date, keyset-paged; "
+        "`active` narrows to active or lifted ones, `review_overdue=true` to the active ones a "
+        "supervisor should have reviewed by now (each hold carries `review_overdue`).",
         response_model=Page[HoldRead],
         responses=error_responses(401, 403, 422),
     )
@@ -60,6 +63,8 @@ def _reads(router: APIRouter, subject: Subject, tag: str, reader: Any) -> None:
         "/{subject_id}/holds",
         operation_id=f"{tag}_holds_of",
         summary="Every hold on the record, active and lifted, oldest first",
+        description="Every hold on the record, with who placed, reviewed and lifted it and "
+        "when (404 when the record does not exist).",
         response_model=list[HoldRead],
         responses=error_responses(401, 403, 404, 422),
     )
@@ -78,6 +83,12 @@ def _place(router: APIRouter, subject: Subject, tag: str, prefix: str, placer: A
         "/{subject_id}/holds",
         operation_id=f"{tag}_holds_place",
         summary="Place a hold (it blocks release and disposal until lifted)",
+        description="A hold of `type` `investigative`, `evidence`, `administrative` or "
+        "`court`, with its basis, reason and next review date (in the future: 422 "
+        "`review_due_past`; not beyond the longest review period: 422 "
+        "`review_due_too_far`, whose detail gives it). While any hold is active, release "
+        "and disposal answer 409 with it among their `conditions`. Accepts "
+        "`Idempotency-Key`.",
         status_code=201,
         response_model=HoldRead,
         responses=error_responses(401, 403, 404, 409, 422),
@@ -91,6 +102,8 @@ def _changes(router: APIRouter, subject: Subject, tag: str, keeper: Any) -> None
         "/{subject_id}/holds/{hold_id}/review",
         operation_id=f"{tag}_holds_review",
         summary="Record a supervisor's review of an active hold; the next review is due",
+        description="Records that a supervisor looked at the hold again and sets the next "
+        "review date; a lifted hold is a 409 `hold_released`. `If-Match` is optional.",
         response_model=HoldRead,
         responses=error_responses(401, 403, 404, 409, 412, 422),
     )
@@ -109,6 +122,9 @@ def _changes(router: APIRouter, subject: Subject, tag: str, keeper: Any) -> None
         "/{subject_id}/holds/{hold_id}",
         operation_id=f"{tag}_holds_lift",
         summary="Lift a hold, with the reason (the hold stays on record as released)",
+        description="Lifts the hold with the reason (the body of this DELETE); a lifted hold "
+        "is a 409 `hold_released`. The hold stays on record as released, by whom and when. "
+        "`If-Match` is optional.",
         response_model=HoldRead,
         responses=error_responses(401, 403, 404, 409, 412, 422),
     )

@@ -19,6 +19,10 @@ Reader = carrier(EligibilityService, "citations:read")
 @router.get(
     "/tow-eligible",
     operation_id="vehicles_tow_eligible",
+    description="A dry run of the impound rule pack's tow rule over plates with unpaid overdue "
+    "citations: each plate it qualifies, with the citations that qualify it, at "
+    "most `limit` plates. Nothing is towed or recorded; the answer helps plan "
+    "enforcement.",
     summary="Plates the rule pack's tow rule qualifies (dry run), each with its citations",
     response_model=TowEligibleList,
     responses=error_responses(401, 403, 422),

@@ -35,6 +35,9 @@ def _impound(svc: NoticeService, i) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "/{impound_id}/notices",
     operation_id="impounds_notice_mail",
+    description="Records a notice of storage mailed to the registered or legal owner (`to`, "
+    "`method`, `mailed_at`); its document and PDF are generated and their SHA-256 "
+    "kept, and it meets the notice deadline.",
     summary="Record a notice of storage mailed to the registered or legal owner",
     status_code=201,
     response_model=NoticeRead,
@@ -52,6 +55,8 @@ async def mail_notice(impound_id: uuid.UUID, body: NoticeCreate, unit: Mailer) -
 @router.get(
     "/{impound_id}/notices",
     operation_id="impounds_notices",
+    description="The impound's notices as mailed, each with its outcome and the SHA-256 of its "
+    "document and PDF.",
     summary="The impound's notices, as mailed, with their SHA-256",
     response_model=list[NoticeRead],
     responses=error_responses(401, 403, 404, 422),
@@ -65,6 +70,8 @@ async def list_notices(impound_id: uuid.UUID, unit: Reader) -> Response:
 @router.get(
     "/{impound_id}/notices/{notice_id}",
     operation_id="impounds_notice_get",
+    description="One notice: its document (canonical JSON) and its SHA-256, to prove what was "
+    "sent.",
     summary="One notice: its document and the SHA-256 of its canonical JSON",
     response_model=NoticeRead,
     responses=error_responses(401, 403, 404, 422),
@@ -76,6 +83,8 @@ async def get_notice(impound_id: uuid.UUID, notice_id: uuid.UUID, unit: Reader) 
 @router.get(
     "/{impound_id}/notices/{notice_id}/pdf",
     operation_id="impounds_notice_pdf",
+    description="The notice as printed and mailed (application/pdf); its SHA-256 is the "
+    "notice's `pdf_sha256`.",
     summary="The notice as printed (PDF); its SHA-256 is the notice's `pdf_sha256`",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 404, 422)},
@@ -89,6 +98,9 @@ async def notice_pdf(impound_id: uuid.UUID, notice_id: uuid.UUID, unit: Reader) 
 @router.post(
     "/{impound_id}/notices/{notice_id}/outcome",
     operation_id="impounds_notice_outcome",
+    description="Records that the notice was `delivered` or `returned` undeliverable, once (409 "
+    "`notice_outcome_recorded`) and not before it was mailed (422 "
+    "`before_mailing`).",
     summary="Record that a notice was delivered or returned undeliverable",
     response_model=NoticeRead,
     responses=CHANGE,
@@ -104,6 +116,9 @@ async def notice_outcome(
 @router.post(
     "/{impound_id}/hearing",
     operation_id="impounds_hearing_request",
+    description="Records the owner's request for a post-storage hearing, within the window the "
+    "rule pack gives (409 `hearing_window_closed`), once (409 `hearing_requested`); "
+    "impounds that have no hearing answer 409 `no_hearing`.",
     summary="Record the owner's request for a post-storage hearing (within the window)",
     response_model=ImpoundRead,
     responses=CHANGE,
@@ -115,6 +130,8 @@ async def request_hearing(impound_id: uuid.UUID, body: HearingRequest, unit: Rec
 @router.post(
     "/{impound_id}/hearing/schedule",
     operation_id="impounds_hearing_schedule",
+    description="Schedules the requested hearing (records): not before the request (422 "
+    "`before_request`), not beyond the rule pack's limit (422 `hearing_too_far`).",
     summary="Schedule the post-storage hearing",
     response_model=ImpoundRead,
     responses=CHANGE,
@@ -126,6 +143,10 @@ async def schedule_hearing(impound_id: uuid.UUID, body: HearingSchedule, unit: R
 @router.post(
     "/{impound_id}/hearing/outcome",
     operation_id="impounds_hearing_outcome",
+    description="Decides the hearing `valid` or `invalid` with the reason, once it is held (409 "
+    "`hearing_not_held`). Never by the sergeant who directed the storage, the "
+    "impound's creator (403 `separation_of_duties`). `invalid` waives the tow and "
+    "storage fees.",
     summary="Decide the hearing (a sergeant who did not direct the storage); `invalid` "
     "waives the tow and storage fees",
     response_model=ImpoundRead,

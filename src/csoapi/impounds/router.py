@@ -42,6 +42,11 @@ def _one(svc: ImpoundService, row) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "",
     operation_id="impounds_create",
+    description="Requests an impound from the field: the vehicle (a plate with its state, or a "
+    "VIN), the reason and its legal authority, where it was towed from, the tow "
+    "company and lot; `citation_id` and `call_id` link it. With `towed_at` it is "
+    "`stored` at once (not before `requested_at`: 422 `tow_before_request`). Its "
+    "deadlines are computed from the rule pack. Emits `impound.created`.",
     summary="Request an impound from the field (stored at once when `towed_at` is given)",
     status_code=201,
     response_model=ImpoundRead,
@@ -58,6 +63,9 @@ async def create_impound(body: ImpoundCreate, unit: Requester) -> Response:
 @router.get(
     "",
     operation_id="impounds_list",
+    description="Keyset-paged by request time, filtered by `status`, plate, lot; with "
+    "`deadline_due_before`, the records worklist: impounds with an open deadline "
+    "due by then, most pressing first.",
     summary="Impounds by request time; with `deadline_due_before`: the records worklist, "
     "most pressing deadline first",
     response_model=Page[ImpoundSummary],
@@ -94,6 +102,9 @@ async def list_impounds(
 @router.get(
     "/{impound_id}",
     operation_id="impounds_get",
+    description="The impound with its `deadlines` (each rule's legal citation, due time and "
+    "status: open, met or missed, and why), disposal eligibility and holds. "
+    "Audited.",
     summary="One impound with its deadlines, disposal eligibility and holds",
     response_model=ImpoundRead,
     responses=error_responses(401, 403, 404, 422),
@@ -105,6 +116,9 @@ async def get_impound(impound_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "/{impound_id}/status",
     operation_id="impounds_status",
+    description='Records the tow: `{"status": "stored", "at": …}` (not before the request, 422 '
+    "`tow_before_request`); the storage deadlines start from it. Release and "
+    "disposal have their own routes; any other move is a 409 `invalid_transition`.",
     summary="Record the tow: `requested` → `stored` (release and disposal have their own routes)",
     response_model=ImpoundRead,
     responses=CHANGE,
@@ -118,6 +132,9 @@ async def impound_status(
 @router.post(
     "/{impound_id}/valuation",
     operation_id="impounds_valuation",
+    description="Records the agency's estimate of the vehicle's value, which picks the lien "
+    "path the rule pack prescribes; once the lien process has begun on it, it "
+    "cannot change (409 `valuation_locked`).",
     summary="The agency's estimate of the vehicle's value (it picks the lien path)",
     response_model=ImpoundRead,
     responses=CHANGE,
@@ -131,6 +148,8 @@ async def impound_valuation(
 @router.post(
     "/{impound_id}/steps",
     operation_id="impounds_step",
+    description="Records a lien or reporting step the rule pack names (DOJ notified, DMV record "
+    "requested, …) with when it was done; it meets the matching deadline.",
     summary="Record a lien or reporting step (DOJ notified, DMV record requested, ...)",
     response_model=ImpoundRead,
     responses=CHANGE,

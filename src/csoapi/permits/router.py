@@ -47,6 +47,7 @@ def _zone(z) -> Reply:  # type: ignore[no-untyped-def]
 @router.get(
     "/zones",
     operation_id="permit_zones_list",
+    description="The permit zones, by code.",
     summary="Permit zones",
     response_model=Page[ZoneRead],
     responses=error_responses(401, 403, 422),
@@ -62,6 +63,7 @@ async def list_zones(unit: Field, limit: LimitQuery = DEFAULT_LIMIT, cursor: Cur
 @router.post(
     "/zones",
     operation_id="permit_zones_create",
+    description="Opens a permit zone (records); a code that exists is a 409 `permit_zone_exists`.",
     summary="Open a permit zone (records)",
     status_code=201,
     response_model=ZoneRead,
@@ -79,6 +81,8 @@ async def create_zone(body: ZoneCreate, unit: Records) -> Response:
 @router.patch(
     "/zones/{code}",
     operation_id="permit_zones_update",
+    description="Renames, describes or closes a zone; a closed zone takes no new permits (409 "
+    "`permit_zone_inactive`).",
     summary="Rename, describe or close a permit zone (records)",
     response_model=ZoneRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),
@@ -112,6 +116,8 @@ async def check_permit(
 @router.get(
     "/lookup",
     operation_id="permits_lookup",
+    description="For payment portals: a permit by its number, without its holder (404 "
+    "`permit_not_found`).",
     summary="Payment portal: a permit by its number (no holder)",
     response_model=PortalPermit,
     responses=error_responses(401, 403, 404, 422),
@@ -123,6 +129,7 @@ async def lookup_permit(unit: Portal, number: NumberQuery) -> Response:
 @router.get(
     "",
     operation_id="permits_list",
+    description="Permits, newest first, keyset-paged, without holders.",
     summary="Permits, newest first",
     response_model=Page[PermitRead],
     responses=error_responses(401, 403, 422),
@@ -149,6 +156,10 @@ async def list_permits(
 @router.post(
     "",
     operation_id="permits_create",
+    description="Issues a parking permit (records) for a plate in a zone over whole days; its "
+    "fee comes from the fee schedule in force (422 `no_permit_fee` when none is). A "
+    "permit overlapping another for the same vehicle and zone is a 409 "
+    "`permit_overlaps`; a kind has a longest validity (422 `permit_too_long`).",
     summary="Issue a parking permit (records); its fee comes from the fee schedule",
     status_code=201,
     response_model=PermitRead,
@@ -165,6 +176,8 @@ async def create_permit(body: PermitCreate, unit: Issuer) -> Response:
 @router.get(
     "/{permit_id}",
     operation_id="permits_get",
+    description="One permit, without its holder (whose name and address are read, audited, at "
+    "`/holder`).",
     summary="Read one permit (no holder)",
     response_model=PermitRead,
     responses=error_responses(401, 403, 404, 422),
@@ -180,6 +193,7 @@ async def get_permit(permit_id: uuid.UUID, unit: Field) -> Response:
 @router.get(
     "/{permit_id}/holder",
     operation_id="permits_holder",
+    description="The permit holder's name and address (records only); every read is audited.",
     summary="The permit holder's name and address (records; every read audited)",
     response_model=HolderRead,
     responses=error_responses(401, 403, 404, 422),
@@ -191,6 +205,8 @@ async def get_holder(permit_id: uuid.UUID, unit: Records) -> Response:
 @router.post(
     "/{permit_id}/revoke",
     operation_id="permits_revoke",
+    description="Revokes an active permit with a reason (409 `permit_not_revocable` otherwise); "
+    "from then it covers nothing.",
     summary="Revoke an active permit (records), with a reason",
     response_model=PermitRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -208,6 +224,8 @@ async def revoke_permit(
 @router.get(
     "/{permit_id}/print",
     operation_id="permits_print",
+    description="The printable permit (application/pdf) with a QR code of its number, for the "
+    "windscreen.",
     summary="The printable permit: a PDF with a QR code of its number",
     response_class=Response,
     responses=error_responses(401, 403, 404, 422) | {200: {"content": {"application/pdf": {}}}},

@@ -59,6 +59,11 @@ def _one(svc: ReferralReads, row: Any, status: int = 200) -> Reply:
 @router.post(
     "",
     operation_id="referrals_create",
+    description="Refers a person to a service: minimal person data, the `needs`, the "
+    "`service_id`, and consent. Without consent in force naming the provider's "
+    "organization it stays a `draft` (sending it is a 409 `consent_required`); some "
+    "needs require written consent (422 `written_consent_required`). Emits "
+    "`referral.status_changed` once requested; events carry no personal data.",
     summary="Refer a person to a service (draft, or requested with consent)",
     status_code=201,
     response_model=ReferralRead,
@@ -135,6 +140,10 @@ async def change_status(
 @router.post(
     "/{referral_id}/consent",
     operation_id="referrals_consent",
+    description="Records the person's consent (verbal or written, purpose, recipient "
+    "organizations, when, until when); it replaces the one in force. An expired one "
+    "is a 422 `consent_expired`; a closed referral takes none (409 "
+    "`referral_closed`).",
     summary="Record the person's consent (it replaces the one in force)",
     response_model=ReferralRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -148,6 +157,8 @@ async def give_consent(
 @router.post(
     "/{referral_id}/consent/revoke",
     operation_id="referrals_consent_revoke",
+    description="Revokes the consent in force (409 `no_consent` if none is): from now on the "
+    "provider no longer sees the referral.",
     summary="Revoke the consent in force: the provider no longer sees the referral",
     response_model=ReferralRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -165,6 +176,8 @@ async def revoke_consent(
 @router.post(
     "/{referral_id}/follow-ups",
     operation_id="referrals_follow_up",
+    description="Records a follow-up (`due_at`, `outcome`, `notes`); due ones make the CSO's "
+    "worklist (`GET /referrals?follow_up_due_before=`).",
     summary="Record a follow-up (due_at, outcome, notes)",
     status_code=201,
     response_model=ReferralRead,
@@ -177,6 +190,8 @@ async def follow_up(referral_id: uuid.UUID, body: FollowUpIn, unit: Referrer) ->
 @router.get(
     "/{referral_id}/disclosures",
     operation_id="referrals_disclosures",
+    description="Every disclosure of the referral to a provider (each provider read is one), "
+    "for the person's right to know who saw what.",
     summary="Every disclosure of the referral to a provider",
     response_model=Page[DisclosureRead],
     responses=error_responses(401, 403, 404, 422),
@@ -208,6 +223,9 @@ async def fhir_view(referral_id: uuid.UUID, unit: Shared) -> Response:
 @router.post(
     "/{referral_id}/purge",
     operation_id="referrals_purge",
+    description="Removes a closed referral's personal data (a sergeant: 403 `sergeant_only`; "
+    "409 `referral_not_closed` while open); the record that it existed, and its "
+    "audit trail, stay.",
     summary="Remove a closed referral's personal data (sergeant); the record of it stays",
     response_model=ReferralRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),
@@ -221,6 +239,9 @@ async def purge(
 @calls_router.post(
     "/{call_id}/hand-off",
     operation_id="referrals_hand_off",
+    description="A warm hand-off from a call: clears the call with disposition `REFERRED` and "
+    "links its referrals, the ones named or one made in the same request (422 "
+    "`no_referrals` with neither; a referral of another call, 422 `call_mismatch`).",
     summary="Warm hand-off: clear the call REFERRED and link its referrals (named, or made now)",
     response_model=HandOffRead,
     responses=error_responses(401, 403, 404, 409, 422),

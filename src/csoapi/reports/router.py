@@ -53,6 +53,9 @@ class ExportPage(BaseModel):
 @router.post(
     "",
     operation_id="reports_create",
+    description="Starts a `draft` of kind `incident`, `crime` (with a NIBRS `offense_code`), "
+    "`collision` or `activity`. Only its author (and sergeants) see a draft. "
+    "`call_id` links it to a call (422 `unknown_call`).",
     summary="Start a report (a draft)",
     status_code=201,
     response_model=ReportRead,
@@ -69,6 +72,9 @@ async def create_report(body: ReportCreate, unit: Creator) -> Response:
 @router.get(
     "",
     operation_id="reports_list",
+    description="Keyset-paged work queues: `status=submitted` (sergeants' review), `approved` "
+    "(records), `author=me&status=returned` (a CSO's corrections). Drafts are "
+    "listed to their author and sergeants only. Every listing is one audit row.",
     summary="Work queues: ?status=submitted (sergeants), approved (records), "
     "author=me&status=returned (the CSO)",
     response_model=Page[ReportSummary],
@@ -103,6 +109,9 @@ async def list_reports(
 @router.get(
     "/export",
     operation_id="reports_export",
+    description="For RMS vendors (`reports:export`): approved reports since `approved_since`, "
+    "oldest approval first, in the redacted export view (no victim or witness "
+    "contact data, no juvenile names).",
     summary="Approved reports for RMS vendors (redacted export view), oldest approval first",
     response_model=ExportPage,
     responses=error_responses(*E),
@@ -123,6 +132,10 @@ async def export_reports(
 @router.get(
     "/{report_id:uuid}",
     operation_id="reports_get",
+    description="The report with its parts; every read is audited. Person detail (phones, "
+    "addresses, dates of birth, juveniles' names) goes to its author, reviewers and "
+    "records only; other readers get `redacted` persons. A draft another CSO wrote "
+    "is a 404.",
     summary="Read a report (audited); person detail only for its author, reviewers and records",
     response_model=ReportRead,
     responses=error_responses(*E, 404),
@@ -138,6 +151,9 @@ async def get_report(report_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{report_id:uuid}",
     operation_id="reports_update",
+    description="Edits a `draft` or `returned` report; needs `If-Match`. Only the author (403 "
+    "`author_only`); a submitted or approved report is not edited (409 "
+    "`report_not_editable`: add a supplement).",
     summary="Edit a draft or returned report (its author; If-Match required)",
     response_model=ReportRead,
     responses=error_responses(*E, 404, 409, 412, 428),
@@ -151,6 +167,9 @@ async def update_report(
 @router.post(
     "/{report_id:uuid}/submit",
     operation_id="reports_submit",
+    description="Moves a draft or returned report to `submitted` for a sergeant's review. The "
+    "kind's required parts must be present (422 `report_incomplete` lists them). "
+    "Only its author (403 `author_only`).",
     summary="Submit for review (its author)",
     response_model=ReportRead,
     responses=W,
@@ -164,6 +183,9 @@ async def submit_report(
 @router.post(
     "/{report_id:uuid}/approve",
     operation_id="reports_approve",
+    description="Approves a submitted report (409 `invalid_transition` otherwise). Never by its "
+    "author (403 `separation_of_duties`). Approved reports are immutable. Emits "
+    "`report.approved`.",
     summary="Approve (a reviewer other than the author)",
     response_model=ReportRead,
     responses=W,
@@ -177,6 +199,8 @@ async def approve_report(
 @router.post(
     "/{report_id:uuid}/return",
     operation_id="reports_return",
+    description="Returns a submitted report to its author with the `reason` (required); the "
+    "author edits and submits again.",
     summary="Return to the author with a reason",
     response_model=ReportRead,
     responses=W,
@@ -190,6 +214,8 @@ async def return_report(
 @router.post(
     "/{report_id:uuid}/process",
     operation_id="reports_process",
+    description="Records processes an approved report: it gets its report `number` (e.g. "
+    "`R26-000123`) and moves to `processed`.",
     summary="Process (records): assigns the report number",
     response_model=ReportRead,
     responses=W,
@@ -203,6 +229,9 @@ async def process_report(
 @router.post(
     "/{report_id:uuid}/supplements",
     operation_id="reports_supplement",
+    description="Adds a supplement to an approved report (409 `report_not_approved` before "
+    "approval): the correction route, since approved reports never change. By the "
+    "author or a sergeant (403 `author_or_sergeant`).",
     summary="Add a supplement to an approved report (author or sergeant)",
     status_code=201,
     response_model=SupplementRead,
@@ -217,6 +246,8 @@ async def add_supplement(report_id: uuid.UUID, body: SupplementBody, unit: Creat
 @router.post(
     "/{report_id:uuid}/contacts",
     operation_id="reports_add_contact",
+    description="Records a follow-up contact with a victim (method, when, summary); by the "
+    "author or a reviewer.",
     summary="Record a victim follow-up contact (the author or a reviewer)",
     status_code=201,
     response_model=ContactRead,
@@ -231,6 +262,8 @@ async def add_contact(report_id: uuid.UUID, body: ContactBody, unit: Creator) ->
 @router.get(
     "/{report_id:uuid}/contacts",
     operation_id="reports_contacts",
+    description="The report's victim follow-up contacts, oldest first; for its author, "
+    "reviewers and records; audited.",
     summary="Victim follow-up contacts (author, reviewers and records; audited)",
     response_model=list[ContactRead],
     responses=error_responses(*E, 404),
@@ -244,6 +277,9 @@ async def list_contacts(report_id: uuid.UUID, unit: Reader) -> Response:
 @router.get(
     "/{report_id:uuid}/release",
     operation_id="reports_release",
+    description="The copy records releases to the public: no victim or witness contact data, no "
+    "juvenile names. Only for approved or processed reports (409 "
+    "`report_not_approved`); audited.",
     summary="The redacted release copy (records; audited)",
     response_model=ReleaseCopy,
     responses=error_responses(*E, 404, 409),

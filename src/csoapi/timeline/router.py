@@ -29,6 +29,9 @@ def build_router(sources: Sequence[CallLinks]) -> APIRouter:
     @router.get(
         "/{call_id}/timeline",
         operation_id="calls_timeline",
+        description="Transitions, notes and every linked record (reports, citations, impounds, "
+        "evidence, referrals naming the call) in time order, each with its kind and "
+        "id; audited as a read of the call.",
         summary="Everything that happened on a call, in time order",
         response_model=Timeline,
         responses=error_responses(401, 403, 422, 404),

@@ -31,6 +31,9 @@ def _one(user) -> Reply:  # type: ignore[no-untyped-def]
 @router.post(
     "",
     operation_id="users_create",
+    description="Creates a person's account with a role (`cso`, `sergeant`, `records`, "
+    "`admin`), an optional badge number and a password (at least 12 characters). "
+    "Usernames are unique (409 `username_taken`). Audited.",
     summary="Create a user",
     status_code=201,
     response_model=UserRead,
@@ -48,6 +51,8 @@ async def create_user(body: UserCreate, unit: Creator) -> Response:
 @router.get(
     "",
     operation_id="users_list",
+    description="Keyset-paged; filters `role` and `active`. Sign-in names and account state are "
+    "admin matters: CADs find dispatchable staff at `GET /staff`.",
     summary="List users",
     response_model=Page[UserRead],
     responses=error_responses(*ERRORS),
@@ -69,6 +74,7 @@ async def list_users(
 @router.get(
     "/{user_id}",
     operation_id="users_get",
+    description="One account: role, badge, active, locked until (after repeated failed sign-ins).",
     summary="Read a user",
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404),
@@ -80,6 +86,8 @@ async def get_user(user_id: uuid.UUID, unit: Admin) -> Response:
 @router.patch(
     "/{user_id}",
     operation_id="users_update",
+    description="Changes the name, badge, role or password; needs `If-Match`. The last active "
+    "administrator cannot lose the role (409 `last_admin`).",
     summary="Change a user's name, badge, role or password (If-Match required)",
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 409, 412, 428),
@@ -93,6 +101,9 @@ async def update_user(
 @router.post(
     "/{user_id}/deactivate",
     operation_id="users_deactivate",
+    description="The user can no longer sign in, and every live token of theirs fails at once. "
+    "An admin cannot deactivate their own account (409 `cannot_deactivate_self`), "
+    "nor the last active admin.",
     summary="Deactivate a user; their live tokens stop working at once",
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 409, 412),
@@ -106,6 +117,7 @@ async def deactivate_user(
 @router.post(
     "/{user_id}/reactivate",
     operation_id="users_reactivate",
+    description="Lets a deactivated user sign in again (with their existing password).",
     summary="Reactivate a user",
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404, 412),
@@ -119,6 +131,8 @@ async def reactivate_user(
 @router.post(
     "/{user_id}/unlock",
     operation_id="users_unlock",
+    description="Clears the lock that `CSOAPI_LOCKOUT_MAX_FAILURES` failed sign-ins within the "
+    "window put on the account; the failure count starts over.",
     summary="Lift a lockout after repeated failed sign-ins",
     response_model=UserRead,
     responses=error_responses(*ERRORS, 404),

@@ -29,6 +29,9 @@ def _one(row) -> Reply:  # type: ignore[no-untyped-def]
 @router.get(
     "",
     operation_id="violations_list",
+    description="Every version of every code, or with `as_of` (a day) only the versions in "
+    "force that day: what a citation issued then would snapshot. Readable by any "
+    "signed-in principal.",
     summary="The schedule: every version, or with `as_of` the versions in force that day",
     response_model=Page[ViolationRead],
     responses=error_responses(401, 422),
@@ -52,6 +55,9 @@ async def list_violations(
 @router.get(
     "/{violation_id}",
     operation_id="violations_get",
+    description="One version: code, description, ordinance, `fine_cents`, `penalties` "
+    "(`after_days`, `amount_cents`), `effective_from`, and whether it was "
+    "withdrawn. Readable by any signed-in principal.",
     summary="Read one version",
     response_model=ViolationRead,
     responses=error_responses(401, 404, 422),
@@ -63,6 +69,9 @@ async def get_violation(violation_id: uuid.UUID, unit: Reader) -> Response:
 @router.post(
     "",
     operation_id="violations_create",
+    description="Adds a code, or a new version of an existing code from `effective_from`. "
+    "Citations already issued keep the fine and penalties they snapshotted. The "
+    "same code and date twice is a 409 `violation_version_exists`.",
     summary="Schedule a violation code, or a new version of one from a date",
     status_code=201,
     response_model=ViolationRead,
@@ -80,6 +89,9 @@ async def create_violation(body: ViolationCreate, unit: Scheduler) -> Response:
 @router.patch(
     "/{violation_id}",
     operation_id="violations_update",
+    description="Changes a version's wording (description, ordinance) or withdraws it; needs "
+    "`If-Match`. Money (fine, penalties) never changes in place: add a new version "
+    "from a date instead.",
     summary="Change a version's wording or withdraw it (money changes need a new version)",
     response_model=ViolationRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),

@@ -64,6 +64,8 @@ async def create_webhook(body: WebhookCreate, unit: Subscriber) -> Response:
 @router.get(
     "",
     operation_id="webhooks_list",
+    description="The endpoints the calling client registered (a client sees only its own), with "
+    "status and event types.",
     summary="The calling client's endpoints",
     response_model=Page[WebhookRead],
     responses=error_responses(*E),
@@ -83,6 +85,9 @@ async def list_webhooks(
 @router.get(
     "/{webhook_id:uuid}",
     operation_id="webhooks_get",
+    description="One of the calling client's endpoints: URL, event types, status, and why it "
+    "was disabled (a 410 from the target, or failures past the last retry). Another "
+    "client's is a 404.",
     summary="One endpoint (status, why it was disabled)",
     response_model=WebhookRead,
     responses=error_responses(*E, 404),
@@ -98,6 +103,7 @@ async def get_webhook(webhook_id: uuid.UUID, unit: Subscriber) -> Response:
 @router.delete(
     "/{webhook_id:uuid}",
     operation_id="webhooks_delete",
+    description="Unsubscribes: nothing more is delivered to the endpoint.",
     status_code=204,
     summary="Unsubscribe: nothing more is delivered",
     responses=error_responses(*E, 404, 412),
@@ -115,6 +121,9 @@ async def delete_webhook(
 @router.post(
     "/{webhook_id:uuid}/rotate-secret",
     operation_id="webhooks_rotate_secret",
+    description="Returns a new `secret` once. For `CSOAPI_WEBHOOK_SECRET_GRACE_HOURS` "
+    "deliveries are signed with both secrets (two signatures in "
+    "`webhook-signature`), so the receiver can switch without dropping any.",
     response_model=WebhookWithSecret,
     summary="A new secret, returned once; the old one stays valid for the grace period "
     "(both signatures are sent)",
@@ -133,6 +142,8 @@ async def rotate_secret(
 @router.get(
     "/{webhook_id:uuid}/deliveries",
     operation_id="webhooks_deliveries",
+    description="Keyset-paged, newest first: each event's delivery with its status, attempts, "
+    "next try and last latency.",
     summary="Deliveries, newest first: attempts, status, the last latency",
     response_model=Page[DeliveryRead],
     responses=error_responses(*E, 404),
@@ -154,6 +165,8 @@ async def list_deliveries(
 @router.get(
     "/{webhook_id:uuid}/deliveries/{event_id:uuid}",
     operation_id="webhooks_delivery",
+    description="One delivery with every attempt: when, the HTTP status (or the network error), "
+    "the latency.",
     summary="One delivery and every attempt of it",
     response_model=DeliveryDetail,
     responses=error_responses(*E, 404),
@@ -179,6 +192,8 @@ async def get_delivery(webhook_id: uuid.UUID, event_id: uuid.UUID, unit: Subscri
 @router.post(
     "/{webhook_id:uuid}/deliveries/{event_id:uuid}/redeliver",
     operation_id="webhooks_redeliver",
+    description="Queues the delivery again now, its retry schedule starting over (a "
+    "dead-lettered one included).",
     status_code=202,
     response_model=DeliveryRead,
     summary="Send a delivery again (its retry schedule starts over)",
@@ -194,6 +209,10 @@ async def redeliver(webhook_id: uuid.UUID, event_id: uuid.UUID, unit: Subscriber
 @router.post(
     "/{webhook_id:uuid}/recover",
     operation_id="webhooks_recover",
+    description="Queues again every event the endpoint subscribes to since `since`, for a "
+    "receiver that lost data; within the event retention "
+    "(`CSOAPI_EVENT_RETENTION_DAYS`; older is a 422 `beyond_retention`). Deliveries "
+    "are at least once: receivers de-duplicate by `webhook-id`.",
     status_code=202,
     response_model=Recovered,
     summary="Queue again every event since a time (within the event retention)",
