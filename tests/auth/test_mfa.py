@@ -50,10 +50,10 @@ async def test_sign_in_needs_the_code_once_enrolled(client, db, settings):
     create_user(db, settings, "cso", username="mfa.cso")
     app, _ = await _enrolled(client, "mfa.cso")
     missing = await login(client, "mfa.cso")
-    body = assert_problem(missing, 401, "mfa_required")
+    body = assert_problem(missing, 400, "mfa_required")
     assert body.get("error") == "invalid_grant"
     assert_problem(
-        await login(client, "mfa.cso", otp="000000" if app.now() != "000000" else "1"), 401
+        await login(client, "mfa.cso", otp="000000" if app.now() != "000000" else "1"), 400
     )
     code = next_code(app)
     ok = await login(client, "mfa.cso", otp=code)
@@ -61,7 +61,7 @@ async def test_sign_in_needs_the_code_once_enrolled(client, db, settings):
     me = await client.get("/api/v1/auth/me", headers=bearer(ok.json()["access_token"]))
     assert me.status_code == 200 and "calls:write" in me.json()["scopes"]
     # The same code again is a replay (RFC 6238 §5.2): refused, whatever the clock says.
-    assert_problem(await login(client, "mfa.cso", otp=code), 401, "invalid_grant")
+    assert_problem(await login(client, "mfa.cso", otp=code), 400, "invalid_grant")
 
 
 async def test_a_recovery_code_signs_in_once(client, db, settings):
@@ -69,7 +69,7 @@ async def test_a_recovery_code_signs_in_once(client, db, settings):
     _, codes = await _enrolled(client, "lost.phone")
     first = await login(client, "lost.phone", otp=codes[0].lower().replace("-", " "))
     assert first.status_code == 200, first.text
-    assert_problem(await login(client, "lost.phone", otp=codes[0]), 401, "invalid_grant")
+    assert_problem(await login(client, "lost.phone", otp=codes[0]), 400, "invalid_grant")
     status = await client.get(MFA, headers=bearer(first.json()["access_token"]))
     assert status.json() == {
         "enrolled": True, "pending": False, "required": False, "recovery_codes_left": 9,
@@ -80,7 +80,7 @@ async def test_wrong_codes_count_toward_the_lockout(client, db, settings):
     user = create_user(db, settings, "cso", username="guessed.pw")
     app, _ = await _enrolled(client, "guessed.pw")
     wrong = "123456" if next_code(app) != "123456" else "654321"
-    assert_problem(await login(client, "guessed.pw", otp=wrong), 401, "invalid_grant")
+    assert_problem(await login(client, "guessed.pw", otp=wrong), 400, "invalid_grant")
     db.refresh(user)
     assert user.failed_logins == 1  # as a wrong password would
     row = db.exec(sa.select(AuditEvent).where(AuditEvent.outcome == "failed_second_factor")).first()
@@ -90,7 +90,7 @@ async def test_wrong_codes_count_toward_the_lockout(client, db, settings):
         (await login(client, "guessed.pw", otp=wrong)).status_code
         for _ in range(settings.lockout_max_failures)
     ]
-    assert answers[-1] == 429 and set(answers) <= {401, 429}
+    assert answers[-1] == 429 and set(answers) <= {400, 429}
 
 
 async def test_a_step_no_later_than_the_last_used_is_refused(client, db, settings):
@@ -98,7 +98,7 @@ async def test_a_step_no_later_than_the_last_used_is_refused(client, db, setting
     app, _ = await _enrolled(client, "slow.clock")
     # Confirming used the current step: it and the one before are spent, the next is not.
     earlier = app.at(datetime.now(UTC) - timedelta(seconds=30))
-    assert_problem(await login(client, "slow.clock", otp=earlier), 401, "invalid_grant")
+    assert_problem(await login(client, "slow.clock", otp=earlier), 400, "invalid_grant")
     assert (await login(client, "slow.clock", otp=next_code(app))).status_code == 200
 
 
@@ -122,7 +122,7 @@ async def test_enrolment_refusals(client, db, settings):
         f"{MFA}/totp/confirm", json={"code": pyotp.TOTP(second["secret"]).now()}, headers=h
     )
     assert done.status_code == 200, done.text
-    assert_problem(await login(client, "twice.cso"), 401, "mfa_required")
+    assert_problem(await login(client, "twice.cso"), 400, "mfa_required")
 
 
 async def test_an_administrator_resets_a_lost_factor(client, db, settings):

@@ -73,7 +73,7 @@ def test_no_secret_or_caller_name_in_the_logs(database, db, settings, tmp_path):
         with httpx.Client(base_url=base, timeout=30) as http:
             rid = {"X-Request-ID": "log-secrets-test"}
             bad = {"grant_type": "password", "username": admin.username, "password": secrets[4]}
-            assert http.post(TOKEN, data=bad, headers=rid).status_code == 401
+            assert http.post(TOKEN, data=bad, headers=rid).status_code == 400
             grant = {"grant_type": "password", "username": admin.username, "password": PASSWORD}
             signed_in = http.post(TOKEN, data=grant, headers=rid)
             assert signed_in.status_code == 200, signed_in.text

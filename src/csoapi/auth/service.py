@@ -280,7 +280,7 @@ class AuthService:
         factor = self.factors.factor(user.id, for_update=True)
         if factor is not None and factor.confirmed_at is not None:
             if otp is None:
-                raise Unauthorized(
+                raise BadRequest(  # RFC 6749 §5.2: the grant is incomplete, a 400
                     "This account signs in with a second factor: send 'otp', the code from "
                     "the authenticator app (or a recovery code)",
                     code="mfa_required",

@@ -99,6 +99,12 @@ async def list_fleet(
 @router.post(
     "",
     operation_id="fleet_create",
+    description=(
+        "Adds a vehicle (VIN, plate) or a piece of equipment (radio, radar trailer) with a "
+        "unit number unique in any case (409 `unit_number_taken`), an odometer reading and "
+        "maintenance tasks, each due by date or by odometer (exactly one; an interval of the "
+        "same measure makes it recur). `Idempotency-Key` makes a retry safe."
+    ),
     summary="Add a vehicle or a piece of equipment, with its maintenance schedule",
     status_code=201,
     response_model=FleetRead,
@@ -115,6 +121,10 @@ async def create_item(body: FleetCreate, unit: Adder) -> Response:
 @router.get(
     "/{item_id}",
     operation_id="fleet_get",
+    description=(
+        "One item with its maintenance (each task's `overdue`), `maintenance_overdue` and who"
+        " has it checked out (or null), and the ETag to change it."
+    ),
     summary="Read one fleet item, its maintenance and who has it",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 422),
@@ -130,6 +140,11 @@ async def get_item(item_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{item_id}",
     operation_id="fleet_update",
+    description=(
+        "Changes an item's details or records a new odometer reading, which only goes up (422"
+        " `odometer_went_back`, with the current reading). A retired item is not changed (409"
+        " `fleet_item_retired`). Needs `If-Match` (428 without it, 412 when stale)."
+    ),
     summary="Change an item's details, or record a new odometer reading",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),
@@ -143,6 +158,11 @@ async def update_item(
 @router.post(
     "/{item_id}/status",
     operation_id="fleet_status",
+    description=(
+        "Takes an item out of service (a reason says why) or puts it back; a retired item "
+        "stays retired (409 `fleet_item_retired`). An item out of service cannot be checked "
+        "out."
+    ),
     summary="Take an item out of service or put it back, with a reason",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -156,6 +176,11 @@ async def set_status(
 @router.post(
     "/{item_id}/retire",
     operation_id="fleet_retire",
+    description=(
+        "Retires an item for good, with a reason: it leaves the worklist and takes no "
+        "booking. Refused while it is checked out (409 `fleet_item_checked_out`) or once "
+        "retired."
+    ),
     summary="Retire an item (not while it is checked out)",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -169,6 +194,10 @@ async def retire_item(
 @router.post(
     "/{item_id}/maintenance",
     operation_id="fleet_task_add",
+    description=(
+        "Adds one maintenance task, due by `due_on` or by `due_odometer` (exactly one, else "
+        "422), optionally recurring every N days or N miles."
+    ),
     summary="Add a maintenance task, due by date or by odometer (exactly one)",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -182,6 +211,9 @@ async def add_task(
 @router.delete(
     "/{item_id}/maintenance/{task_id}",
     operation_id="fleet_task_remove",
+    description=(
+        "Removes a maintenance task (404 `fleet_task_not_found` when the item has no such task)."
+    ),
     summary="Remove a maintenance task",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 412, 422),
@@ -195,6 +227,13 @@ async def remove_task(
 @router.post(
     "/{item_id}/service-records",
     operation_id="fleet_service_create",
+    description=(
+        "Files an outside vendor's service record: vendor, date, odometer, work done, cost in"
+        " cents, invoice reference, and the tasks it completes (this item's: 422 "
+        "`unknown_task`). A recurring task moves on from the service's date or odometer; a "
+        "one-off task is done. Completing an odometer task needs the reading (422 "
+        "`odometer_required`), which only goes up (422 `odometer_went_back`)."
+    ),
     summary="File an outside vendor's service record; the tasks it completes move on",
     status_code=201,
     response_model=FleetServiceRead,
@@ -214,6 +253,7 @@ async def create_service_record(
 @router.get(
     "/{item_id}/service-records",
     operation_id="fleet_service_list",
+    description=("An item's service records, newest service first, paged by cursor."),
     summary="An item's service records, newest service first",
     response_model=Page[FleetServiceRead],
     responses=error_responses(401, 403, 404, 422),
@@ -234,6 +274,12 @@ async def list_service_records(
 @router.post(
     "/{item_id}/check-out",
     operation_id="fleet_check_out",
+    description=(
+        "Checks an item in service out to an active staff member (422 `unknown_holder`), with"
+        " an expected return in the future (422 `expected_return_past`). One already out is "
+        "409 `fleet_item_checked_out`, whose `checkout` names who has it since when; an item "
+        "out of service or retired is a 409 too."
+    ),
     summary="Check an item out to a staff member; one already out is a 409 naming who has it",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -247,6 +293,10 @@ async def check_out(
 @router.post(
     "/{item_id}/return",
     operation_id="fleet_return",
+    description=(
+        "Returns the item, closing its check-out, with a note and an odometer reading (which "
+        "only goes up). Nothing out: 409 `fleet_item_not_out`."
+    ),
     summary="Return a checked-out item (closes its check-out)",
     response_model=FleetRead,
     responses=error_responses(401, 403, 404, 409, 412, 422),
@@ -260,6 +310,7 @@ async def return_item(
 @router.get(
     "/{item_id}/checkouts",
     operation_id="fleet_checkouts",
+    description=("An item's check-outs, latest first: who had it, from when to when."),
     summary="An item's check-outs, latest first",
     response_model=Page[FleetCheckoutRead],
     responses=error_responses(401, 403, 404, 422),

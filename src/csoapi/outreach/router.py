@@ -31,6 +31,11 @@ Recorder = carrier(OutreachService, "field:write", idempotency="optional")
 @router.get(
     "",
     operation_id="outreach_events_list",
+    description=(
+        "Community events and meetings the CSOs have held or planned, newest first, paged by "
+        "cursor. Filters: `kind`, `status`, `youth_focus`, `starts_from`/`starts_to`. Every "
+        "list is one audit row."
+    ),
     summary="Community events and meetings, newest first",
     response_model=Page[EventRead],
     responses=error_responses(401, 403, 422),
@@ -63,6 +68,13 @@ async def list_events(
 @router.post(
     "",
     operation_id="outreach_events_create",
+    description=(
+        "Records an event: kind, title, times (`ends_at` after `starts_at`, else 422 "
+        "`window_reversed`), location, partners, attendance, youth focus, materials, follow-"
+        "ups and the CSO staff who ran it (active CSOs or sergeants: 422 `unknown_staff` or "
+        "`not_field_staff`). `Idempotency-Key` makes a retry safe. Its event carries no "
+        "partner, staff or note."
+    ),
     summary="Record a community event or meeting",
     status_code=201,
     response_model=EventRead,
@@ -79,6 +91,9 @@ async def create_event(body: EventCreate, unit: Recorder) -> Response:
 @router.get(
     "/{event_id}",
     operation_id="outreach_events_get",
+    description=(
+        "One event with its follow-ups and staff, and the ETag to change it. 404 for an unknown id."
+    ),
     summary="Read one community event or meeting",
     response_model=EventRead,
     responses=error_responses(401, 403, 404, 422),
@@ -94,6 +109,11 @@ async def get_event(event_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{event_id}",
     operation_id="outreach_events_update",
+    description=(
+        "Changes what is sent: a list given (partners, materials, follow-ups, staff) replaces"
+        " the list, which is how a follow-up is marked done; `status` `cancelled` takes an "
+        "event back (nothing is deleted). Needs `If-Match` (428 without it, 412 when stale)."
+    ),
     summary="Change an event: attendance, follow-ups (a list given replaces the list), status",
     response_model=EventRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),

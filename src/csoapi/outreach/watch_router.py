@@ -32,6 +32,10 @@ Recorder = carrier(WatchService, "field:write", idempotency="optional")
 @router.get(
     "",
     operation_id="watch_groups_list",
+    description=(
+        "Neighborhood Watch groups, oldest first, with how many contacts each has and when it"
+        " last met, never who the contacts are. Filters: `active`, `beat`."
+    ),
     summary="Neighborhood Watch groups (no contacts), oldest first",
     response_model=Page[GroupRead],
     responses=error_responses(401, 403, 422),
@@ -53,6 +57,11 @@ async def list_groups(
 @router.post(
     "",
     operation_id="watch_groups_create",
+    description=(
+        "Registers a group: name (unique in any case: 409 `watch_group_exists`), area, beat, "
+        "its liaison CSO (an active field user: 422 `unknown_staff` or `not_field_staff`) and"
+        " its contacts, who are personal data and are read only at `/contacts`."
+    ),
     summary="Register a Neighborhood Watch group with its liaison CSO and contacts",
     status_code=201,
     response_model=GroupRead,
@@ -70,6 +79,10 @@ async def create_group(body: GroupCreate, unit: Recorder) -> Response:
 @router.get(
     "/{group_id}",
     operation_id="watch_groups_get",
+    description=(
+        "One group: area, liaison, `contacts_count` and `last_met_at`; the contacts "
+        "themselves are read at `/contacts`."
+    ),
     summary="Read one Neighborhood Watch group (how many contacts, not who)",
     response_model=GroupRead,
     responses=error_responses(401, 403, 404, 422),
@@ -85,6 +98,11 @@ async def get_group(group_id: uuid.UUID, unit: Reader) -> Response:
 @router.patch(
     "/{group_id}",
     operation_id="watch_groups_update",
+    description=(
+        "Changes what is sent: `contacts` given replaces the list, and `active: false` "
+        "retires the group (its meetings stay). Needs `If-Match` (428 without it, 412 when "
+        "stale)."
+    ),
     summary="Change a Watch group: area, liaison, contacts (a list given replaces it), active",
     response_model=GroupRead,
     responses=error_responses(401, 403, 404, 409, 412, 422, 428),
@@ -102,6 +120,10 @@ async def update_group(
 @router.get(
     "/{group_id}/contacts",
     operation_id="watch_groups_contacts",
+    description=(
+        "The group's contacts (names, phones, e-mail): personal data, for CSOs and sergeants "
+        "only (`field:write`; records staff get 403), and each read is its own audit row."
+    ),
     summary="The group's contacts: names, phones, e-mail (CSOs and sergeants; every read audited)",
     response_model=ContactsRead,
     responses=error_responses(401, 403, 404, 422),
@@ -113,6 +135,7 @@ async def get_contacts(group_id: uuid.UUID, unit: Writer) -> Response:
 @router.get(
     "/{group_id}/meetings",
     operation_id="watch_groups_meetings_list",
+    description=("The group's meeting log, newest first, paged by cursor."),
     summary="The group's meeting log, newest first",
     response_model=Page[MeetingRead],
     responses=error_responses(401, 403, 404, 422),
@@ -132,6 +155,11 @@ async def list_meetings(
 @router.post(
     "/{group_id}/meetings",
     operation_id="watch_groups_meetings_create",
+    description=(
+        "Logs a meeting: when it was held (not in the future: 422 `time_in_future`), "
+        "attendance and a summary. A retired group logs nothing (409 `watch_group_inactive`),"
+        " and a logged meeting is not changed."
+    ),
     summary="Log a meeting of the group (held at, attendance, summary)",
     status_code=201,
     response_model=MeetingRead,
