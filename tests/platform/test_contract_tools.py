@@ -142,7 +142,13 @@ def _api(generated, token: str | None, transport: httpx.AsyncBaseTransport):
 async def test_generated_python_client_runs_the_portal_flow(generated, client, db, settings):
     from csoapi_client.api.auth import auth_token
     from csoapi_client.api.citations import citations_lookup, citations_pay
-    from csoapi_client.models import PaymentCreate, PaymentMethod, Problem, TokenForm
+    from csoapi_client.models import (
+        PaymentCreate,
+        PaymentMethod,
+        Problem,
+        TokenForm,
+        TokenFormGrantType,
+    )
 
     schedule(db, settings)
     portal, secret = create_client(db, settings, "payment_portal")
@@ -158,7 +164,7 @@ async def test_generated_python_client_runs_the_portal_flow(generated, client, d
     wrong = await auth_token.asyncio_detailed(
         client=anonymous,
         body=TokenForm(
-            grant_type="client_credentials",
+            grant_type=TokenFormGrantType.CLIENT_CREDENTIALS,
             client_id=portal.client_id,
             client_secret="not-the-secret",
         ),
@@ -167,7 +173,9 @@ async def test_generated_python_client_runs_the_portal_flow(generated, client, d
     issued = await auth_token.asyncio(
         client=anonymous,
         body=TokenForm(
-            grant_type="client_credentials", client_id=portal.client_id, client_secret=secret
+            grant_type=TokenFormGrantType.CLIENT_CREDENTIALS,
+            client_id=portal.client_id,
+            client_secret=secret,
         ),
     )
     api = _api(generated, issued.access_token, transport)
