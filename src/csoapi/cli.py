@@ -72,13 +72,29 @@ def server_options(settings: Settings) -> dict[str, Any]:
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    app_role: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL: then grant this role (the one `serve` connects as) what serving "
+            "needs, with the audit, payment and custody tables append-only to it"
+        ),
+    ] = None,
 ) -> None:
-    """Bring the database schema to the newest migration (or REVISION)."""
+    """Bring the database schema to the newest migration (or REVISION). Run it as the tables'
+    owner; serve as another role, given its grants by --app-role."""
     from csoapi.core.migrate import upgrade
+    from csoapi.core.roles import grant_app_role
 
     settings = _settings()
     upgrade(settings.database_url, revision)
     typer.echo(f"database migrated to {revision}")
+    if app_role is not None:
+        try:
+            frozen = grant_app_role(settings.database_url, app_role)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"role {app_role} granted; append-only to it: {', '.join(frozen)}")
 
 
 @users_app.command("create")

@@ -67,3 +67,8 @@ def test_export_openapi(cli_env, tmp_path):
     r = runner.invoke(app, ["export-openapi", "--output", str(out)])
     assert r.exit_code == 0
     assert json.loads(out.read_text())["info"]["title"] == "csoapi"
+
+
+def test_migrate_with_an_app_role_on_sqlite_says_why_not(cli_env):
+    r = runner.invoke(app, ["migrate", "--app-role", "csoapi_app"])
+    assert r.exit_code == 1 and "PostgreSQL feature" in r.output, r.output
