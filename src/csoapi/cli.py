@@ -22,7 +22,9 @@ from csoapi.core.scopes import ClientKind, Role
 app = typer.Typer(help="csoapi: the Community Service Officer operations API", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users", no_args_is_help=True)
 clients_app = typer.Typer(help="Manage machine clients", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail's hash chain", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.add_typer(clients_app, name="clients")
 app.add_typer(import_app, name="import")
 
@@ -179,6 +181,7 @@ def worker(
     import threading
 
     import csoapi.registry  # noqa: F401
+    from csoapi.core.audit_chain import seal_pass
     from csoapi.defects.forwarder import Forwarder
     from csoapi.webhooks.worker import Worker
 
@@ -190,6 +193,7 @@ def worker(
         runner = Worker(sessions, settings, batch=batch, concurrency=concurrency)
         # Defect reports go to 311 from the same process when an endpoint is set.
         also = [Forwarder(sessions, settings).run_once] if settings.open311_endpoint else []
+        also.append(lambda: seal_pass(sessions))  # the audit trail's hash chain
         if once:
             runner.run_once()
             for other in also:
@@ -201,6 +205,40 @@ def worker(
         runner.run(stop, idle_seconds=idle, also=also)
     finally:
         engine.dispose()
+
+
+@audit_app.command("seal")
+def audit_seal(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per transaction")] = 1000,
+) -> None:
+    """Seal every audit row not yet in the hash chain (the worker does this on every pass)."""
+    from csoapi.core.audit_chain import seal_pass
+
+    engine = make_engine(_settings().database_url)
+    try:
+        sessions, total = make_session_factory(engine), 0
+        while done := seal_pass(sessions, batch):
+            total += done
+        typer.echo(f"sealed {total} audit rows")
+    finally:
+        engine.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit trail's hash chain from its start; exit 1 at the first seal that does
+    not verify (a row changed or removed, a seal missing or out of order)."""
+    from csoapi.core.audit_chain import verify
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            verdict = verify(session)
+    finally:
+        engine.dispose()
+    if not verdict.ok:
+        _fail(f"audit chain broken at seal {verdict.broken_at}: {verdict.reason}")
+    typer.echo(f"audit chain verifies: {verdict.sealed} rows sealed, {verdict.unsealed} not yet")
 
 
 @app.command("verify-custody")

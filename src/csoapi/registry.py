@@ -3,7 +3,7 @@ platform's (core) and each registered feature's (``csoapi.features``)."""
 
 from sqlmodel import SQLModel
 
-from csoapi.core import audit, events, idempotency, numbering, ratelimit  # noqa: F401
+from csoapi.core import audit, audit_chain, events, idempotency, numbering, ratelimit  # noqa: F401
 from csoapi.features import ALL
 
 MODEL_MODULES = [m for feature in ALL for m in feature.models]

@@ -22,6 +22,7 @@ from tests.factories import bearer, create_client, headers_for, token_for
 
 APPEND_ONLY = {
     "audit_event",
+    "audit_seal",
     "payment",
     "custody_event",
     "custody_log_entry",
