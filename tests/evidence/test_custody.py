@@ -82,7 +82,11 @@ async def test_a_life_in_custody(client, db, staff):
         "broken_at": None,
         "why": None,
     }
-    types = db.scalars(sa.select(OutboxEvent.type).where(OutboxEvent.entity_id == item["id"])).all()
+    types = db.scalars(
+        sa.select(OutboxEvent.type)
+        .where(OutboxEvent.entity_id == item["id"])
+        .order_by(OutboxEvent.id)
+    ).all()
     assert types == ["evidence.intake"] + ["evidence.custody_changed"] * 6
 
 
