@@ -212,16 +212,14 @@ def audit_seal(
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per transaction")] = 1000,
 ) -> None:
     """Seal every audit row not yet in the hash chain (the worker does this on every pass)."""
-    from csoapi.core.audit_chain import seal_pass
+    from csoapi.core.audit_chain import seal
 
-    engine = make_engine(_settings().database_url)
-    try:
-        sessions, total = make_session_factory(engine), 0
-        while done := seal_pass(sessions, batch):
+    total = 0
+    with cli_session() as (session, _):
+        while done := seal(session, batch):
+            session.commit()  # a transaction per batch
             total += done
-        typer.echo(f"sealed {total} audit rows")
-    finally:
-        engine.dispose()
+    typer.echo(f"sealed {total} audit rows")
 
 
 @audit_app.command("verify")
@@ -230,12 +228,8 @@ def audit_verify() -> None:
     not verify (a row changed or removed, a seal missing or out of order)."""
     from csoapi.core.audit_chain import verify
 
-    engine = make_engine(_settings().database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            verdict = verify(session)
-    finally:
-        engine.dispose()
+    with cli_session() as (session, _):
+        verdict = verify(session)
     if not verdict.ok:
         _fail(f"audit chain broken at seal {verdict.broken_at}: {verdict.reason}")
     typer.echo(f"audit chain verifies: {verdict.sealed} rows sealed, {verdict.unsealed} not yet")

@@ -53,19 +53,23 @@ def row_hash(prev_hash: str, row: AuditEvent) -> str:
     return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
 
 
+def _unsealed(what: Any) -> sa.Select[Any]:
+    """``what`` over the audit rows not yet in the chain."""
+    return (
+        sa.select(what)
+        .select_from(AuditEvent)
+        .outerjoin(AuditSeal, AuditSeal.audit_id == AuditEvent.id)
+        .where(AuditSeal.seq.is_(None))
+    )
+
+
 def seal(session: Session, batch: int = 1000) -> int:
     """Seal up to ``batch`` unsealed audit rows in id order; how many. Commits nothing."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     last = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq.desc()).limit(1)).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    unsealed = session.scalars(
-        sa.select(AuditEvent)
-        .outerjoin(AuditSeal, AuditSeal.audit_id == AuditEvent.id)
-        .where(AuditSeal.seq.is_(None))
-        .order_by(AuditEvent.id)
-        .limit(batch)
-    ).all()
+    unsealed = session.scalars(_unsealed(AuditEvent).order_by(AuditEvent.id).limit(batch)).all()
     now = utcnow()
     for row in unsealed:
         seq += 1
@@ -113,12 +117,7 @@ def verify(session: Session, chunk: int = 5000) -> Verdict:
             if row_hash(prev, row) != mark.hash:
                 return Verdict(count, 0, seq, f"audit row {row.id} was changed")
             prev, count, after = mark.hash, count + 1, mark.seq
-    unsealed = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(AuditEvent)
-        .outerjoin(AuditSeal, AuditSeal.audit_id == AuditEvent.id)
-        .where(AuditSeal.seq.is_(None))
-    )
+    unsealed = session.scalar(_unsealed(sa.func.count()))
     return Verdict(count, int(unsealed or 0))
 
 
