@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,24 @@ def shared_data() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared data folder {folder} is absent (a user's clone has no ../shared)")
     return folder
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, engine: sa.Engine | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An app of its own (other settings, another database URL or role) on the production
+    road, over httpx: its asyncpg units on PostgreSQL. ``engine``: the sync engine to share
+    (kept open); without one the app gets its own, disposed at the end with the async one."""
+    own = engine is None
+    app = create_app(settings, engine=engine or make_engine(settings.database_url, settings))
+    async_engine = make_async_engine(settings.database_url, settings)
+    app.state.unit_factory = make_unit_factory(async_engine) if async_engine else None
+    try:
+        async with httpx.AsyncClient(transport=_transport(app), base_url="http://testserver") as c:
+            yield c
+    finally:
+        if async_engine is not None:
+            await async_engine.dispose()
+        if own:
+            app.state.engine.dispose()

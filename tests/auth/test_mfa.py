@@ -13,10 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from csoapi.core.audit import AuditEvent
-from csoapi.core.db import make_async_engine, make_unit_factory
-from csoapi.main import create_app
 from tests.auth.test_auth import TOKEN, login
-from tests.conftest import _transport, make_settings
+from tests.conftest import make_settings, serving
 from tests.factories import PASSWORD, assert_problem, bearer, create_user, headers_for
 
 MFA = "/api/v1/auth/mfa"
@@ -142,14 +140,8 @@ async def test_an_administrator_resets_a_lost_factor(client, db, settings):
 @pytest.fixture
 async def strict(database, clean_tables) -> AsyncIterator[httpx.AsyncClient]:
     """The app as production runs it: every person signs in with a second factor."""
-    settings = make_settings(database.url, mfa_required=True)
-    app = create_app(settings, engine=database.engine)
-    engine = make_async_engine(database.url, settings)
-    app.state.unit_factory = make_unit_factory(engine) if engine else None
-    async with httpx.AsyncClient(transport=_transport(app), base_url="http://testserver") as c:
+    async with serving(make_settings(database.url, mfa_required=True), database.engine) as c:
         yield c
-    if engine is not None:
-        await engine.dispose()
 
 
 async def test_where_required_a_sign_in_without_one_can_only_enrol(strict, db, settings):

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import psycopg
 import pytest
 import sqlalchemy as sa
 
-from csoapi.core.db import make_async_engine, make_engine, make_unit_factory
+from csoapi.core.db import make_engine
 from csoapi.core.roles import grant_app_role
-from csoapi.main import create_app
 from tests.calls.helpers import CALLS, call_body
 from tests.citations.helpers import CITATIONS, citation_body, schedule
-from tests.conftest import PG_ADMIN_URL, _transport, make_settings
+from tests.conftest import PG_ADMIN_URL, make_settings, serving
 from tests.evidence.helpers import custody, intake, make_staff, storage
 from tests.factories import bearer, create_client, headers_for, token_for
 
@@ -88,38 +86,29 @@ def _a_column(engine: sa.Engine, table: str) -> str:
 async def test_the_api_served_as_the_role_does_its_work(database, db, settings, app_role):
     role, url = app_role
     grant_app_role(database.url, role)
-    served = make_settings(url)
-    app = create_app(served, engine=make_engine(url))
-    engine = make_async_engine(url, served)
-    app.state.unit_factory = make_unit_factory(engine) if engine else None
     schedule(db, settings)
     staff = make_staff(db, settings)
     portal, _ = create_client(db, settings, "payment_portal")
     portal_h = bearer(token_for(db, settings, portal)) | {"Idempotency-Key": uuid.uuid4().hex}
     cso = headers_for(db, settings, "cso")
     db.commit()
-    try:
-        async with httpx.AsyncClient(transport=_transport(app), base_url="http://t") as c:
-            assert (await c.post(CALLS, json=call_body(), headers=cso)).status_code == 201
-            cite = await c.post(CITATIONS, json=citation_body(plate="7ROLE01"), headers=cso)
-            assert cite.status_code == 201, cite.text
-            paid = await c.post(
-                f"{CITATIONS}/{cite.json()['id']}/payments",
-                json={"amount_cents": 100, "method": "card", "reference": "role-test"},
-                headers=portal_h,
-            )
-            assert paid.status_code == 201, paid.text
-            where = await storage(c, staff)
-            item = await intake(c, staff, where["bins"][0])
-            to = where["bins"][1]["id"]
-            moved = await custody(c, staff, item, action="move", to_location=to, reason="Shelved")
-            assert moved.status_code == 201, moved.text
-            audit = await c.get("/api/v1/audit", headers=staff["sergeant"])
-            assert audit.status_code == 200 and audit.json()["items"]
-    finally:
-        if engine is not None:
-            await engine.dispose()
-        app.state.engine.dispose()
+    async with serving(make_settings(url)) as c:
+        assert (await c.post(CALLS, json=call_body(), headers=cso)).status_code == 201
+        cite = await c.post(CITATIONS, json=citation_body(plate="7ROLE01"), headers=cso)
+        assert cite.status_code == 201, cite.text
+        paid = await c.post(
+            f"{CITATIONS}/{cite.json()['id']}/payments",
+            json={"amount_cents": 100, "method": "card", "reference": "role-test"},
+            headers=portal_h,
+        )
+        assert paid.status_code == 201, paid.text
+        where = await storage(c, staff)
+        item = await intake(c, staff, where["bins"][0])
+        to = where["bins"][1]["id"]
+        moved = await custody(c, staff, item, action="move", to_location=to, reason="Shelved")
+        assert moved.status_code == 201, moved.text
+        audit = await c.get("/api/v1/audit", headers=staff["sergeant"])
+        assert audit.status_code == 200 and audit.json()["items"]
 
 
 def test_a_role_that_owns_the_tables_or_does_not_exist_is_refused(database, postgres_only):

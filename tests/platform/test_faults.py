@@ -9,18 +9,15 @@ import contextlib
 import socket
 import threading
 
-import httpx
 import psycopg
 import pytest
 import sqlalchemy as sa
 
 from csoapi.citations.models import Payment
 from csoapi.core.audit import AuditEvent
-from csoapi.core.db import make_async_engine, make_engine, make_unit_factory
 from csoapi.core.events import OutboxEvent
-from csoapi.main import create_app
 from tests.citations.helpers import CITATIONS, citation_body, schedule
-from tests.conftest import _transport, make_settings
+from tests.conftest import make_settings, serving
 from tests.factories import assert_problem, bearer, create_client, headers_for, token_for
 
 
@@ -141,11 +138,8 @@ async def test_readyz_is_503_while_the_database_is_down_then_200(database, postg
     gate = _Gate((real.host or "127.0.0.1", real.port or 5432))
     url = real.set(host="127.0.0.1", port=gate.port).render_as_string(hide_password=False)
     settings = make_settings(url, database_connect_timeout_seconds=2)
-    app = create_app(settings, engine=make_engine(url, settings))
-    engine = make_async_engine(url, settings)
-    app.state.unit_factory = make_unit_factory(engine) if engine else None
     try:
-        async with httpx.AsyncClient(transport=_transport(app), base_url="http://t") as c:
+        async with serving(settings) as c:
             down = await c.get("/readyz")
             assert_problem(down, 503)
             assert (await c.get("/healthz")).status_code == 200  # alive, not ready
@@ -154,6 +148,3 @@ async def test_readyz_is_503_while_the_database_is_down_then_200(database, postg
             assert up.status_code == 200, up.text
     finally:
         gate.close()
-        if engine is not None:
-            await engine.dispose()
-        app.state.engine.dispose()

@@ -8,10 +8,8 @@ empty capture cannot pass."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,16 +17,11 @@ import httpx
 
 from tests.calls.helpers import CALLS, call_body
 from tests.factories import PASSWORD, create_client, create_user
+from tests.servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CSOAPI = Path(sys.executable).parent / "csoapi"
 TOKEN = "/api/v1/auth/token"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -41,7 +34,7 @@ def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         CSOAPI_PASSWORD_HASH_MEMORY_KIB="1024",
         CSOAPI_ALEMBIC_INI=str(ROOT / "alembic.ini"),
     )
-    port = _port()
+    port = free_port()
     with log.open("wb") as sink:
         server = subprocess.Popen(  # noqa: S603 - our own entry point
             [str(CSOAPI), "serve", "--port", str(port)],
@@ -49,15 +42,10 @@ def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):  # a minute: a loaded machine starts a server slowly
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            return server, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError(log.read_text()[-2000:])
+    if wait_until_serving(port, server) != 200:
+        server.kill()
+        raise AssertionError(log.read_text()[-2000:])
+    return server, f"http://127.0.0.1:{port}"
 
 
 def test_no_secret_or_caller_name_in_the_logs(database, db, settings, tmp_path):

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
 import tarfile
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "csoapi"
@@ -79,12 +78,6 @@ def test_the_wheel_and_the_sdist_hold_every_data_file(built):
         in_sdist = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     missing = sorted(f"src/{f}" for f in _data_files() if f"src/{f}" not in in_sdist)
     assert not missing, f"data files left out of the sdist: {missing}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +164,7 @@ def test_the_installed_wheel_migrates_imports_a_sample_and_serves(installed, tmp
     r = csoapi("import", "calls", str(sample / "san_diego_calls_2023-01-01.csv"))
     assert r.returncode == 0, r.stderr[-2000:]
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [cli, "serve", "--port", str(port)],
         env=env,
@@ -181,16 +174,7 @@ def test_the_installed_wheel_migrates_imports_a_sample_and_serves(installed, tmp
         text=True,
     )
     try:
-        status = None
-        for _ in range(900):  # up to 90 s: a loaded machine imports the app slowly
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:  # noqa: S310
-                    status = res.status
-                    break
-            except OSError:
-                if server.poll() is not None:
-                    break
-                time.sleep(0.1)
+        status = wait_until_serving(port, server)
         assert status == 200, server.stderr.read() if server.poll() is not None else "no answer"
     finally:
         server.terminate()

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CSOAPI = Path(sys.executable).parent / "csoapi"
@@ -23,12 +22,6 @@ def _walkthrough(heading: str = "### The demo agency") -> str:
     text = (ROOT / "README.md").read_text()
     section = text.split(heading, 1)[1]
     return section.split("```sh\n", 1)[1].split("```", 1)[0]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_readme_demo_walkthrough_runs_as_pasted(tmp_path):
@@ -51,7 +44,7 @@ def test_the_readme_demo_walkthrough_runs_as_pasted(tmp_path):
 
     run("migrate")
     run("seed-demo", "--if-empty")
-    port = _port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [str(CSOAPI), "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -60,12 +53,7 @@ def test_the_readme_demo_walkthrough_runs_as_pasted(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(900):  # up to 90 s: a loaded machine imports the app slowly
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
+        assert wait_until_serving(port, server) == 200, "the demo server never answered"
         # The demo walk-through, then "every feature, one call each" in the same shell.
         blocks = _walkthrough() + _walkthrough("### Every feature, one call each")
         script = "set -euo pipefail\n" + blocks.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
