@@ -235,6 +235,39 @@ def audit_verify() -> None:
     typer.echo(f"audit chain verifies: {verdict.sealed} rows sealed, {verdict.unsealed} not yet")
 
 
+@audit_app.command("purge")
+def audit_purge(
+    keep_days: Annotated[
+        int | None,
+        typer.Option(help="Keep rows this many days (never fewer than the policy's floor)"),
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per transaction")] = 5000,
+    dry_run: Annotated[bool, typer.Option(help="Count what would go; remove nothing")] = False,
+) -> None:
+    """Remove the audit trail's oldest rows once they are past retention (at least 365 days,
+    core/audit_retention.json), keeping the hash chain verifiable. Run it as the tables' owner."""
+    from csoapi.core.audit_retention import POLICY, RetentionTooShort, cutoff, eligible, purge
+    from csoapi.core.models import utcnow
+
+    days = POLICY.minimum_days if keep_days is None else keep_days
+    now = utcnow()
+    try:
+        before = cutoff(days, now)
+    except RetentionTooShort as exc:
+        _fail(str(exc))
+    total = 0
+    with cli_session() as (session, ctx):
+        if dry_run:
+            typer.echo(
+                f"would remove {eligible(session, before)} audit rows before {before:%Y-%m-%d}"
+            )
+            return
+        while done := purge(session, ctx, keep_days=days, now=now, batch=batch):
+            session.commit()  # a transaction per batch, each recorded in the chain
+            total += done.rows
+    typer.echo(f"removed {total} audit rows older than {days} days (before {before:%Y-%m-%d})")
+
+
 @app.command("verify-custody")
 def verify_custody(
     file: Annotated[Path, typer.Argument(help="A custody report (GET …/custody/report)")],

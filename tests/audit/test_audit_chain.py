@@ -15,26 +15,11 @@ from csoapi.core.audit import AuditEvent
 from csoapi.core.audit_chain import GENESIS, AuditSeal, row_hash, seal_pass, verify
 from csoapi.core.config import get_settings
 from csoapi.core.db import make_session_factory
-from tests.calls.helpers import CALLS, call_body
-from tests.factories import headers_for
-
-
-async def _some_audit_rows(client, db, settings, n: int = 3) -> None:
-    cso = headers_for(db, settings, "cso")
-    for _ in range(n):
-        assert (await client.post(CALLS, json=call_body(), headers=cso)).status_code == 201
-
-
-def _tamper(database, stmt: str) -> None:
-    """What only someone past the application could do: change a row behind its triggers."""
-    with database.engine.begin() as conn:
-        if database.is_postgres:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        conn.execute(sa.text(stmt))
+from tests.audit.helpers import some_audit_rows, tamper
 
 
 async def test_rows_are_sealed_in_order_and_verify(client, db, settings, database):
-    await _some_audit_rows(client, db, settings)
+    await some_audit_rows(client, db, settings)
     sessions = make_session_factory(database.engine)
     with sessions() as s:
         before = verify(s)
@@ -47,33 +32,33 @@ async def test_rows_are_sealed_in_order_and_verify(client, db, settings, databas
     assert after.ok and (after.sealed, after.unsealed) == (sealed, 0)
     assert marks[0].prev_hash == GENESIS and [m.seq for m in marks] == list(range(1, sealed + 1))
     assert all(b.prev_hash == a.hash for a, b in zip(marks, marks[1:], strict=False))
-    await _some_audit_rows(client, db, settings, 1)  # later rows: sealed by the next pass
+    await some_audit_rows(client, db, settings, 1)  # later rows: sealed by the next pass
     assert seal_pass(sessions) > 0
     with sessions() as s:
         assert verify(s).ok and verify(s).unsealed == 0
 
 
 async def test_a_changed_row_is_found(client, db, settings, database):
-    await _some_audit_rows(client, db, settings)
+    await some_audit_rows(client, db, settings)
     sessions = make_session_factory(database.engine)
     seal_pass(sessions)
     with sessions() as s:
         second = s.scalars(sa.select(AuditSeal).where(AuditSeal.seq == 2)).one()
     changed = f"UPDATE audit_event SET outcome = 'denied' WHERE id = {second.audit_id}"  # noqa: S608
-    _tamper(database, changed)
+    tamper(database, changed)
     with sessions() as s:
         verdict = verify(s)
     assert (verdict.broken_at, verdict.reason) == (2, f"audit row {second.audit_id} was changed")
 
 
 async def test_a_missing_seal_and_a_broken_link_are_found(client, db, settings, database):
-    await _some_audit_rows(client, db, settings)
+    await some_audit_rows(client, db, settings)
     sessions = make_session_factory(database.engine)
     seal_pass(sessions)
-    _tamper(database, "DELETE FROM audit_seal WHERE seq = 2")
+    tamper(database, "DELETE FROM audit_seal WHERE seq = 2")
     with sessions() as s:
         assert verify(s).broken_at == 2 and "missing" in (verify(s).reason or "")
-    _tamper(database, "UPDATE audit_seal SET seq = 2, prev_hash = '" + "f" * 64 + "' WHERE seq = 3")
+    tamper(database, "UPDATE audit_seal SET seq = 2, prev_hash = '" + "f" * 64 + "' WHERE seq = 3")
     with sessions() as s:
         assert verify(s).reason == "does not link to the seal before it"
 

@@ -24,6 +24,7 @@ from csoapi.core.audit import AuditEvent, BigIntPK
 from csoapi.core.models import utc_column, utcnow
 
 GENESIS = "0" * 64
+PURGE_ACTION = "audit.purged"  # core.audit_retention: a prefix of the chain removed
 _LOCK_KEY = 0x637361_6175_64  # "csoaud": one sealer at a time on PostgreSQL
 _FIELDS = (
     "id", "at", "actor_kind", "actor_id", "actor_name", "role", "action", "entity_type",
@@ -92,10 +93,36 @@ class Verdict:
         return self.broken_at is None
 
 
+def _start(session: Session) -> tuple[int, str] | Verdict:
+    """Where the chain starts: seal 1 from the genesis hash or, after a retention purge, the
+    seal after the last one purged, from the hash the purge recorded (its own row sealed into
+    the chain). A Verdict when the start is missing with no purge to account for it."""
+    first = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq).limit(1)).first()
+    if first is None or first.seq == 1:
+        return 0, GENESIS
+    purges = session.scalars(
+        sa.select(AuditEvent)
+        .join(AuditSeal, AuditSeal.audit_id == AuditEvent.id)
+        .where(AuditEvent.action == PURGE_ACTION)
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+    )
+    for purge in purges:
+        detail = purge.detail or {}
+        if detail.get("through_seq") == first.seq - 1:
+            if detail.get("anchor_hash") != first.prev_hash:
+                return Verdict(0, 0, first.seq, "does not link to the purge's anchor")
+            return first.seq - 1, first.prev_hash
+    return Verdict(0, 0, 1, f"seals 1 to {first.seq - 1} are gone, and no purge removed them")
+
+
 def verify(session: Session, chunk: int = 5000) -> Verdict:
-    """Walk the chain from its start: every seal's number follows the last, links to the
-    previous hash, and matches its row as the row reads now."""
-    seq, prev, count, after = 0, GENESIS, 0, 0
+    """Walk the chain from its start (see ``_start``): every seal's number follows the last,
+    links to the previous hash, and matches its row as the row reads now."""
+    start = _start(session)
+    if isinstance(start, Verdict):
+        return start
+    (seq, prev), count = start, 0
+    after = seq
     while True:
         rows = session.execute(
             sa.select(AuditSeal, AuditEvent)
