@@ -129,6 +129,12 @@ async def test_nul_is_refused_in_every_part_of_a_request(client, db, settings):
         problem = assert_problem(r, 422, "validation_error")
         assert problem["errors"][0]["loc"] == ["body", "location"]
         assert (msg or "") in problem["errors"][0]["msg"]
+    # Past the parser's own depth (100,000 levels, inside the body limit): a 422, not a 500.
+    deep = '{"source": "phone", "location": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = await client.post(
+        "/api/v1/calls", content=deep, headers=cad | {"Content-Type": "application/json"}
+    )
+    assert assert_problem(r, 422, "validation_error")["errors"][0]["type"] == "body_unparseable"
     # Escaped, it is just text: a backslash and "u0000".
     r = await client.post(
         "/api/v1/calls", json=call_body(location={"address": "12 MAIN \\u0000 ST"}), headers=cad
