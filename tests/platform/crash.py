@@ -80,12 +80,14 @@ class Processes:
     def log(self, name: str) -> str:
         return (self.logs / f"{name}-{self.runs}.log").read_text(errors="replace")
 
-    def kill(self) -> None:
-        """SIGKILL both: no handler runs, no transaction is ended by the process."""
-        for proc in (self.server, self.worker):
+    def kill(self, *names: str) -> None:
+        """SIGKILL (``server``, ``worker``; both by default): no handler runs, no transaction
+        is ended by the process."""
+        procs = [getattr(self, n) for n in names or ("server", "worker")]
+        for proc in procs:
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-        for proc in (self.server, self.worker):
+        for proc in procs:
             if proc is not None:
                 proc.wait(timeout=20)
 
