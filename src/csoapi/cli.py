@@ -173,6 +173,14 @@ def worker(
         int, typer.Option(min=1, max=64, help="Requests of a batch in flight at once")
     ] = 4,
     idle: Annotated[float, typer.Option(min=0.05, help="Seconds to wait when idle")] = 1.0,
+    lease: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a claimed batch stays this worker's, after which another worker (or "
+            "this one restarted) may send it (default: the batch at the receivers' timeout, "
+            "plus 60); more than the timeout (15 s)"
+        ),
+    ] = None,
 ) -> None:
     """Deliver webhooks: fan the event log out to endpoints and send due deliveries; with
     CSOAPI_OPEN311_ENDPOINT set, forward defect reports to 311 and poll their status. Run
@@ -190,7 +198,13 @@ def worker(
     stop = threading.Event()
     try:
         sessions = make_session_factory(engine)
-        runner = Worker(sessions, settings, batch=batch, concurrency=concurrency)
+        try:
+            runner = Worker(
+                sessions, settings, batch=batch, concurrency=concurrency, lease_seconds=lease
+            )
+        except ValueError as exc:
+            _fail(str(exc))
+            return
         # Defect reports go to 311 from the same process when an endpoint is set.
         also = [Forwarder(sessions, settings).run_once] if settings.open311_endpoint else []
         also.append(lambda: seal_pass(sessions))  # the audit trail's hash chain

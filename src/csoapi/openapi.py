@@ -90,8 +90,9 @@ STANDARD_ERRORS = {
     "`code` is `unsupported_media_type`.",
     "500": "The server failed; the request id (`X-Request-ID`) is in its log. "
     "`code` is `internal_error`.",
-    "503": "The database is busy or unreachable, or the server is at capacity; retry after "
-    "`Retry-After` seconds. `code` is `database_unavailable` or `server_busy`.",
+    "503": "The database is busy or unreachable, the server is at capacity, or the audit "
+    "trail could not record the request (nothing was done); retry after `Retry-After` "
+    "seconds. `code` is `database_unavailable`, `server_busy` or `audit_unavailable`.",
 }
 
 

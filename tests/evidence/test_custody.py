@@ -170,6 +170,32 @@ async def test_if_match_on_custody(client, staff):
     assert_problem(await client.post(f"{URL}/{item['id']}/custody", json=body, headers=h), 412)
 
 
+async def test_a_keyed_custody_append_retried_is_appended_once(client, staff):
+    """A retry (the first answer lost) with its Idempotency-Key replays the first event, even
+    with the If-Match it first sent; the key with another body is refused."""
+    s = await storage(client, staff)
+    item = await intake(client, staff, s["bins"][0])
+    body = {"action": "move", "to_location": s["bins"][1]["id"], "reason": "Re-shelved"}
+    h = staff["cso"] | {"Idempotency-Key": "move-once", "If-Match": '"1"'}
+    first = await client.post(f"{URL}/{item['id']}/custody", json=body, headers=h)
+    assert first.status_code == 201, first.text
+    again = await client.post(f"{URL}/{item['id']}/custody", json=body, headers=h)
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json() and again.headers["etag"] == first.headers["etag"]
+    assert [e["seq"] for e in await _chain(client, staff, item)] == [1, 2]
+    other = body | {"to_location": s["bins"][0]["id"]}
+    reused = await client.post(f"{URL}/{item['id']}/custody", json=other, headers=h)
+    assert_problem(reused, 422, "idempotency_key_reused")
+    scan = {"barcodes": [item["barcode"]], "action": "move", "to_location": s["bins"][0]["id"]}
+    scan["reason"] = "Back"
+    bulk_h = staff["cso"] | {"Idempotency-Key": "scan-once"}
+    done = [await client.post(f"{URL}/custody/bulk", json=scan, headers=bulk_h) for _ in (1, 2)]
+    assert [r.status_code for r in done] == [200, 200], done[0].text
+    assert done[1].json() == done[0].json() and "idempotent-replayed" in done[1].headers
+    assert [e["seq"] for e in await _chain(client, staff, item)] == [1, 2, 3]
+
+
 def _tamper(db, database, stmt):
     """Change custody rows as an insider with the trigger out of the way would."""
     if database.is_postgres:

@@ -14,7 +14,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
+from csoapi.core.db import make_async_engine, make_engine
 from tests.calls.helpers import CALLS, call_body
 from tests.factories import PASSWORD, create_client, create_user
 from tests.servers import free_port, wait_until_serving
@@ -108,3 +112,28 @@ def test_no_secret_or_caller_name_in_the_logs(database, db, settings, tmp_path):
         assert secret not in text, f"a secret is in the logs: {secret[:6]}…"
         assert secret[:12] not in text, f"a secret's start is in the logs: {secret[:6]}…"
     assert caller not in text and "619-555-0199" not in text
+
+
+async def test_a_database_error_names_no_value_of_the_request(database):
+    """A 500 logs the database error with its traceback: the statement, never its values
+    (a caller's name, a password hash), on every engine the app makes."""
+    secret = f"Zebulon Quux-{uuid.uuid4().hex[:6]}"
+    refused = sa.text("SELECT * FROM no_such_table WHERE x = :who")
+    engine = make_engine(database.url)
+    try:
+        with pytest.raises(DBAPIError) as sync_error, engine.connect() as conn:
+            conn.execute(refused, {"who": secret})
+    finally:
+        engine.dispose()
+    texts = [str(sync_error.value)]
+    async_engine = make_async_engine(database.url)
+    if async_engine is not None:
+        try:
+            with pytest.raises(DBAPIError) as async_error:
+                async with async_engine.connect() as conn:
+                    await conn.execute(refused, {"who": secret})
+        finally:
+            await async_engine.dispose()
+        texts.append(str(async_error.value))
+    for text in texts:
+        assert "SELECT" in text and secret not in text, text

@@ -167,3 +167,17 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     with make_session_factory(database.engine)() as s:
         states = s.scalars(sa.select(WebhookDelivery.status)).all()
     assert set(states) == {"succeeded"} and len(states) == 30
+
+
+def test_a_lease_outlasts_the_requests_of_its_batch_unless_told(database, settings):
+    """By default a batch is leased for all its requests at the timeout and a minute; a
+    shorter lease (``csoapi worker --lease``) may be given, but never one a single request
+    could outlast."""
+    sessions = make_session_factory(database.engine)
+    timeout = QUICK.timeout_seconds
+    default = Worker(sessions, settings, policy=QUICK, batch=10)
+    assert default.lease == timedelta(seconds=10 * timeout + 60)
+    given = Worker(sessions, settings, policy=QUICK, lease_seconds=timeout + 1)
+    assert given.lease == timedelta(seconds=timeout + 1)
+    with pytest.raises(ValueError, match="outlast"):
+        Worker(sessions, settings, policy=QUICK, lease_seconds=timeout)

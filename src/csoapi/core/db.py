@@ -68,6 +68,7 @@ def make_engine(url: str, settings: Settings | None = None, **overrides: Any) ->
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
             **(pool | overrides),
         )
         _sqlite_setup(engine)
@@ -184,6 +185,9 @@ def _pool_args(settings: Settings | None, overrides: dict[str, Any]) -> dict[str
     }
     if overrides.get("poolclass") is sa.pool.NullPool:
         kwargs = {"pool_pre_ping": False}
+    # A database error's text (logged with a 500) names the statement but never its values:
+    # they are a request's personal data (a caller's name and phone) and secrets.
+    kwargs["hide_parameters"] = True
     kwargs.update(overrides)
     return kwargs
 

@@ -1,7 +1,10 @@
 """What a database driver's error means to a client: worth a retry (transient), or a value
-the database could not store. One classifier for both drivers (psycopg, asyncpg)."""
+the database could not store, or a write the database refused to one table (the audit
+trail's). One classifier for both drivers (psycopg, asyncpg) and SQLite."""
 
 from __future__ import annotations
+
+import re
 
 import asyncpg.exceptions
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -45,3 +48,29 @@ def not_storable(exc: BaseException) -> bool:
     if getattr(exc.orig, "sqlstate", None) in STORAGE_SQLSTATES:
         return True
     return isinstance(getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError)
+
+
+def _table_named(exc: DBAPIError) -> str | None:
+    """The table the database says the error is about (PostgreSQL names it for a broken
+    constraint: psycopg's ``diag``, asyncpg's exception behind the adapter's), or None."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        return getattr(diag, "table_name", None)
+    return getattr(getattr(exc.orig, "__cause__", None), "table_name", None)
+
+
+def failed_writing(exc: DBAPIError, table: str) -> bool:
+    """The statement that failed inserts into ``table`` and the database refused it for a
+    reason of its own: a trigger or rule raising, a privilege taken away, a constraint. Not
+    a passing fault (``transient``) nor a value of the request (``not_storable``): those
+    answer as they always do. A statement that inserts other rows beside it
+    (``core.writes.together``: one INSERT with the others as CTEs) counts too, unless the
+    database names another table (a unique key of the call written with it stays that
+    call's conflict)."""
+    if transient(exc) or not_storable(exc):
+        return False
+    statement = exc.statement or ""
+    if not re.search(rf"\bINSERT INTO {re.escape(table)}\b", statement):
+        return False
+    named = _table_named(exc)
+    return named is None or named == table

@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from csoapi.core.driver_errors import not_storable, transient
+from csoapi.core.audit import AuditEvent
+from csoapi.core.driver_errors import failed_writing, not_storable, transient
 from csoapi.core.errors import DomainError
 from csoapi.core.idempotency import IdempotentReplay
 from csoapi.core.unit import record_refused_request
@@ -243,6 +244,8 @@ def _allowed_methods(request: Request) -> str | None:
 
 
 async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONResponse:
+    if failed_writing(exc, AUDIT_TABLE):
+        return _audit_unavailable(request, exc)
     # A constraint the service did not pre-check (a race between two writers). Say what
     # happened without SQL; the full error goes to the log with the request id.
     log.warning("integrity_error", error=str(exc.orig).splitlines()[0][:200])
@@ -254,7 +257,32 @@ async def _integrity_handler(request: Request, exc: IntegrityError) -> JSONRespo
     )
 
 
+AUDIT_TABLE = AuditEvent.__tablename__
+# How long a client should wait after an audit write failed: the trail is not a passing
+# fault (it needs an operator), so a retry every second would only add failing writes.
+AUDIT_RETRY_AFTER = "30"
+
+
+def _audit_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+    """The audit trail refused this change's row, so the whole change was rolled back (the
+    row goes in the change's own transaction): no unaudited work is done. A 503, since it
+    is the service that cannot act now, not the request that is wrong; logged as an error
+    for whoever watches the trail (the failure of audit processing must be noticed: NIST SP
+    800-53 AU-5, which the CJIS Security Policy takes up)."""
+    first = str(exc.orig).splitlines()[0][:200] if str(exc.orig) else type(exc.orig).__name__
+    log.error("audit_write_failed", sqlstate=getattr(exc.orig, "sqlstate", None), error=first)
+    return problem_response(
+        request,
+        503,
+        "audit_unavailable",
+        "The audit trail could not record this request, so nothing was done; retry later.",
+        headers={"Retry-After": AUDIT_RETRY_AFTER},
+    )
+
+
 async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    if failed_writing(exc, AUDIT_TABLE):
+        return _audit_unavailable(request, exc)
     if not_storable(exc):
         log.warning("value_not_storable", error=str(exc.orig).splitlines()[0][:200])
         return problem_response(

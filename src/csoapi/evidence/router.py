@@ -35,6 +35,9 @@ router = APIRouter(prefix="/evidence", tags=["evidence"])
 Reader = carrier(ItemService, "evidence:read")
 Writer = carrier(ItemService, "evidence:write")
 Intake = carrier(ItemService, "evidence:write", idempotency="optional")
+# A custody append is never undone, so a retry must not append twice: an Idempotency-Key
+# makes it safe (the contract: POSTs that create resources accept one).
+Recorder = carrier(ItemService, "evidence:write", idempotency="optional")
 E = (401, 403, 422)
 
 
@@ -112,12 +115,13 @@ async def list_items(  # noqa: PLR0913 - one query parameter per filter
     operation_id="evidence_custody_bulk",
     description="One custody action (a move, a transfer, a check-in, …) for many scanned "
     "barcodes, all or nothing: if any is refused, nothing is recorded (409 "
-    "`bulk_refused` lists each refusal).",
+    "`bulk_refused` lists each refusal). With an `Idempotency-Key` a retry replays the "
+    "first answer instead of recording the scan again.",
     summary="One custody action for many scanned barcodes, all or nothing",
     response_model=BulkRead,
     responses=error_responses(*E, 409),
 )
-async def bulk_custody(body: BulkCustodyBody, unit: Writer) -> Response:
+async def bulk_custody(body: BulkCustodyBody, unit: Recorder) -> Response:
     def work(svc: ItemService) -> BulkRead:
         done = svc.bulk(body)
         return BulkRead(
@@ -165,14 +169,15 @@ async def update_item(
     "`lab_submit`, `court`) with `to_holder` or `to_location` as the action "
     "requires (422 `custody_target`), the reason and when (not before intake, 422 "
     "`before_intake`). Each event is hash-chained to the previous one and logged; "
-    "none is ever changed. Emits `evidence.custody_changed`.",
+    "none is ever changed. With an `Idempotency-Key` a retry replays the first answer "
+    "instead of appending again. Emits `evidence.custody_changed`.",
     summary="Append a custody event: transfer, move, check_out, check_in, lab_submit, court",
     status_code=201,
     response_model=CustodyRead,
     responses=error_responses(*E, 404, 409, 412),
 )
 async def record_custody(
-    item_id: uuid.UUID, body: CustodyBody, unit: Writer, if_match: IfMatchHeader = None
+    item_id: uuid.UUID, body: CustodyBody, unit: Recorder, if_match: IfMatchHeader = None
 ) -> Response:
     def work(svc: ItemService) -> Reply:
         event = svc.record(item_id, body, if_match)

@@ -79,6 +79,7 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         batch: int = 10,
         concurrency: int = 4,
+        lease_seconds: float | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -91,7 +92,16 @@ class Worker:
         # interpreter lock (measured: 4 sent 1.4x as many a second as 1 to a local receiver,
         # 16 fewer than 4); run more workers for more.
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook")
-        self.lease = timedelta(seconds=batch * self.policy.timeout_seconds + 60)
+        # How long a claimed batch stays this worker's: by default every request of the
+        # batch at the receivers' timeout, and a minute. A worker that dies holding a batch
+        # leaves it untried that long; ``lease_seconds`` shortens it (a worker restarted at
+        # once by its supervisor). Never shorter than one request may take: a lease that
+        # runs out mid-request lets another worker send the delivery again (still at least
+        # once; the receiver then sees it twice).
+        timeout = self.policy.timeout_seconds
+        if lease_seconds is not None and lease_seconds <= timeout:
+            raise ValueError(f"a lease must outlast a request's timeout ({timeout:g} s)")
+        self.lease = timedelta(seconds=lease_seconds or batch * timeout + 60)
         self.ctx = RequestContext(
             principal=None,
             request_id=f"worker-{uuid.uuid4().hex[:12]}",
