@@ -5,6 +5,7 @@ one is set."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -163,6 +164,19 @@ def _endpoint(sessions, settings) -> None:
         s.commit()
 
 
+def _fanned_out(worker: Worker) -> int:
+    """What the worker fans out, passes repeated (PostgreSQL: it takes only events below
+    the oldest transaction still running on the server, which another database's test may
+    hold open for a moment)."""
+    made = 0
+    for _ in range(300):
+        made += worker.fan_out()
+        if made:
+            return made
+        time.sleep(0.1)
+    return made
+
+
 def _a_day(seconds: float) -> bool:
     return DAY <= seconds < DAY + 600  # the events' age, give or take this test's own time
 
@@ -180,7 +194,7 @@ async def test_the_outbox_lag_follows_the_worker(database, settings, live_db):
         _endpoint(live_db, settings)
         behind = await _scrape(c)
         assert _a_day(behind["lag:fan_out"]) and behind["lag:delivery"] == 0
-        assert Worker(live_db, settings).fan_out() == 2
+        assert _fanned_out(Worker(live_db, settings)) == 2
         fanned = await _scrape(c)
         assert fanned["lag:fan_out"] == 0 and _a_day(fanned["lag:delivery"])
         assert fanned["csoapi_outbox_pending_deliveries"] == 2
