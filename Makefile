@@ -7,7 +7,7 @@ PORT   ?= 8000
 # make test spreads the suite over this many processes (pytest-xdist; auto: one per core)
 TEST_WORKERS ?= auto
 
-.PHONY: run test fuzz lint openapi install dev bench bench-integration clean contract-tools spectral
+.PHONY: run test fuzz lint openapi install dev bench bench-integration clean contract-tools spectral browser
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -67,8 +67,10 @@ bench-integration: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.integration $(BENCH_ARGS)
 ## make contract-tools: the contract's checkers, kept in tools/ (never installed globally):
 ## Spectral + the OWASP ruleset, openapi-typescript and tsc (npm, tools/node), and
-## openapi-python-client (its own virtualenv, tools/clientgen/.venv). Without npm the
-## Node tools are skipped, loudly, and so are their tests.
+## openapi-python-client (its own virtualenv, tools/clientgen/.venv), and Debian's chromium
+## for the test that renders /docs and /redoc in a headless browser (apt-get, as root).
+## Without npm the Node tools are skipped, loudly, and so are their tests; so is the browser
+## test without chromium.
 NODE_TOOLS := tools/node/node_modules/.installed
 CLIENTGEN  := tools/clientgen/.venv/bin/openapi-python-client
 
@@ -81,9 +83,18 @@ $(CLIENTGEN): tools/clientgen/requirements.txt
 	tools/clientgen/.venv/bin/pip install --quiet -r tools/clientgen/requirements.txt
 	touch $@
 
-contract-tools: $(CLIENTGEN)
+contract-tools: $(CLIENTGEN) browser
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_TOOLS); \
 	else echo "*** npm not found: Spectral and the TypeScript client check are SKIPPED ***"; fi
+
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  $(APT_INSTALL) chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; } || \
+	  echo "*** apt-get could not install chromium: the /docs browser test is SKIPPED ***"; \
+	else echo "*** chromium not installed (needs root and apt-get): the /docs browser test is SKIPPED ***"; fi
 
 ## make spectral: the committed contract through Spectral (spectral:oas + OWASP); errors fail
 spectral: contract-tools

@@ -4,8 +4,9 @@ README: live calls in each state, the NYC violation schedule, citations a portal
 and pay (one part-paid), reports in a sergeant's queue, a few fleet items (one due for
 maintenance, one checked out), and, from the trimmed city samples
 shipped in the package (``csoapi.samples``), San Diego's call-type table and 300 historical
-calls and 300 Los Angeles citations (placeholder plates: the city withholds them); and the
-field services (``demo_field``): permits, defect reports, assignments and outreach.
+calls and 300 Los Angeles citations (placeholder plates: the city withholds them); the
+field services (``demo_field``): permits, defect reports, assignments and outreach; and tows
+(``demo_tows``): Chicago's towed vehicles as history, and a few of them on the lots now.
 
 The logins are random, printed once and written to ``csoapi-demo.env`` beside the database
 (mode 600, shell syntax: ``. ./csoapi-demo.env``)."""
@@ -35,6 +36,7 @@ from csoapi.core.models import utcnow
 from csoapi.core.scopes import ClientKind, Role, scopes_for
 from csoapi.core.security import Principal
 from csoapi.demo_field import seed_field
+from csoapi.demo_tows import seed_tows, tow_history
 from csoapi.samples import sample
 from csoapi.users.models import User
 from csoapi.users.repository import UserRepository
@@ -308,6 +310,7 @@ def seed(session: Session, ctx: RequestContext, *, only_if_empty: bool) -> list[
     _seed_reports(session, ctx, made["CSO"])
     seed_field(session, ctx, made, as_principal)
     _seed_fleet(session, ctx, made["SERGEANT"], made["CSO"])
+    seed_tows(session, ctx, made, as_principal)
     return logins
 
 
@@ -331,6 +334,7 @@ def seed_history(factory: sessionmaker[Session], settings: Settings) -> dict[str
         "call types": types.stored,
         "historical calls": calls.stored,
         "LA citations": tickets.stored,
+        "Chicago tows": tow_history(factory, settings),
     }
 
 

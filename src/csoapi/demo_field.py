@@ -1,7 +1,8 @@
 """The demo agency's field services (``csoapi seed-demo``): two permit zones and a few
 permits (one a portal can renew now, one revoked), defect reports for public works, the
-week's assignments, and outreach: community events and two Neighborhood Watch groups. Every
-name, phone and address of a person here is made up."""
+week's assignments, outreach (community events and two Neighborhood Watch groups), and who is
+on duty now (the sergeant and one CSO). Every name, phone and address of a person here is
+made up."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def seed_field(
     defects = _seed_defects(session, acting(ctx, people["CSO"]))
     assignments = _seed_assignments(session, acting(ctx, people["SERGEANT"]), people, today)
     outreach = _seed_outreach(session, acting(ctx, people["CSO"]), people, today)
+    _sign_on(session, acting(ctx, people["SERGEANT"]), [people["SERGEANT"], people["CSO"]])
     return {"permits": permits, "defects": defects, "assignments": assignments} | outreach
 
 
@@ -159,3 +161,11 @@ def _seed_outreach(
             ),
         )
     return {"outreach events": len(plan), "Watch groups": len(groups)}
+
+
+def _sign_on(session: Session, ctx: RequestContext, staff: list[User]) -> None:
+    """The sergeant signs on, and signs a CSO on (``GET /staff?on_duty=true``)."""
+    from csoapi.users.service import UserService
+
+    for person in staff:
+        UserService(session, ctx).set_duty(person.id, True)

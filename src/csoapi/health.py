@@ -4,6 +4,7 @@ schema at Alembic head), and /metrics (Prometheus, when the installation enables
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -12,10 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from csoapi.core.errors import NotFound, ServiceUnavailable, Unauthorized
-from csoapi.core.metrics import CONTENT_TYPE
+from csoapi.core.metrics import CONTENT_TYPE, DatabaseState, pool_usage
 from csoapi.core.migrate import current_revisions
+from csoapi.core.models import utcnow
 from csoapi.core.problems import error_responses
 from csoapi.core.unit import in_session
+from csoapi.webhooks.repository import backlog
 
 router = APIRouter(tags=["health"])
 
@@ -83,7 +86,8 @@ def _revisions(session: Session) -> tuple[frozenset[str], str]:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """This process's request counts and latencies in Prometheus' text format. Off (404)
+    """This process's request counts and latencies in Prometheus' text format, with its
+    database pool's use and the outbox's lag read at the scrape. Off (404)
     unless ``CSOAPI_METRICS_ENABLED``; with ``CSOAPI_METRICS_TOKEN`` set, only to a scraper
     sending it as a bearer token (401 otherwise). Not in the contract: it is for operators,
     not integrators."""
@@ -95,4 +99,27 @@ async def metrics(request: Request) -> Response:
         sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
             raise Unauthorized("The metrics need the scraper's token")
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    state = await in_session(request, _database_state)
+    return Response(request.app.state.metrics.render(state), media_type=CONTENT_TYPE)
+
+
+def _database_state(session: Session) -> DatabaseState:
+    """The pool read before this scrape takes its own connection, then the worker's backlog
+    in one read-only statement; a database that does not answer is ``up`` 0, not a 500."""
+    try:
+        pool = pool_usage(session.get_bind().pool)
+        try:
+            session.connection(execution_options={"csoapi_read_only": True})
+            unfanned, undelivered, pending = backlog(session)
+        except SQLAlchemyError:
+            return DatabaseState(up=False, pool=pool)
+        now = utcnow()
+        lag = {"fan_out": _age(unfanned, now), "delivery": _age(undelivered, now)}
+        return DatabaseState(up=True, pool=pool, lag=lag, pending=pending)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _age(occurred: datetime | None, now: datetime) -> float:
+    return max(0.0, (now - occurred).total_seconds()) if occurred is not None else 0.0

@@ -30,6 +30,7 @@ from csoapi.core.metrics import RequestMetrics
 from csoapi.core.middleware import (
     AdmissionMiddleware,
     ClientRateMiddleware,
+    PagePolicyMiddleware,
     RequestContextMiddleware,
 )
 from csoapi.core.migrate import head_revisions
@@ -142,8 +143,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: the caller's address, the request's id and whole body, the client's
-    rate, admission, then CORS."""
+    """Outermost last: the documentation pages' content policy, the caller's address, the
+    request's id and whole body, the client's rate, admission, then CORS."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -173,3 +174,5 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         metrics=app.state.metrics,
     )
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
+    pages = frozenset({"/docs", "/redoc", app.swagger_ui_oauth2_redirect_url or "/docs"})
+    app.add_middleware(PagePolicyMiddleware, paths=pages)

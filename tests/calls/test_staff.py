@@ -36,6 +36,8 @@ async def test_staff_lists_active_csos_and_sergeants_only_with_no_personal_data(
         "badge_number": "C-1043",
         "display_name": "CSO Kim Nguyen",
         "role": "cso",
+        "on_duty": False,  # signed on and off in tests/users/test_duty.py
+        "on_duty_since": None,
     }
     r = await client.get(STAFF, params={"role": "sergeant"}, headers=cad)
     assert {i["role"] for i in r.json()["items"]} == {"sergeant"}

@@ -86,6 +86,7 @@ def test_the_demo_holds_every_main_flow(seeded):
         assert count("defect") == 3 and count("assignment") == 3
         assert count("outreach_event") == 3 and count("outreach_event", "youth_focus") == 2
         assert count("watch_group") == 2 and count("watch_meeting") == 2
+        assert count("duty_shift", "ended_at IS NULL") == 2  # the sergeant and a CSO on duty
     engine.dispose()
 
 
@@ -155,4 +156,56 @@ async def test_the_readme_walkthroughs_work_on_the_demo(seeded):
         assert len(groups) == 2 and all(g["last_met_at"] for g in groups)
         r = await c.get(f"/api/v1/outreach/watch-groups/{groups[0]['id']}/contacts", headers=cso)
         assert r.status_code == 200 and r.json()["contacts"][0]["name"] == "Pat Placeholder"
+    await close(the_app)
+
+
+async def test_a_records_clerk_finds_chicago_tows_with_fees_and_a_release(seeded):
+    """The Chicago sample: imported as history (its refused rows, blank plates and repeats,
+    refused), and five of its vehicles towed again: four on the lots with fees running (one
+    part paid), one paid in full and released."""
+    env = _env(seeded["dir"] / "csoapi-demo.env")
+    assert "Chicago tows" in seeded["first"].output
+    the_app = create_app(make_settings(seeded["url"]))
+    transport = httpx.ASGITransport(app=the_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        clerk = await _token(
+            c,
+            grant_type="password",
+            username=env["RECORDS_USERNAME"],
+            password=env["RECORDS_PASSWORD"],
+        )
+        r = await c.get("/api/v1/impounds", params={"status": "stored"}, headers=clerk)
+        assert r.status_code == 200, r.text
+        on_lots = r.json()["items"]
+        assert len(on_lots) == 4
+        assert {i["storage_lot"] for i in on_lots} == {
+            "10300 S. Doty",
+            "400 E. Lower Wacker",
+            "701 N. Sacramento",
+        }
+        assert all(i["plate"].startswith("Z") for i in on_lots)  # placeholder plates
+
+        async def read(impound_id: str) -> dict:
+            r = await c.get(f"/api/v1/impounds/{impound_id}", headers=clerk)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        quotes = [
+            (await c.get(f"/api/v1/impounds/{i['id']}/fees", headers=clerk)).json() for i in on_lots
+        ]
+        assert all(q["total_cents"] > 0 for q in quotes)  # tow, storage days, admin
+        paid = sorted([(await read(i["id"]))["paid_cents"] for i in on_lots])
+        assert paid == [0, 0, 0, 10_000]
+        r = await c.get(
+            "/api/v1/impounds", params={"status": "released", "limit": 500}, headers=clerk
+        )
+        released = [await read(i["id"]) for i in r.json()["items"]]
+        live = [i for i in released if i["source"] != "import"]
+        assert len(live) == 1 and live[0]["release"]["fees_paid_cents"] == live[0]["paid_cents"]
+        assert live[0]["paid_cents"] > 0
+        assert live[0]["release"]["owner"]["name"] == "Morgan Placeholder"
+        history = [i for i in released if i["source"] == "import"]
+        assert 200 <= len(history) < 300  # the sample's 300 rows, less the refused ones
+        assert {i["jurisdiction"] for i in history} == {"US-IL"}
+        assert all(i["external_id"] and i["towed_at"] < "2022-06" for i in history)
     await close(the_app)

@@ -14,6 +14,9 @@ ASSET = re.compile(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""")
 async def test_docs_pages_name_no_outside_host_and_their_assets_are_served(client, page):
     r = await client.get(page)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    # and a browser may load nothing from elsewhere (ReDoc's bundle names its vendor's logo;
+    # tests/platform/test_docs_browser.py shows the browser then asks no outside host)
+    assert r.headers["content-security-policy"].startswith("default-src 'self';")
     html = r.text
     outside = [u for u in re.findall(r"https?://[^\s'\"<>)]+", html)]
     assert outside == [], outside

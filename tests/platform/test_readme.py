@@ -76,4 +76,6 @@ def test_the_readme_demo_walkthrough_runs_as_pasted(tmp_path):
     assert '"instance":' not in out  # no error anywhere (every problem body has one)
     assert out.count('"items":') >= 7, out[-3000:]  # the feature listings answered pages
     assert '"kind":"streetlight"' in out  # the defect report
+    assert '"total_cents":' in out and '"storage_lot":"' in out  # a demo tow and its fees
+    assert '"on_duty":true' in out  # the staff on duty
     assert '"code":"overpayment"' in out and '"what_to_do":' in out  # a problem's page

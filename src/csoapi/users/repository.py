@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from csoapi.core.pagination import SortKey
 from csoapi.core.repository import Repository
-from csoapi.users.models import User
+from csoapi.users.models import DutyShift, User
 
 # pg_advisory_xact_lock key of the administrator roster: any fixed signed 64-bit number no
 # other lock of this database uses; derived from a name so that it says what it is.
@@ -78,8 +79,12 @@ class UserRepository(Repository[User]):
         limit: int,
         cursor: str | None,
         roles: tuple[str, ...] | None = None,
+        on_duty: bool | None = None,
     ) -> tuple[list[User], str | None]:
         stmt = sa.select(User)
+        if on_duty is not None:
+            on = sa.exists().where(DutyShift.user_id == User.id, DutyShift.ended_at.is_(None))
+            stmt = stmt.where(on if on_duty else ~on)
         if role is not None:
             stmt = stmt.where(User.role == role)
         if roles is not None:
@@ -87,3 +92,23 @@ class UserRepository(Repository[User]):
         if active is not None:
             stmt = stmt.where(User.active == active)
         return self.page_of(stmt, limit=limit, cursor=cursor)
+
+
+class DutyRepository(Repository[DutyShift]):
+    model = DutyShift
+
+    def open_shift(self, user_id: uuid.UUID) -> DutyShift | None:
+        """The person's shift now (the open-shift index); lock the person's row first."""
+        stmt = sa.select(DutyShift).where(
+            DutyShift.user_id == user_id, DutyShift.ended_at.is_(None)
+        )
+        return self.session.scalars(stmt).first()
+
+    def on_duty_since(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        """When each of these people signed on, for those on duty now: one query a page."""
+        if not user_ids:
+            return {}
+        stmt = sa.select(DutyShift.user_id, DutyShift.started_at).where(
+            DutyShift.user_id.in_(user_ids), DutyShift.ended_at.is_(None)
+        )
+        return {uid: started for uid, started in self.session.execute(stmt)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,6 +20,7 @@ from csoapi.users.service import UserService
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = carrier(UserService, "admin")
 Dispatcher = carrier(UserService, "calls:dispatch")
+Signed = carrier(UserService)  # duty: the person themself or calls:dispatch (the service)
 staff_router = APIRouter(prefix="/staff", tags=["users"])
 Creator = carrier(UserService, "admin", idempotency="optional")
 ERRORS = (401, 403, 422)
@@ -141,29 +143,73 @@ async def unlock_user(user_id: uuid.UUID, unit: Admin) -> Response:
     return await unit.run(lambda svc: _one(svc.unlock(user_id)))
 
 
+def _staff(user, since: datetime | None) -> StaffRead:  # type: ignore[no-untyped-def]
+    return StaffRead(
+        id=user.id,
+        badge_number=user.badge_number,
+        display_name=user.full_name,
+        role=user.role,
+        on_duty=since is not None,
+        on_duty_since=since,
+    )
+
+
 @staff_router.get(
     "",
     operation_id="staff_list",
     summary="Dispatchable staff: active CSOs and sergeants, for assigning calls",
     description="For callers with calls:dispatch (sergeants, CAD clients): id, badge number, "
-    "display name and role of each active CSO and sergeant, and nothing else (no sign-in "
-    "name, no account state). `assigned_to` of POST /calls/{id}/assign takes the id or the "
-    "badge number. `role=` narrows to one role; other roles are never listed.",
+    "display name and role of each active CSO and sergeant, whether they are on duty (signed "
+    "on with POST /staff/{id}/on-duty) and since when, and nothing else (no sign-in name, no "
+    "account state). `assigned_to` of POST /calls/{id}/assign takes the id or the badge "
+    "number. `role=` narrows to one role (other roles are never listed); `on_duty=true` to "
+    "those on duty now, `on_duty=false` to those off duty.",
     response_model=Page[StaffRead],
     responses=error_responses(*ERRORS),
 )
 async def list_staff(
     unit: Dispatcher,
     role: Annotated[Role | None, Query()] = None,
+    on_duty: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response:
     def work(svc: UserService) -> Page[StaffRead]:
-        rows, nxt = svc.staff(role=role, limit=limit, cursor=cursor)
-        items = [
-            StaffRead(id=u.id, badge_number=u.badge_number, display_name=u.full_name, role=u.role)
-            for u in rows
-        ]
-        return Page[StaffRead](items=items, next_cursor=nxt)
+        rows, nxt, since = svc.staff(role=role, on_duty=on_duty, limit=limit, cursor=cursor)
+        return Page[StaffRead](items=[_staff(u, since.get(u.id)) for u in rows], next_cursor=nxt)
 
     return await unit.run(work)
+
+
+DUTY = (
+    "Only the person themself (a CSO or sergeant) or a caller with calls:dispatch (a "
+    "sergeant, the CAD) may (403 `duty_not_yours`); the person must be an active CSO or "
+    "sergeant (404 `staff_not_found`). Audited, with who did it."
+)
+
+
+@staff_router.post(
+    "/{user_id}/on-duty",
+    operation_id="staff_on_duty",
+    summary="Sign a CSO or sergeant on duty (start of shift)",
+    description="Opens the person's duty shift: from now on `GET /staff?on_duty=true` lists "
+    "them as on duty, with `on_duty_since`. Signing on someone already on duty changes "
+    "nothing and answers the same. " + DUTY,
+    response_model=StaffRead,
+    responses=error_responses(401, 403, 404),
+)
+async def sign_on(user_id: uuid.UUID, unit: Signed) -> Response:
+    return await unit.run(lambda svc: _staff(*svc.set_duty(user_id, True)))
+
+
+@staff_router.post(
+    "/{user_id}/off-duty",
+    operation_id="staff_off_duty",
+    summary="Sign a CSO or sergeant off duty (end of shift)",
+    description="Closes the person's duty shift (deactivating the account, or a role other "
+    "than CSO or sergeant, closes it too). Signing off someone off duty changes nothing. " + DUTY,
+    response_model=StaffRead,
+    responses=error_responses(401, 403, 404),
+)
+async def sign_off(user_id: uuid.UUID, unit: Signed) -> Response:
+    return await unit.run(lambda svc: _staff(*svc.set_duty(user_id, False)))

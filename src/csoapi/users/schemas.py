@@ -48,9 +48,12 @@ class UserRead(Output):
 
 
 class StaffRead(Output):
-    """Whom a dispatcher can assign a call to: no personal data beyond the display name."""
+    """Whom a dispatcher can assign a call to: no personal data beyond the display name;
+    whether the person is on duty now (signed on), and since when."""
 
     id: uuid.UUID
     badge_number: str | None
     display_name: str
     role: Annotated[Role, AsString]
+    on_duty: bool
+    on_duty_since: datetime | None

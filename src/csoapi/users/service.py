@@ -1,8 +1,11 @@
-"""User administration: create, change role, deactivate, unlock. Admin only (scope 'admin')."""
+"""User administration: create, change role, deactivate, unlock (admin only, scope
+'admin'); and the dispatchable staff: listed for calls:dispatch, signed on and off duty by
+themselves or a dispatcher."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -10,14 +13,14 @@ from csoapi.auth.repository import AuthRepository
 from csoapi.auth.throttle import SignInThrottle
 from csoapi.core import audit
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Unprocessable
-from csoapi.core.models import utcnow
+from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from csoapi.core.models import new_row, utcnow
 from csoapi.core.mutation import Changes, Entity
 from csoapi.core.offload import offload
 from csoapi.core.passwords import hash_password, weakness
 from csoapi.core.scopes import Role
-from csoapi.users.models import User
-from csoapi.users.repository import UserRepository
+from csoapi.users.models import DutyShift, User
+from csoapi.users.repository import DutyRepository, UserRepository
 from csoapi.users.schemas import UserCreate, UserUpdate
 
 DISPATCHABLE = (Role.cso.value, Role.sergeant.value)
@@ -30,6 +33,7 @@ class UserService:
         self.session = session
         self.ctx = ctx
         self.repo = UserRepository(session)
+        self.duty = DutyRepository(session)
         self.auth = AuthRepository(session)
         self.changes = Changes(session, ctx, USER, lock=lambda key: self.get(key, for_update=True))
 
@@ -69,6 +73,8 @@ class UserService:
             self._keep_an_admin(user, new_role=changes["role"])
             user.role = Role(changes["role"]).value
             self._end_sessions(user, "role_changed")
+            if user.role not in DISPATCHABLE:
+                self._off_duty(user, reason="role_changed")
         if "full_name" in changes and changes["full_name"] is not None:
             user.full_name = changes["full_name"]
         if "badge_number" in changes:
@@ -95,6 +101,7 @@ class UserService:
                 )
             self._keep_an_admin(user, new_role=None)
             self._end_sessions(user, "deactivated")
+            self._off_duty(user, reason="deactivated")
         user.active = active
         return change.done("user.activate" if active else "user.deactivate")
 
@@ -132,21 +139,70 @@ class UserService:
         if not self.repo.other_active_admin_exists(user.id, Role.admin.value):
             raise Conflict("This is the last active administrator", code="last_admin")
 
-    def staff(self, *, role: Role | None, limit: int, cursor: str | None):
-        """Active CSOs and sergeants, the people a call can be assigned to (calls:dispatch)."""
+    def staff(
+        self, *, role: Role | None, on_duty: bool | None, limit: int, cursor: str | None
+    ) -> tuple[list[User], str | None, dict[uuid.UUID, datetime]]:
+        """Active CSOs and sergeants, the people a call can be assigned to (calls:dispatch),
+        with when each of those on duty signed on."""
         roles = (role.value,) if role else DISPATCHABLE
         if not set(roles) <= set(DISPATCHABLE):
-            return [], None
-        rows, nxt = self.repo.page(role=None, active=True, limit=limit, cursor=cursor, roles=roles)
+            return [], None, {}
+        rows, nxt = self.repo.page(
+            role=None, active=True, limit=limit, cursor=cursor, roles=roles, on_duty=on_duty
+        )
         audit.record_list(
             self.session,
             self.ctx,
             "user.staff_list",
             entity_type="user",
-            filters={"role": role, "limit": limit, "cursor": cursor},
+            filters={"role": role, "on_duty": on_duty, "limit": limit, "cursor": cursor},
             count=len(rows),
         )
-        return rows, nxt
+        return rows, nxt, self.duty.on_duty_since([u.id for u in rows])
+
+    def set_duty(self, user_id: uuid.UUID, on_duty: bool) -> tuple[User, datetime | None]:
+        """Sign an active CSO or sergeant on or off duty: the person themself, or a
+        dispatcher (calls:dispatch: a sergeant, the CAD). Signing on when on duty, or off
+        when off, changes nothing. (The person, when on duty, and since when.)"""
+        actor = self.ctx.principal
+        own = actor is not None and actor.is_user and actor.id == user_id
+        if not own and not (actor is not None and actor.has("calls:dispatch")):
+            raise Forbidden(
+                "Only the person, or a dispatcher (calls:dispatch), signs them on or off duty",
+                code="duty_not_yours",
+            )
+        user = self.repo.get(user_id, for_update=True)  # one change of duty at a time
+        if user is None or not user.active or user.role not in DISPATCHABLE:
+            raise NotFound("No such member of the dispatchable staff", code="staff_not_found")
+        shift = self.duty.open_shift(user.id)
+        if on_duty and shift is None:
+            shift = self.duty.add(new_row(DutyShift, user_id=user.id, started_at=utcnow()))
+            self._duty_recorded("staff.on_duty", user, shift, {})
+        elif not on_duty and shift is not None:
+            self._off_duty(user, reason=None, shift=shift)
+            shift = None
+        return user, shift.started_at if shift is not None else None
+
+    def _off_duty(self, user: User, *, reason: str | None, shift: DutyShift | None = None) -> None:
+        """End the person's open shift, if any (signed off, deactivated, no longer staff)."""
+        shift = shift or self.duty.open_shift(user.id)
+        if shift is None:
+            return
+        shift.ended_at = max(utcnow(), shift.started_at)
+        self.session.flush()
+        minutes = int((shift.ended_at - shift.started_at).total_seconds() // 60)
+        detail = {"minutes": minutes} | ({"reason": reason} if reason else {})
+        self._duty_recorded("staff.off_duty", user, shift, detail)
+
+    def _duty_recorded(self, action: str, user: User, shift: DutyShift, detail: dict) -> None:
+        audit.record(
+            self.session,
+            self.ctx,
+            action,
+            entity_type="user",
+            entity_id=user.id,
+            detail={"shift": str(shift.id)} | detail,
+        )
 
 
 def _strong_enough(password: str, *known: str) -> None:

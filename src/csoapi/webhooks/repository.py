@@ -224,3 +224,42 @@ def purge_before(session: Session, cutoff: datetime, limit: int) -> tuple[int, i
     if event_ids:
         session.execute(sa.delete(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
     return len(event_ids), len(ids)
+
+
+def backlog(session: Session) -> tuple[datetime | None, datetime | None, int]:
+    """What the worker has yet to do, in one statement for ``/metrics``: (when the oldest
+    event no active endpoint has fanned out yet occurred, when the oldest event with an open
+    delivery occurred, how many deliveries are open). The first is the event just past the
+    furthest-behind cursor (the outbox's (txid, id) index); the others read the open
+    deliveries by the status index and their events by primary key."""
+    behind = (
+        sa.select(WebhookEndpoint.cursor_txid, WebhookEndpoint.cursor_row)
+        .where(WebhookEndpoint.status == "active", WebhookEndpoint.deleted_at.is_(None))
+        .order_by(WebhookEndpoint.cursor_txid, WebhookEndpoint.cursor_row)
+        .limit(1)
+        .subquery()
+    )
+    unfanned = (
+        sa.select(OutboxEvent.occurred_at)
+        .join(behind, sa.true())
+        .where(
+            sa.tuple_(OutboxEvent.txid, OutboxEvent.id)
+            > sa.tuple_(behind.c.cursor_txid, behind.c.cursor_row)
+        )
+        .order_by(OutboxEvent.txid, OutboxEvent.id)
+        .limit(1)
+    )
+    d = WebhookDelivery
+    open_ = d.status.in_(OPEN)
+    undelivered = (
+        sa.select(sa.func.min(OutboxEvent.occurred_at))
+        .join(d, OutboxEvent.id == d.event_row)
+        .where(open_)
+    )
+    pending = sa.select(sa.func.count()).select_from(d).where(open_)
+    row = session.execute(
+        sa.select(
+            unfanned.scalar_subquery(), undelivered.scalar_subquery(), pending.scalar_subquery()
+        )
+    ).one()
+    return row[0], row[1], int(row[2] or 0)
