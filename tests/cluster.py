@@ -4,7 +4,7 @@ worker waited for until it says it runs. Every process gets the test's settings 
 ``CSOAPI_*`` variables (``environment``), so a token a test mints (``tests.factories``) is good
 on every one, and writes its output to a log file of its own, which ``Cluster.logs`` shows.
 
-``with Cluster(url, settings, folder, api=2, workers=2) as cluster:`` starts them all at once
+``with Cluster(settings, folder, api=2, workers=2) as cluster:`` starts them all at once
 (startup is seconds each on a loaded machine; in parallel it costs the slowest one) and stops
 them all however the block ends: SIGTERM, then SIGKILL for any that has not exited within
 ``STOP_SECONDS``. A test that kills one (``Process.signal``) or wants one more
@@ -135,6 +135,7 @@ class Cluster:
         workers: int = 2,
         worker_args: tuple[str, ...] = ("--idle", "0.1"),
     ) -> None:
+        self.settings = settings
         self.env = environment(settings)
         self.folder = folder
         self.wanted = (api, workers)

@@ -211,14 +211,20 @@ async def _citation(cluster: Cluster, cso: dict[str, str]) -> dict[str, Any]:
     return r.json()
 
 
-async def test_concurrent_payments_never_exceed_the_balance(cluster, db, settings, postgres_only):
+async def test_concurrent_payments_never_exceed_the_balance(
+    cluster, db, settings, database, postgres_only
+):
     cso, portal = _payer(db, settings)
     c = await _citation(cluster, cso)
     due = c["balance_cents"]
     amount = due // 10 + 1  # nine fit; forty are sent
     path = f"{CITATIONS}/{c['id']}/payments"
     body = {"amount_cents": amount, "method": "card"}
-    sent = await spread(cluster, [post(path, body, portal, key=f"pay-{i}") for i in range(40)])
+    payments = [post(path, body, portal, key=f"pay-{i}") for i in range(40)]
+    with RowHeld(database, "citation", c["id"]) as lock:  # both processes' first ones queue
+        racing = asyncio.create_task(spread(cluster, payments))
+        await lock.until_waiting(2 * cluster.settings.in_flight_limit)
+    sent = await racing
     report("payments", sent)
     accepted = [r for r in sent.responses if r.status_code == 201]
     for refused in (r for r in sent.responses if r.status_code != 201):
@@ -247,7 +253,7 @@ async def test_one_idempotency_key_raced_across_processes_makes_one_payment(
     key = f"raced-{uuid.uuid4().hex}"
     # As many as both processes admit at once (CSOAPI_MAX_IN_FLIGHT each): the first claims
     # the key and waits on the citation's lock; the rest wait on its claim.
-    racers = 2 * settings.in_flight_limit
+    racers = 2 * cluster.settings.in_flight_limit
     with RowHeld(database, "citation", c["id"]) as lock:
         racing = asyncio.create_task(
             spread(cluster, [post(path, body, portal, key=key) for _ in range(racers)])
