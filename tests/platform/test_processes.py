@@ -145,13 +145,14 @@ class RowHeld:
             raise AssertionError(f"not every {table} of {ids} is there to lock")
 
     async def until_waiting(self, n: int, seconds: float = 60) -> None:
-        """Until ``n`` backends of this database wait on a lock."""
+        """Until ``n`` backends of this database wait on a row or a transaction (not the
+        workers' advisory lock of the audit chain)."""
         waiting, deadline = 0, time.monotonic() + seconds
         with psycopg.connect(self.libpq, autocommit=True) as watcher:
             while time.monotonic() < deadline:
                 (waiting,) = watcher.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
+                    "AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"
                 ).fetchone()
                 if waiting >= n:
                     return
