@@ -144,8 +144,14 @@ class TokenBook:
 
     def keep_fresh(self) -> threading.Thread:
         def loop() -> None:
-            while not self.stop.wait(REGRANT_SECONDS):
-                self.regrant()
+            wait = REGRANT_SECONDS
+            while not self.stop.wait(wait):
+                try:
+                    self.regrant()
+                    wait = REGRANT_SECONDS
+                except httpx.HTTPError as exc:  # the old tokens still have minutes to live
+                    print(f"  token grant failed ({exc}); again in 15 s", flush=True)
+                    wait = 15
 
         thread = threading.Thread(target=loop, name="soak-tokens", daemon=True)
         thread.start()

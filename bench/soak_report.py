@@ -1,15 +1,6 @@
 """The soak's verdicts, its RESULTS-soak.md and plot, and its section of RESULTS.md.
 
-The rules, after the warm-up windows (the first tenth of the run, at least one window):
-- **no error**: no answer outside 2xx, no transport error, no arrival shed;
-- **RSS flat**: for every server worker and the webhook worker, the median RSS of the last
-  third of the windows is at most 1.10× the median of the first third (a leak of a tenth of
-  the working set within the run fails; the linear-fit slope, MB/h, is shown beside it);
-- **p99 flat**: the median of the windows' p99 in the last third is at most 1.5× that of the
-  first third (p99 over a 30 s window on a shared 2-core machine moves by tens of percent
-  with the neighbours' load; a server that slows down as it runs moves further);
-- **webhooks kept up**: once the load stops, every delivery fanned out succeeds within the
-  drain time, none dead.
+The rules are ``RULES`` (printed in RESULTS-soak.md).
 """
 
 from __future__ import annotations
@@ -21,6 +12,20 @@ from typing import Any
 
 RSS_LIMIT = 1.10
 P99_LIMIT = 1.5
+RULES = [
+    "After the warm-up windows (the first tenth of the run, at least one window):",
+    "- **no error**: no answer outside 2xx, no transport error, no arrival shed;",
+    "- **RSS flat**: for every server worker and the webhook worker, the median RSS of the "
+    f"last third of the windows is at most {RSS_LIMIT:.2f}× the median of the first third (a "
+    "leak of a tenth of the working set within the run fails; the linear-fit slope, MB/h, "
+    "is shown beside it);",
+    f"- **p99 flat**: the median of the windows' p99 in the last third is at most "
+    f"{P99_LIMIT:.1f}× that of the first third (p99 over a 30 s window on a shared 2-core "
+    "machine moves by tens of percent with the neighbours' load; a server that slows down "
+    "as it runs moves further);",
+    "- **webhooks kept up**: once the load stops, every delivery fanned out succeeds within "
+    "the drain time, none dead.",
+]
 
 
 def warmup_windows(n: int) -> int:
@@ -120,9 +125,14 @@ def markdown(data: dict[str, Any], checks: list[tuple[str, str, bool]]) -> list[
         "## Verdicts", "", "| rule | measured | met |", "|---|---|---|",
     ]  # fmt: skip
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]
-    lines += ["", "Rules (after the first tenth of the windows, the warm-up):", ""]
-    lines += [f"- {line[2:]}" for line in __doc__.split("\n") if line.startswith("- **")]
-    lines += ["", "## Windows", "", *_window_rows(data["windows"])]
+    lines += ["", *RULES, "", "## Windows", "", *_window_rows(data["windows"])]
+    lines += ["", "## Requests by operation (whole soak)", "", "| operation | requests |",
+              "|---|---:|"]  # fmt: skip
+    totals: dict[str, int] = {}
+    for w in data["windows"]:
+        for op, n in w["by_op"].items():
+            totals[op] = totals.get(op, 0) + n
+    lines += [f"| {op} | {n:,} |" for op, n in sorted(totals.items())]
     samples = [s for w in data["windows"] for s in w["error_samples"]][:20]
     if samples:
         lines += ["", "## Errors seen (first 20)", "", "```", *samples, "```"]
