@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     url = os.environ.get("CSOAPI_BENCH_DATABASE_URL", DEFAULT_URL) + "_soak"
     OUT.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC)
+    started, commit = datetime.now(UTC), _git("rev-parse", "--short", "HEAD")
     scale = (20_000, 6_000, 10_000) if args.quick else (100_000, 30_000, 50_000)
     print(f"loading {url} ...", flush=True)
     db = load.build(url, citations=scale[0], plates=scale[1], calls=scale[2])
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         sink.wait(10)
     data |= {
         "started": started.isoformat(timespec="seconds"),
-        "commit": _git("rev-parse", "--short", "HEAD"),
+        "commit": commit,  # the tree the soak ran, whatever is committed meanwhile
         "machine": report.machine(),
         "scale": f"{db.citations:,} citations over {len(db.plates):,} plates, {db.calls:,} calls",
         "quick": args.quick,
@@ -294,6 +294,7 @@ class Sampler:
         self.url, self.srv, self.worker, self.out = url, srv, worker, out
         self.t0 = time.monotonic()
         self.last = datetime.now(UTC)
+        self.cpu = (time.monotonic(), _own_cpu())
 
     def rss(self) -> dict[str, float]:
         sizes = {f"api w{i + 1}": mb for i, mb in enumerate(self.srv.rss_mb())}
@@ -305,7 +306,9 @@ class Sampler:
         figures = await asyncio.to_thread(backlog, self.url, since)
         load1 = float(Path("/proc/loadavg").read_text().split()[0])
         t = round(time.monotonic() - self.t0, 1)
-        window |= {"t": t, "rss_mb": self.rss(), "load1": load1, **figures}
+        (was, used), self.cpu = self.cpu, (time.monotonic(), _own_cpu())
+        gen = round(100 * (self.cpu[1] - used) / max(self.cpu[0] - was, 1e-9), 1)
+        window |= {"t": t, "rss_mb": self.rss(), "load1": load1, "gen_cpu_pct": gen, **figures}
         self.out.append(window)
         w = window
         errors = f" {w['error_samples'][:2]}" if w["errors"] else ""
@@ -313,6 +316,12 @@ class Sampler:
               f"p50 {w['p50_ms']:>7.1f} p99 {w['p99_ms']:>7.1f} ms rss {w['rss_mb']} "
               f"conns {w['pg_connections']} hooks {w['delivered']}/{w['pending']} "
               f"load {load1}{errors}", flush=True)  # fmt: skip
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (the load generator), user and system."""
+    times = os.times()
+    return times.user + times.system
 
 
 def rss_mb(pid: int) -> float:

@@ -89,7 +89,8 @@ def _window_rows(windows: list[dict[str, Any]]) -> list[str]:
     names = sorted(windows[0]["rss_mb"]) if windows else []
     head = ("| t (s) | requests | req/s | errors | p50 ms | p99 ms | late p99 ms | "
             + " | ".join(f"{n} MB" for n in names)
-            + " | PG conns | deliveries | pending | delivery p99 s | load 1m |")  # fmt: skip
+            + " | PG conns | deliveries | pending | delivery p99 s | load 1m "
+            "| load gen CPU % |")  # fmt: skip
     rows = [head, "|" + "---:|" * (head.count("|") - 1)]
     for w in windows:
         rows.append(
@@ -97,7 +98,7 @@ def _window_rows(windows: list[dict[str, Any]]) -> list[str]:
             f"{w['p50_ms']} | {w['p99_ms']} | {w['late_p99_ms']} | "
             + " | ".join(f"{w['rss_mb'].get(n, 0):.1f}" for n in names)
             + f" | {w['pg_connections']} | {w['delivered']:,} | {w['pending']} | "
-            f"{w['delivery_p99_s']} | {w['load1']} |"
+            f"{w['delivery_p99_s']} | {w['load1']} | {w.get('gen_cpu_pct', '')} |"
         )
     return rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import time
 
+import httpx
 from bench import drive, mix, soak_report
 from bench.mix import Mix, World
 
@@ -162,3 +163,36 @@ def test_a_step_with_nothing_to_act_on_starts_its_flow():
     assert m.build("custody_move", rng).op == "evidence_intake"
     keys = {m.build("portal_pay", rng).headers["Idempotency-Key"] for _ in range(50)}
     assert len(keys) == 50  # a fresh key per payment: replays would not be the work
+
+
+async def test_the_open_loop_sends_every_arrival_and_closes_every_window(monkeypatch):
+    """Arrivals at a fixed rate, whatever the answers take: rate × seconds of them, cut into
+    windows by their scheduled times; a 409 is an error of the soak."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        status = 409 if len(seen) == 7 else 200
+        body = {"id": str(len(seen)), "balance_cents": 100}  # what the next steps read
+        return httpx.Response(status, json=body, headers={"ETag": '"1"'})
+
+    def client_for(base: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=base, transport=httpx.MockTransport(answer))
+
+    monkeypatch.setattr(drive, "client_for", client_for)
+    world = World(cso_id="x", locations=("a", "b"), service_id="s", org_id="o",
+                  violation_codes=["V"], call_types=["PARKING"], plates=[("P1", "CA")],
+                  payable=["c"])  # fmt: skip
+    windows: list[dict] = []
+
+    async def sample(window: dict) -> None:
+        windows.append(window)
+
+    await drive.open_loop("http://soak", Mix(world), lambda who: f"t-{who}", rate=40.0,
+                          seconds=0.5, every=0.25, sample=sample)  # fmt: skip
+    assert len(seen) == 20 and all(h.startswith("Bearer t-") for h in seen)
+    assert len(windows) == 2  # the cut at 0.25 s, and the last one
+    assert sum(w["requests"] for w in windows) == 20
+    assert sum(w["errors"] for w in windows) == 1
+    samples = [s for w in windows for s in w["error_samples"]]
+    assert len(samples) == 1 and ': 409 {"id":"7",' in samples[0], samples
