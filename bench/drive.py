@@ -40,12 +40,14 @@ class Window:
     errors: int = 0
     shed: int = 0
     by_op: Counter[str] = field(default_factory=Counter)
+    op_ms: dict[str, list[float]] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
 
     def record(self, op: str, latency_ms: float, late_ms: float, error: str | None) -> None:
         self.latencies_ms.append(latency_ms)
         self.late_ms.append(late_ms)
         self.by_op[op] += 1
+        self.op_ms.setdefault(op, []).append(latency_ms)
         if error is not None:
             self.errors += 1
             if len(self.error_samples) < ERROR_SAMPLES:
@@ -64,7 +66,9 @@ class Window:
             "p99_ms": round(percentile(self.latencies_ms, 99), 2),
             "late_p99_ms": round(percentile(self.late_ms, 99), 2),
             "by_op": dict(sorted(self.by_op.items())),
-            "error_samples": list(self.error_samples),
+            "p99_by_op": {op: round(percentile(v, 99), 2) for op, v in sorted(self.op_ms.items())},
+            "error_samples": list(self.error_samples)
+            + ([f"{self.shed} arrivals shed: {MAX_IN_FLIGHT} in flight"] if self.shed else []),
         }
 
 

@@ -103,6 +103,26 @@ def _window_rows(windows: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def by_operation(windows: list[dict[str, Any]]) -> list[str]:
+    """Requests per operation over the soak, with the median and the worst of its windows'
+    p99 (runs from before the windows kept each operation's p99 show counts alone)."""
+    totals: dict[str, int] = {}
+    p99s: dict[str, list[float]] = {}
+    for w in windows:
+        for op, n in w["by_op"].items():
+            totals[op] = totals.get(op, 0) + n
+        for op, ms in w.get("p99_by_op", {}).items():
+            p99s.setdefault(op, []).append(ms)
+    lines = ["## Requests by operation (whole soak)", "",
+             "| operation | requests | median window p99 ms | worst window p99 ms |",
+             "|---|---:|---:|---:|"]  # fmt: skip
+    for op, n in sorted(totals.items()):
+        ms = p99s.get(op)
+        mid, worst = (f"{statistics.median(ms):.1f}", f"{max(ms):.1f}") if ms else ("", "")
+        lines.append(f"| {op} | {n:,} | {mid} | {worst} |")
+    return lines
+
+
 def markdown(data: dict[str, Any], checks: list[tuple[str, str, bool]]) -> list[str]:
     peak, m = data["peak"], data["machine"]
     loads = [w["load1"] for w in data["windows"]] or [0.0]
@@ -127,13 +147,7 @@ def markdown(data: dict[str, Any], checks: list[tuple[str, str, bool]]) -> list[
     ]  # fmt: skip
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]
     lines += ["", *RULES, "", "## Windows", "", *_window_rows(data["windows"])]
-    lines += ["", "## Requests by operation (whole soak)", "", "| operation | requests |",
-              "|---|---:|"]  # fmt: skip
-    totals: dict[str, int] = {}
-    for w in data["windows"]:
-        for op, n in w["by_op"].items():
-            totals[op] = totals.get(op, 0) + n
-    lines += [f"| {op} | {n:,} |" for op, n in sorted(totals.items())]
+    lines += ["", *by_operation(data["windows"])]
     samples = [s for w in data["windows"] for s in w["error_samples"]][:20]
     if samples:
         lines += ["", "## Errors seen (first 20)", "", "```", *samples, "```"]

@@ -35,7 +35,8 @@ def test_a_window_counts_requests_errors_and_shed_arrivals():
     assert (s["requests"], s["rps"], s["errors"], s["shed"]) == (100, 10.0, 3, 2)
     assert (s["p50_ms"], s["p99_ms"], s["late_p99_ms"]) == (59.0, 108.0, 0.5)
     assert s["by_op"] == {"call_create": 99, "portal_pay": 1}
-    assert s["error_samples"] == ["portal_pay: 409 conflict"]
+    assert s["p99_by_op"] == {"call_create": 108.0, "portal_pay": 500.0}
+    assert s["error_samples"] == ["portal_pay: 409 conflict", "2 arrivals shed: 400 in flight"]
 
 
 def test_flat_compares_the_last_third_with_the_first():
@@ -75,6 +76,18 @@ def test_verdicts_follow_the_rules():
     assert got["RSS flat: webhook worker (≤ 1.10×)"][1] is True
     assert got["p99 flat (≤ 1.5×)"] == ("21.0 → 33.0 ms (1.57×)", False)
     assert got["webhooks kept up (all delivered after the drain, none dead)"][1] is False
+
+
+def test_operations_sum_their_windows():
+    a = {
+        "by_op": {"call_create": 10, "stats_summary": 1},
+        "p99_by_op": {"call_create": 30.0, "stats_summary": 90.0},
+    }
+    b = {"by_op": {"call_create": 5}, "p99_by_op": {"call_create": 50.0}}
+    old = {"by_op": {"call_create": 2}}  # a window from before p99 by operation
+    rows = soak_report.by_operation([a, b, old])
+    assert rows[4:] == ["| call_create | 17 | 40.0 | 50.0 |", "| stats_summary | 1 | 90.0 | 90.0 |"]
+    assert soak_report.by_operation([old])[4] == "| call_create | 2 |  |  |"
 
 
 def test_the_soak_section_replaces_itself_and_keeps_the_rest():
