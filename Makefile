@@ -7,7 +7,7 @@ PORT   ?= 8000
 # make test spreads the suite over this many processes (pytest-xdist; auto: one per core)
 TEST_WORKERS ?= auto
 
-.PHONY: run test fuzz lint openapi install dev bench bench-integration clean contract-tools spectral browser
+.PHONY: run test fuzz lint openapi install dev bench bench-integration soak clean contract-tools spectral browser
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("csoapi needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -65,6 +65,14 @@ bench: $(VENV)/.bench-installed
 ## 100k and 1M calls (local PostgreSQL); writes bench/RESULTS-integration.md
 bench-integration: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.integration $(BENCH_ARGS)
+
+## make soak: 30 minutes of mixed traffic over every domain at half the measured peak (open
+## loop) on local PostgreSQL (CSOAPI_BENCH_DATABASE_URL + _soak), two API workers and one
+## webhook worker; verdicts no error, RSS flat, p99 flat in bench/RESULTS-soak.md and the Soak
+## section of bench/RESULTS.md. About 35 minutes; BENCH_ARGS=--quick for a 2-minute trial.
+soak: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.soak $(BENCH_ARGS)
+
 ## make contract-tools: the contract's checkers, kept in tools/ (never installed globally):
 ## Spectral + the OWASP ruleset, openapi-typescript and tsc (npm, tools/node), and
 ## openapi-python-client (its own virtualenv, tools/clientgen/.venv), and Debian's chromium

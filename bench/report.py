@@ -8,6 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench import soak_report
+
 
 def machine() -> dict[str, Any]:
     cpu = "unknown"
@@ -264,7 +266,12 @@ def write(data: dict[str, Any], folder: Path) -> list[str]:
             "```",
         ]
     lines += ["", "![throughput and p99 per scenario](results.png)", ""]
-    (folder / "RESULTS.md").write_text("\n".join(lines))
+    path = folder / "RESULTS.md"
+    text = "\n".join(lines)
+    if path.exists():  # the soak's section (make soak, bench/soak_report.py) stays
+        kept = soak_report.section(path.read_text(), "Soak")
+        text = soak_report.put_section(text, "Soak", kept.split("\n")[2:]) if kept else text
+    path.write_text(text)
     _chart(data, folder / "results.png")
     return [f"{'PASS' if ok else 'MISS'}  {t}: {m}" for t, m, ok in checks] + [
         f"INFO  {t}: {m}" for t, m in notes
