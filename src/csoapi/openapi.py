@@ -13,7 +13,9 @@ rendered the same way for the committed file and the drift test.
 * every string, array and integer is bounded: where a model declares no bound, the one the
   code keeps is written in (``_bound``): an input string takes at most ``Input``'s 10,000
   characters; text in a response, at most the longest any input accepts (what it holds was
-  stored from an input); a page's items, at most the page size's maximum.
+  stored from an input); a page's items, at most the page size's maximum;
+* each create's 201 answer links to the operations that take the record it made
+  (``openapi_links``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from csoapi.core.config import Environment, Settings
 from csoapi.core.pagination import MAX_LIMIT
 from csoapi.core.problems import OAUTH_ERRORS, PROBLEM_MEDIA_TYPE, Problem
 from csoapi.core.scopes import ROLE_SCOPES, ClientKind
+from csoapi.openapi_links import add_links
 
 PROBLEM_REF = "#/components/schemas/Problem"
 INT32 = 2**31 - 1
@@ -174,6 +177,7 @@ def polish(doc: dict[str, Any]) -> None:
                 for media_type, media in body.get("content", {}).items():
                     if "json" in media_type or "form" in media_type:
                         _bound(media.get("schema", {}), text_max=text_max)
+    add_links(doc)
 
 
 def who_may_call(security: list[dict[str, list[str]]] | None) -> str:

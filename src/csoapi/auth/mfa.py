@@ -16,9 +16,10 @@ from csoapi.auth.schemas import EnrolmentResponse, FactorStatus, RecoveryCodes
 from csoapi.core import audit
 from csoapi.core.config import Settings
 from csoapi.core.context import RequestContext
-from csoapi.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from csoapi.core.errors import Conflict, Forbidden, Unprocessable
 from csoapi.core.models import utcnow
 from csoapi.core.passwords import POLICY, token_digest
+from csoapi.users.repository import UserRepository
 
 
 def second_factor_required(settings: Settings) -> bool:
@@ -124,9 +125,11 @@ class MfaService:
 
     def reset(self, user_id: uuid.UUID) -> FactorStatus:
         """An administrator removes a person's factor (a lost device): every sign-in of theirs
-        ends, and their next one enrols a new factor."""
+        ends, and their next one enrols a new factor. No such person: 404; a person with no
+        factor: 409 (the person is there, their state is what refuses)."""
+        UserRepository(self.session).get_or_404(user_id)
         if not self.factors.remove(user_id):
-            raise NotFound("This person has no second factor", code="mfa_not_enrolled")
+            raise Conflict("This person has no second factor", code="mfa_not_enrolled")
         self.auth.revoke_all_for(user_id=user_id, reason="mfa_reset", now=utcnow())
         audit.record(self.session, self.ctx, "mfa.reset", entity_type="user", entity_id=user_id)
         return FactorStatus(

@@ -69,9 +69,10 @@ async def mfa_confirm(body: ConfirmBody, unit: Enrolling) -> Response:
     operation_id="users_mfa_reset",
     summary="Remove a person's second factor (a lost device); their sign-ins end",
     description="Administrators only. The person's next sign-in enrols a new factor "
-    "(where one is required). 404 `mfa_not_enrolled` when they have none.",
+    "(where one is required). 404 `user_not_found` when there is no such person; 409 "
+    "`mfa_not_enrolled` when they have no factor.",
     response_model=FactorStatus,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
 )
 async def mfa_reset(user_id: uuid.UUID, unit: Admin) -> Response:
     return await unit.run(lambda svc: svc.reset(user_id))
