@@ -1,7 +1,7 @@
 """duty shifts of dispatchable staff (GET /staff?on_duty=, issue 22)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-01 19:40:22.659957+00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import csoapi.core.models as csoapi_types  # noqa: F401
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
