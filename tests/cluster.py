@@ -81,6 +81,14 @@ class Process:
         if self.alive:
             self.popen.send_signal(sig)
 
+    def cpu_seconds(self) -> float | None:
+        """The CPU time (user and system) the running process has used so far (Linux /proc)."""
+        try:
+            stat = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
     def text(self, since_mark: bool = False) -> str:
         data = self.log.read_bytes() if self.log.exists() else b""
         return data[self._mark if since_mark else 0 :].decode(errors="replace")
@@ -133,7 +141,7 @@ class Cluster:
         *,
         api: int = 2,
         workers: int = 2,
-        worker_args: tuple[str, ...] = ("--idle", "0.1"),
+        worker_args: tuple[str, ...] = ("--idle", "0.5"),
     ) -> None:
         self.settings = settings
         self.env = environment(settings)

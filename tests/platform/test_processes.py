@@ -65,6 +65,7 @@ def cluster(database, tmp_path_factory):
     with Cluster(settings, tmp_path_factory.mktemp("cluster"), api=2, workers=2) as running:
         print(f"cluster up in {running.startup_seconds:.1f} s")
         yield running
+        print("CPU seconds:", {p.name: p.cpu_seconds() for p in running.processes})
 
 
 @pytest.fixture(autouse=True)
