@@ -7,19 +7,22 @@ on every one, and writes its output to a log file of its own, which ``Cluster.lo
 ``with Cluster(settings, folder, api=2, workers=2) as cluster:`` starts them all at once
 (startup is seconds each on a loaded machine; in parallel it costs the slowest one) and stops
 them all however the block ends: SIGTERM, then SIGKILL for any that has not exited within
-``STOP_SECONDS``. A test that kills one (``Process.signal``) or wants one more
-(``Cluster.add_api``) uses the same pieces.
+``STOP_SECONDS``. On Linux each process also gets SIGTERM if the test process itself is
+killed, when no finally can run. A test that kills one (``Process.signal``) or wants one
+more (``Cluster.add_api``) uses the same pieces.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import enum
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ from tests.servers import STARTUP_SECONDS, free_port, wait_until_serving
 ROOT = Path(__file__).resolve().parents[1]
 CSOAPI = Path(sys.executable).parent / "csoapi"
 STOP_SECONDS = 20
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WORKER_READY = "webhook worker"  # what `csoapi worker` says on stderr once it runs
 
 
@@ -81,6 +85,14 @@ class Process:
         if self.alive:
             self.popen.send_signal(sig)
 
+    def cpu_seconds(self) -> float | None:
+        """The CPU time (user and system) the running process has used so far (Linux /proc)."""
+        try:
+            stat = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
     def text(self, since_mark: bool = False) -> str:
         data = self.log.read_bytes() if self.log.exists() else b""
         return data[self._mark if since_mark else 0 :].decode(errors="replace")
@@ -88,6 +100,15 @@ class Process:
     def mark(self) -> None:
         """What the log holds so far is old: ``text(since_mark=True)`` shows what follows."""
         self._mark = self.log.stat().st_size if self.log.exists() else 0
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a child told (prctl PR_SET_PDEATHSIG) to get SIGTERM when the test process dies,
+    even by SIGKILL, when no finally can run; otherwise nothing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _launch(name: str, args: list[str], env: dict[str, str], folder: Path) -> Process:
@@ -100,6 +121,7 @@ def _launch(name: str, args: list[str], env: dict[str, str], folder: Path) -> Pr
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(),  # noqa: PLW1509 - one prctl call, no locks taken
         )
     return Process(name, popen, log)
 
@@ -133,7 +155,7 @@ class Cluster:
         *,
         api: int = 2,
         workers: int = 2,
-        worker_args: tuple[str, ...] = ("--idle", "0.1"),
+        worker_args: tuple[str, ...] = ("--idle", "0.5"),
     ) -> None:
         self.settings = settings
         self.env = environment(settings)

@@ -9,10 +9,11 @@ requests spread over both API processes at once:
 - two releases of one impound, one to each process: one release.
 
 A 503 with ``Retry-After`` (``server_busy``: admission full, ``database_unavailable``) is what
-the API promises a client may retry; the client here retries it, with the same
-Idempotency-Key, and each test says how many it took (``-s`` shows the figures). Every
-other answer is taken as final. Each process's log of the test is printed at its end, so a
-failing test shows it; a process that died during a test fails it.
+the API promises a client may retry; the client here sends the same request again (with its
+Idempotency-Key wherever a test counts what was made), and each test says how many retries
+it took (``-s`` shows the figures). Every other answer is final, and a 500 fails the test.
+Each process's log of the test is printed at its end, so a failing test shows it; a process
+that died during a test fails it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def cluster(database, tmp_path_factory):
     with Cluster(settings, tmp_path_factory.mktemp("cluster"), api=2, workers=2) as running:
         print(f"cluster up in {running.startup_seconds:.1f} s")
         yield running
+        print("CPU seconds:", {p.name: p.cpu_seconds() for p in running.processes})
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +125,17 @@ async def spread(
 def post(path: str, body: Any, headers: dict[str, str], key: str | None = None) -> dict:
     h = headers | ({"Idempotency-Key": key} if key else {})
     return {"path": path, "with": {"json": body, "headers": h}}
+
+
+def get(path: str, headers: dict[str, str]) -> dict:
+    return {"path": path, "method": "GET", "with": {"headers": headers}}
+
+
+async def one(cluster: Cluster, request: dict[str, Any], status: int) -> dict[str, Any]:
+    """One request (to the first API process), which must answer ``status``; its body."""
+    (r,) = (await spread(cluster, [request])).responses
+    assert r.status_code == status, r.text
+    return r.json()
 
 
 def count(db, model: Any, *where: Any) -> int:
@@ -206,17 +219,11 @@ def _payer(db, settings) -> tuple[dict[str, str], dict[str, str]]:
     return headers_for(db, settings, "cso"), bearer(token_for(db, settings, portal))
 
 
-async def _citation(cluster: Cluster, cso: dict[str, str]) -> dict[str, Any]:
-    (r,) = (await spread(cluster, [post(CITATIONS, citation_body(), cso)])).responses
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 async def test_concurrent_payments_never_exceed_the_balance(
     cluster, db, settings, database, postgres_only
 ):
     cso, portal = _payer(db, settings)
-    c = await _citation(cluster, cso)
+    c = await one(cluster, post(CITATIONS, citation_body(), cso), 201)
     due = c["balance_cents"]
     amount = due // 10 + 1  # nine fit; forty are sent
     path = f"{CITATIONS}/{c['id']}/payments"
@@ -239,16 +246,15 @@ async def test_concurrent_payments_never_exceed_the_balance(
         )
     )
     assert db_paid == paid
-    (after,) = (await spread(cluster, [{"path": f"{CITATIONS}/{c['id']}", "method": "GET",
-                                        "with": {"headers": cso}}])).responses  # fmt: skip
-    assert after.json()["balance_cents"] == due - paid >= 0
+    after = await one(cluster, get(f"{CITATIONS}/{c['id']}", cso), 200)
+    assert after["balance_cents"] == due - paid >= 0
 
 
 async def test_one_idempotency_key_raced_across_processes_makes_one_payment(
     cluster, db, settings, database, postgres_only
 ):
     cso, portal = _payer(db, settings)
-    c = await _citation(cluster, cso)
+    c = await one(cluster, post(CITATIONS, citation_body(), cso), 201)
     path = f"{CITATIONS}/{c['id']}/payments"
     body = {"amount_cents": 700, "method": "card", "reference": "raced"}
     key = f"raced-{uuid.uuid4().hex}"
@@ -287,8 +293,7 @@ async def test_two_workers_deliver_each_event_exactly_once(cluster, db, settings
     events = 200
     with Receiver() as rx:
         hook = {"url": rx.url, "event_types": ["call.created"]}
-        (made,) = (await spread(cluster, [post("/api/v1/webhooks", hook, cad)])).responses
-        assert made.status_code == 201, made.text
+        await one(cluster, post("/api/v1/webhooks", hook, cad), 201)
         calls = [post(CALLS, call_body(), cad, key=f"call-{i}") for i in range(events)]
         sent = await spread(cluster, calls)
         assert sent.statuses == {201: events}
@@ -313,20 +318,10 @@ async def test_two_workers_deliver_each_event_exactly_once(cluster, db, settings
 
 async def _stored_and_paid(cluster: Cluster, cso, records) -> dict[str, Any]:
     at = (utcnow() - timedelta(hours=3)).isoformat()
-    (i,) = (await spread(cluster, [post(IMPOUNDS, tow(towed_at=at), cso)])).responses
-    assert i.status_code == 201, i.text
-    impound = i.json()
-    fees = {
-        "path": f"{IMPOUNDS}/{impound['id']}/fees",
-        "method": "GET",
-        "with": {"headers": records},
-    }
-    (quote,) = (await spread(cluster, [fees])).responses
-    pay = {"amount_cents": quote.json()["balance_cents"], "method": "card"}
-    (paid,) = (
-        await spread(cluster, [post(f"{IMPOUNDS}/{impound['id']}/payments", pay, records)])
-    ).responses
-    assert paid.status_code == 201, paid.text
+    impound = await one(cluster, post(IMPOUNDS, tow(towed_at=at), cso), 201)
+    quote = await one(cluster, get(f"{IMPOUNDS}/{impound['id']}/fees", records), 200)
+    pay = {"amount_cents": quote["balance_cents"], "method": "card"}
+    await one(cluster, post(f"{IMPOUNDS}/{impound['id']}/payments", pay, records), 201)
     return impound
 
 
