@@ -78,6 +78,24 @@ def test_verdicts_follow_the_rules():
     assert got["webhooks kept up (all delivered after the drain, none dead)"][1] is False
 
 
+def test_the_context_sets_cpu_per_request_and_the_machine_load_beside_the_rules():
+    windows = [_window(30.0 * i, p99, 120.0) for i, p99 in enumerate([900, 20, 20, 40, 60, 80])]
+    for w, load, cpu in zip(windows, [9, 5, 5, 7, 11, 12], [9, 6, 6, 6, 6.6, 7], strict=True):
+        w["load1"], w["api_cpu_ms_per_request"] = float(load), cpu
+    windows[5]["errors"] = 4
+    got = dict(soak_report.context({"windows": windows}))
+    assert got["API CPU per request (both workers)"] == "6.0 → 7.0 ms (1.17×)"
+    assert got["windows with load average < 8 vs ≥ 8"] == (
+        "3 vs 2: median p99 20 vs 70 ms, errors 0 vs 4"
+    )
+    assert "windows with load average < 10 vs ≥ 10" in got
+    for w in windows:  # a run from before the API's CPU was sampled
+        del w["api_cpu_ms_per_request"]
+    assert "API CPU per request (both workers)" not in dict(
+        soak_report.context({"windows": windows})
+    )
+
+
 def test_operations_sum_their_windows():
     a = {
         "by_op": {"call_create": 10, "stats_summary": 1},
