@@ -8,7 +8,7 @@ import random
 import time
 
 import httpx
-from bench import drive, mix, soak_report
+from bench import drive, mix, report, soak_report
 from bench.mix import Mix, World
 
 from tests.citations.helpers import CITATIONS, citation_body, schedule
@@ -117,6 +117,13 @@ def test_the_soak_section_replaces_itself_and_keeps_the_rest():
     middle = soak_report.put_section("# R\n\n## Soak\n\nold\n\n## Import\n\ni\n", "Soak", ["new"])
     assert middle == "# R\n\n## Soak\n\nnew\n\n## Import\n\ni\n"
     assert soak_report.section(middle, "Import") == "## Import\n\ni\n"
+
+
+def test_make_bench_keeps_the_soak_section_when_it_rewrites_results():
+    old = "# Benchmark results\n\n## Targets\n\nold\n\n## Soak\n\nLast soak\n\n| r |\n"
+    new = "# Benchmark results\n\n## Targets\n\nnew\n\n![chart](results.png)\n"
+    assert report.keep_soak(old, new) == new + "\n## Soak\n\nLast soak\n\n| r |\n\n"
+    assert report.keep_soak("", new) == new and report.keep_soak(new, new) == new
 
 
 # Each flow's steps in order, so that every step finds its pool fed by the one before.
