@@ -267,15 +267,17 @@ def write(data: dict[str, Any], folder: Path) -> list[str]:
         ]
     lines += ["", "![throughput and p99 per scenario](results.png)", ""]
     path = folder / "RESULTS.md"
-    text = "\n".join(lines)
-    if path.exists():  # the soak's section (make soak, bench/soak_report.py) stays
-        kept = soak_report.section(path.read_text(), "Soak")
-        text = soak_report.put_section(text, "Soak", kept.split("\n")[2:]) if kept else text
-    path.write_text(text)
+    path.write_text(keep_soak(path.read_text() if path.exists() else "", "\n".join(lines)))
     _chart(data, folder / "results.png")
     return [f"{'PASS' if ok else 'MISS'}  {t}: {m}" for t, m, ok in checks] + [
         f"INFO  {t}: {m}" for t, m in notes
     ]
+
+
+def keep_soak(old: str, new: str) -> str:
+    """``new`` with the ``## Soak`` section of ``old`` (make soak's, bench/soak_report.py)."""
+    kept = soak_report.section(old, "Soak")
+    return soak_report.put_section(new, "Soak", kept.split("\n")[2:]) if kept else new
 
 
 def _chart(data: dict[str, Any], path: Path) -> None:

@@ -295,6 +295,10 @@ class Sampler:
         self.t0 = time.monotonic()
         self.last = datetime.now(UTC)
         self.cpu = (time.monotonic(), _own_cpu())
+        self.api_cpu = (time.monotonic(), self.api_seconds())
+
+    def api_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.srv.worker_pids())
 
     def rss(self) -> dict[str, float]:
         sizes = {f"api w{i + 1}": mb for i, mb in enumerate(self.srv.rss_mb())}
@@ -308,7 +312,12 @@ class Sampler:
         t = round(time.monotonic() - self.t0, 1)
         (was, used), self.cpu = self.cpu, (time.monotonic(), _own_cpu())
         gen = round(100 * (self.cpu[1] - used) / max(self.cpu[0] - was, 1e-9), 1)
-        window |= {"t": t, "rss_mb": self.rss(), "load1": load1, "gen_cpu_pct": gen, **figures}
+        (was, used), self.api_cpu = self.api_cpu, (time.monotonic(), self.api_seconds())
+        api = self.api_cpu[1] - used  # the API workers' CPU seconds in the window
+        cores = round(api / max(self.api_cpu[0] - was, 1e-9), 2)
+        per_request = round(1000 * api / max(window["requests"], 1), 2)
+        window |= {"t": t, "rss_mb": self.rss(), "load1": load1, "gen_cpu_pct": gen, **figures,
+                   "api_cpu_cores": cores, "api_cpu_ms_per_request": per_request}  # fmt: skip
         self.out.append(window)
         w = window
         errors = f" {w['error_samples'][:2]}" if w["errors"] else ""
@@ -322,6 +331,16 @@ def _own_cpu() -> float:
     """CPU seconds of this process (the load generator), user and system."""
     times = os.times()
     return times.user + times.system
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()  # after the name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:

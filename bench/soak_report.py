@@ -85,12 +85,36 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return out
 
 
+def context(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Figures beside the rules: the API's CPU per request (flat when the API does the same
+    work per request all along, whatever the machine's other load leaves it), and how
+    latency followed the machine's load average."""
+    windows = data["windows"]
+    steady = windows[warmup_windows(len(windows)) :] or windows
+    out = []
+    cpu = [w["api_cpu_ms_per_request"] for w in steady if "api_cpu_ms_per_request" in w]
+    if cpu:
+        a, b, ratio, _ = flat(cpu, 1.0)
+        out.append(("API CPU per request (both workers)", f"{a:.1f} → {b:.1f} ms ({ratio:.2f}×)"))
+    for limit in (8.0, 10.0):
+        calm = [w for w in steady if w["load1"] < limit]
+        busy = [w for w in steady if w["load1"] >= limit]
+        if calm and busy:
+            out.append((f"windows with load average < {limit:g} vs ≥ {limit:g}",
+                         f"{len(calm)} vs {len(busy)}: median p99 "
+                         f"{statistics.median(w['p99_ms'] for w in calm):,.0f} vs "
+                         f"{statistics.median(w['p99_ms'] for w in busy):,.0f} ms, errors "
+                         f"{sum(w['errors'] for w in calm)} vs "
+                         f"{sum(w['errors'] for w in busy)}"))  # fmt: skip
+    return out
+
+
 def _window_rows(windows: list[dict[str, Any]]) -> list[str]:
     names = sorted(windows[0]["rss_mb"]) if windows else []
     head = ("| t (s) | requests | req/s | errors | p50 ms | p99 ms | late p99 ms | "
             + " | ".join(f"{n} MB" for n in names)
             + " | PG conns | deliveries | pending | delivery p99 s | load 1m "
-            "| load gen CPU % |")  # fmt: skip
+            "| load gen CPU % | API CPU cores | API CPU ms/req |")  # fmt: skip
     rows = [head, "|" + "---:|" * (head.count("|") - 1)]
     for w in windows:
         rows.append(
@@ -98,7 +122,8 @@ def _window_rows(windows: list[dict[str, Any]]) -> list[str]:
             f"{w['p50_ms']} | {w['p99_ms']} | {w['late_p99_ms']} | "
             + " | ".join(f"{w['rss_mb'].get(n, 0):.1f}" for n in names)
             + f" | {w['pg_connections']} | {w['delivered']:,} | {w['pending']} | "
-            f"{w['delivery_p99_s']} | {w['load1']} | {w.get('gen_cpu_pct', '')} |"
+            f"{w['delivery_p99_s']} | {w['load1']} | {w.get('gen_cpu_pct', '')} | "
+            f"{w.get('api_cpu_cores', '')} | {w.get('api_cpu_ms_per_request', '')} |"
         )
     return rows
 
@@ -146,6 +171,7 @@ def markdown(data: dict[str, Any], checks: list[tuple[str, str, bool]]) -> list[
         "## Verdicts", "", "| rule | measured | met |", "|---|---|---|",
     ]  # fmt: skip
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]
+    lines += [f"| {t} (context, no rule) | {v} | |" for t, v in context(data)]
     lines += ["", *RULES, "", "## Windows", "", *_window_rows(data["windows"])]
     lines += ["", *by_operation(data["windows"])]
     samples = [s for w in data["windows"] for s in w["error_samples"]][:20]

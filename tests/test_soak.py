@@ -8,7 +8,7 @@ import random
 import time
 
 import httpx
-from bench import drive, mix, soak_report
+from bench import drive, mix, report, soak_report
 from bench.mix import Mix, World
 
 from tests.citations.helpers import CITATIONS, citation_body, schedule
@@ -78,6 +78,24 @@ def test_verdicts_follow_the_rules():
     assert got["webhooks kept up (all delivered after the drain, none dead)"][1] is False
 
 
+def test_the_context_sets_cpu_per_request_and_the_machine_load_beside_the_rules():
+    windows = [_window(30.0 * i, p99, 120.0) for i, p99 in enumerate([900, 20, 20, 40, 60, 80])]
+    for w, load, cpu in zip(windows, [9, 5, 5, 7, 11, 12], [9, 6, 6, 6, 6.6, 7], strict=True):
+        w["load1"], w["api_cpu_ms_per_request"] = float(load), cpu
+    windows[5]["errors"] = 4
+    got = dict(soak_report.context({"windows": windows}))
+    assert got["API CPU per request (both workers)"] == "6.0 → 7.0 ms (1.17×)"
+    assert got["windows with load average < 8 vs ≥ 8"] == (
+        "3 vs 2: median p99 20 vs 70 ms, errors 0 vs 4"
+    )
+    assert "windows with load average < 10 vs ≥ 10" in got
+    for w in windows:  # a run from before the API's CPU was sampled
+        del w["api_cpu_ms_per_request"]
+    assert "API CPU per request (both workers)" not in dict(
+        soak_report.context({"windows": windows})
+    )
+
+
 def test_operations_sum_their_windows():
     a = {
         "by_op": {"call_create": 10, "stats_summary": 1},
@@ -99,6 +117,13 @@ def test_the_soak_section_replaces_itself_and_keeps_the_rest():
     middle = soak_report.put_section("# R\n\n## Soak\n\nold\n\n## Import\n\ni\n", "Soak", ["new"])
     assert middle == "# R\n\n## Soak\n\nnew\n\n## Import\n\ni\n"
     assert soak_report.section(middle, "Import") == "## Import\n\ni\n"
+
+
+def test_make_bench_keeps_the_soak_section_when_it_rewrites_results():
+    old = "# Benchmark results\n\n## Targets\n\nold\n\n## Soak\n\nLast soak\n\n| r |\n"
+    new = "# Benchmark results\n\n## Targets\n\nnew\n\n![chart](results.png)\n"
+    assert report.keep_soak(old, new) == new + "\n## Soak\n\nLast soak\n\n| r |\n\n"
+    assert report.keep_soak("", new) == new and report.keep_soak(new, new) == new
 
 
 # Each flow's steps in order, so that every step finds its pool fed by the one before.
