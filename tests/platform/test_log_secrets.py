@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from csoapi.core.db import make_async_engine, make_engine
+from csoapi.core.driver_errors import not_storable
+from csoapi.core.problems import without_the_value
 from tests.calls.helpers import CALLS, call_body
 from tests.factories import PASSWORD, create_client, create_user
 from tests.servers import free_port, wait_until_serving
@@ -137,3 +139,19 @@ async def test_a_database_error_names_no_value_of_the_request(database):
         texts.append(str(async_error.value))
     for text in texts:
         assert "SELECT" in text and secret not in text, text
+
+
+async def test_a_value_too_large_for_its_column_is_logged_without_it(database, postgres_only):
+    """asyncpg refuses such a value before sending it, in words that quote it; the 422's
+    log line keeps only which argument it was."""
+    engine = make_async_engine(database.url)
+    assert engine is not None
+    try:
+        with pytest.raises(DBAPIError) as refused:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("CREATE TEMP TABLE narrow (n smallint)"))
+                await conn.execute(sa.text("INSERT INTO narrow (n) VALUES (:n)"), {"n": 73_421})
+    finally:
+        await engine.dispose()
+    assert not_storable(refused.value) and "73421" in str(refused.value.orig)
+    assert without_the_value(refused.value) == "invalid input for query argument $1"

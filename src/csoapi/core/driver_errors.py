@@ -47,6 +47,12 @@ def not_storable(exc: BaseException) -> bool:
         return False
     if getattr(exc.orig, "sqlstate", None) in STORAGE_SQLSTATES:
         return True
+    return refused_before_sending(exc)
+
+
+def refused_before_sending(exc: DBAPIError) -> bool:
+    """asyncpg's own refusal of a value its column's type cannot hold (its message quotes
+    the value)."""
     return isinstance(getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError)
 
 

@@ -22,7 +22,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from csoapi.core.audit import AuditEvent
-from csoapi.core.driver_errors import failed_writing, not_storable, transient
+from csoapi.core.driver_errors import (
+    failed_writing,
+    not_storable,
+    refused_before_sending,
+    transient,
+)
 from csoapi.core.errors import DomainError
 from csoapi.core.idempotency import IdempotentReplay
 from csoapi.core.unit import record_refused_request
@@ -280,11 +285,24 @@ def _audit_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
     )
 
 
+def without_the_value(exc: DBAPIError) -> str:
+    """The driver's word for a value it could not store, for the log, without the value
+    (a request's: personal data, a secret). The server's message names only the type
+    ("value too long for type character varying(2)"); asyncpg's own, refusing before it
+    sends, quotes the value ("invalid input for query argument $1: 70000 (value out of
+    int16 range)"), so of that only the argument is kept."""
+    first = (str(exc.orig).splitlines() or [""])[0][:200]
+    if not refused_before_sending(exc):
+        return first
+    named = re.match(r"invalid input for query argument \$\d+", first)
+    return named.group(0) if named else type(exc.orig).__name__
+
+
 async def _db_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     if failed_writing(exc, AUDIT_TABLE):
         return _audit_unavailable(request, exc)
     if not_storable(exc):
-        log.warning("value_not_storable", error=str(exc.orig).splitlines()[0][:200])
+        log.warning("value_not_storable", error=without_the_value(exc))
         return problem_response(
             request,
             422,
