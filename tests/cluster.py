@@ -111,7 +111,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _launch(name: str, args: list[str], env: dict[str, str], folder: Path) -> Process:
+def launch(name: str, args: list[str], env: dict[str, str], folder: Path) -> Process:
     log = folder / f"{name}.log"
     with log.open("wb") as sink:
         popen = subprocess.Popen(  # noqa: S603 - our own entry point and arguments
@@ -190,12 +190,12 @@ class Cluster:
 
     def _api(self, n: int):  # type: ignore[no-untyped-def]
         port = free_port()
-        proc = _launch(f"api-{n}", ["serve", "--port", str(port)], self.env, self.folder)
+        proc = launch(f"api-{n}", ["serve", "--port", str(port)], self.env, self.folder)
         self.api.append(proc)
         return lambda: _wait_api(proc, port)
 
     def _worker(self, n: int):  # type: ignore[no-untyped-def]
-        proc = _launch(f"worker-{n}", ["worker", *self.worker_args], self.env, self.folder)
+        proc = launch(f"worker-{n}", ["worker", *self.worker_args], self.env, self.folder)
         self.workers.append(proc)
         return lambda: _wait_worker(proc)
 

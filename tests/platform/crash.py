@@ -6,10 +6,8 @@ webhook side: what the database marks delivered against what the sink received."
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,70 +23,47 @@ from csoapi.core.events import OutboxEvent
 from csoapi.core.scopes import scopes_for
 from csoapi.webhooks.matching import receives
 from csoapi.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.cluster import CSOAPI, Process, environment, launch
 from tests.servers import free_port, wait_until_serving
 from tests.webhooks.receiver import Receiver
 
-ROOT = Path(__file__).resolve().parents[2]
-CSOAPI = Path(sys.executable).parent / "csoapi"
 # The restarted worker waits out what the killed one had claimed: a lease just over the
 # receivers' timeout (15 s) instead of the default 90 s a batch of five would hold.
 LEASE_SECONDS = 16
 WORKER_GRACE = 10  # seconds the worker may take to be caught holding a claimed batch
 
 
-def environment(settings: Settings) -> dict[str, str]:
-    """The test settings as a process's environment (the tokens the test mints verify)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSOAPI_")}
-    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
-    env.update(
-        CSOAPI_DATABASE_URL=settings.database_url,
-        CSOAPI_ENV="test",
-        CSOAPI_JWT_SECRET=secret,
-        CSOAPI_LOG_LEVEL="WARNING",
-        CSOAPI_PASSWORD_HASH_MEMORY_KIB="1024",
-        CSOAPI_CLIENT_RATE_PER_MINUTE="0",
-        CSOAPI_WEBHOOK_ALLOW_PRIVATE="true",  # the sink listens on 127.0.0.1
-        CSOAPI_MAX_IN_FLIGHT="8",
-        CSOAPI_ALEMBIC_INI=str(ROOT / "alembic.ini"),
-    )
-    return env
-
-
 class Processes:
-    """``csoapi serve`` and ``csoapi worker`` on one database, each run on a port (and in log
-    files) of its own."""
+    """One ``csoapi serve`` and one ``csoapi worker`` on the test database, started, killed
+    and started again (each run on a port and in log files of its own), with the test's
+    settings: the pieces of ``tests/cluster.py``, driven one run at a time."""
 
     def __init__(self, settings: Settings, logs: Path) -> None:
-        self.env = environment(settings)
+        self.env = environment(
+            settings.model_copy(update={"webhook_allow_private": True, "max_in_flight": 8})
+        )
         self.logs = logs
         self.runs = 0
-        self.server: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.server: Process | None = None
+        self.worker: Process | None = None
         self.base = ""
         self.port = 0
-
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        with (self.logs / f"{name}-{self.runs}.log").open("wb") as sink:
-            return subprocess.Popen(  # noqa: S603 - our own entry point
-                [str(CSOAPI), *args], env=self.env, stdout=sink, stderr=subprocess.STDOUT
-            )
 
     def spawn(self) -> None:
         """Both started, on a fresh port (the worker imports while the server does)."""
         self.runs += 1
         self.port = free_port()
-        self.server = self._spawn("serve", "serve", "--port", str(self.port))
-        lease = str(LEASE_SECONDS)
-        self.worker = self._spawn(
-            "worker", "worker", "--idle", "0.1", "--batch", "5", "--lease", lease
-        )
+        serve = ["serve", "--port", str(self.port)]
+        work = ["worker", "--idle", "0.1", "--batch", "5", "--lease", str(LEASE_SECONDS)]
+        self.server = launch(f"serve-{self.runs}", serve, self.env, self.logs)
+        self.worker = launch(f"worker-{self.runs}", work, self.env, self.logs)
 
     def ready(self) -> str:
         """The server's base URL, once it answers."""
         assert self.server is not None
-        if wait_until_serving(self.port, self.server) != 200:
+        if wait_until_serving(self.port, self.server.popen) != 200:
             self.kill()
-            raise AssertionError(self.log("serve")[-3000:])
+            raise AssertionError(self.server.text()[-3000:])
         self.base = f"http://127.0.0.1:{self.port}"
         return self.base
 
@@ -96,31 +71,25 @@ class Processes:
         self.spawn()
         return self.ready()
 
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}-{self.runs}.log").read_text(errors="replace")
-
     def kill(self, *names: str) -> None:
         """SIGKILL (``server``, ``worker``; both by default): no handler runs, no transaction
         is ended by the process."""
-        procs = [getattr(self, n) for n in names or ("server", "worker")]
+        procs = [p for n in names or ("server", "worker") if (p := getattr(self, n))]
         for proc in procs:
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+            proc.signal(signal.SIGKILL)
         for proc in procs:
-            if proc is not None:
-                proc.wait(timeout=20)
+            proc.popen.wait(timeout=20)
 
     def stop(self) -> None:
-        for proc in (self.server, self.worker):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-        for proc in (self.server, self.worker):
-            if proc is not None:
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=20)
+        procs = [p for p in (self.server, self.worker) if p is not None]
+        for proc in procs:
+            proc.signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.popen.kill()
+                proc.popen.wait(timeout=20)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own entry point

@@ -34,9 +34,8 @@ from csoapi.evidence.service import ItemFilters, ItemService
 router = APIRouter(prefix="/evidence", tags=["evidence"])
 Reader = carrier(ItemService, "evidence:read")
 Writer = carrier(ItemService, "evidence:write")
-Intake = carrier(ItemService, "evidence:write", idempotency="optional")
-# A custody append is never undone, so a retry must not append twice: an Idempotency-Key
-# makes it safe (the contract: POSTs that create resources accept one).
+# Intake and custody appends take an Idempotency-Key (the contract: POSTs that create accept
+# one): a custody event is never undone, so a retry must replay, not append twice.
 Recorder = carrier(ItemService, "evidence:write", idempotency="optional")
 E = (401, 403, 422)
 
@@ -56,7 +55,7 @@ def _one(svc: ItemService, item) -> Reply:  # type: ignore[no-untyped-def]
     response_model=ItemRead,
     responses=error_responses(*E, 409),
 )
-async def create_item(body: ItemCreate, unit: Intake) -> Response:
+async def create_item(body: ItemCreate, unit: Recorder) -> Response:
     def work(svc: ItemService) -> Reply:
         item = svc.create(body)
         return created(svc.view(item), location=f"/api/v1/evidence/{item.id}", version=item.version)
