@@ -22,7 +22,7 @@ import psycopg
 import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
-from schemathesis.config import CheckConfig
+from schemathesis.config import CheckConfig, ChecksConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
 
@@ -144,25 +144,34 @@ def _storage(s: Any) -> dict[str, str]:
     return {"loc:room": str(room.id), "loc:shelf": str(shelf.id), "loc:property": str(prop.id)}
 
 
-TOKENS = Tokens(f"sqlite:///{_DIR / 'api.db'}")
-schema = schemathesis.openapi.from_asgi("/openapi.json", TOKENS.app)
-PG_TOKENS: Tokens | None = None
-if PG_SKIP_REASON is None:
-    _pg_name = f"csoapi_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    PG_TOKENS = Tokens(
-        str(sa.make_url(normalize_url(PG_ADMIN_URL)).set(database=_pg_name)), _pg_name
-    )
-    pg_schema = schemathesis.openapi.from_asgi("/openapi.json", PG_TOKENS.app)
-else:
-    pg_schema = schema  # collected, then skipped below with the reason
-# Text with U+0000 is a 422 everywhere, as the API's description says (tested in
-# test_errors); JSON Schema has no way to say so per string.
-for _schema in (schema, pg_schema):
-    _schema.config.generation.update(allow_x00=False)
+OPENED: list[Tokens] = []
+
+
+def apps(name: str) -> tuple[Tokens, Any, Tokens | None, Any]:
+    """An app on SQLite and one on PostgreSQL (None when it is unreachable: its schema is
+    then SQLite's, collected, and its tests skipped with the reason), each with its schema,
+    on databases of their own: each test module fuzzes its own (the stateful run puts its
+    rows back before each scenario, and another module's would make that slow)."""
+    sqlite = Tokens(f"sqlite:///{_DIR / f'{name}.db'}")
+    OPENED.append(sqlite)
+    api = schemathesis.openapi.from_asgi("/openapi.json", sqlite.app)
+    pg, pg_api = None, api
+    if PG_SKIP_REASON is None:
+        pg_name = f"csoapi_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        pg = Tokens(str(sa.make_url(normalize_url(PG_ADMIN_URL)).set(database=pg_name)), pg_name)
+        OPENED.append(pg)
+        pg_api = schemathesis.openapi.from_asgi("/openapi.json", pg.app)
+    # Text with U+0000 is a 422 everywhere, as the API's description says (tested in
+    # test_errors); JSON Schema has no way to say so per string.
+    for each in (api, pg_api):
+        each.config.generation.update(allow_x00=False)
+    return sqlite, api, pg, pg_api
+
+
 # A body the schema refuses, sent by a caller who may use the operation, is refused as bad
 # input before anything else is looked at: not a 404 for the id it names, a 409 for the
 # state it finds, a 428 or 412 for its If-Match, which schemathesis takes as refusals too.
-ANY_REFUSAL = schema.config.checks.negative_data_rejection  # schemathesis's default
+ANY_REFUSAL = ChecksConfig().negative_data_rejection  # schemathesis's default
 BAD_BODY = CheckConfig(expected_statuses=["413", "415", "422"])
 
 
@@ -187,19 +196,18 @@ def report() -> None:
     """What each run's requests to operations that name a record answered (pytest -s), since
     the last report."""
     for run, counts in sorted(REACHED.items()):
-        found = sum(n for k, n in counts.items() if not k.endswith(" 404"))
-        print(f"\n{run}: {found} of {counts.total()} answered other than 404; {dict(counts)}")
+        ok = sum(n for k, n in counts.items() if k.split()[1].startswith("2"))
+        missing = sum(n for k, n in counts.items() if k.endswith(" 404"))
+        print(f"\n{run}: {counts.total()} requests, {ok} 2xx, {missing} 404; {dict(counts)}")
     REACHED.clear()
 
 
 def _close() -> None:
-    for tokens in (TOKENS, PG_TOKENS):
-        if tokens is not None:
-            tokens.close()
+    for tokens in OPENED:
+        tokens.close()
     shutil.rmtree(_DIR, ignore_errors=True)
 
 
-# Both test modules use the apps, in either order: they are closed when the process ends.
 atexit.register(_close)
 
 

@@ -15,16 +15,15 @@ import pytest
 from tests.conftest import PG_SKIP_REASON
 from tests.schemathesis_harness import (
     FUZZ,
-    PG_TOKENS,
     REACHED,
-    TOKENS,
     Tokens,
+    apps,
     callers,
-    pg_schema,
     prepared,
     report,
-    schema,
 )
+
+TOKENS, schema, PG_TOKENS, pg_schema = apps("stateless")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,16 +18,15 @@ from schemathesis.generation.stateful.state_machine import normalize_name
 from tests.conftest import PG_SKIP_REASON
 from tests.schemathesis_harness import (
     FUZZ,
-    PG_TOKENS,
     REACHED,
-    TOKENS,
     Tokens,
+    apps,
     callers,
-    pg_schema,
     prepared,
     report,
-    schema,
 )
+
+TOKENS, schema, PG_TOKENS, pg_schema = apps("stateful")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,8 +44,8 @@ def _report():
 STATEFUL_PRINCIPALS = ("sergeant", "records", "admin", "cad")
 # `make test`: a few short scenarios, the same ones every run; `make fuzz`: ten times the
 # steps, new ones each time.
-STEPS = int(os.environ.get("CSOAPI_FUZZ_STEPS", "8"))
-SCENARIOS = int(os.environ.get("CSOAPI_FUZZ_SCENARIOS", "20"))
+STEPS = int(os.environ.get("CSOAPI_FUZZ_STEPS", "10"))
+SCENARIOS = int(os.environ.get("CSOAPI_FUZZ_SCENARIOS", "30"))
 STATEFUL = settings(
     FUZZ,
     max_examples=SCENARIOS,
