@@ -45,10 +45,12 @@ test: dev contract-tools
 	$(MAKE) --no-print-directory spectral
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
-## make fuzz: the contract fuzzing of `make test` (tests/test_schemathesis.py) with ten times the
-## examples per operation, new ones each run (nightly-style; `make test` repeats the same few)
+## make fuzz: the contract fuzzing of `make test` (tests/test_schemathesis*.py), nightly-style, new
+## examples each run (`make test` repeats the same few): ten times the examples per operation
+## (100), and stateful scenarios that follow the contract's links ten times as long (100 steps)
 fuzz: dev
-	CSOAPI_FUZZ_EXAMPLES=100 CSOAPI_FUZZ_RANDOM=1 $(BIN)/pytest tests/test_schemathesis.py
+	CSOAPI_FUZZ_EXAMPLES=100 CSOAPI_FUZZ_STEPS=100 CSOAPI_FUZZ_RANDOM=1 \
+	  $(BIN)/pytest tests/test_schemathesis.py tests/test_schemathesis_stateful.py
 
 lint: dev
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""What the schemathesis harness (``tests/test_schemathesis.py``) does to generated requests
+"""What the schemathesis harness (``tests/schemathesis_harness.py``) does to generated requests
 so that they reach the rules past schema validation, and the one check it narrows.
 
 JSON Schema cannot state a rule across fields or records (a window's order, a reference to a

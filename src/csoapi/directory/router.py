@@ -121,7 +121,8 @@ async def create_service(body: ServiceCreate, unit: Creator) -> Response:
     "/services/{service_id}",
     operation_id="services_update",
     description="Changes a service: the parts given (categories, phones, schedules, locations) "
-    "replace the old ones whole.",
+    "replace the old ones whole. 422 `name_required` or `status_required` for a null name or "
+    "status.",
     summary="Change a service; parts given (categories, phones, schedules, locations) replace",
     response_model=ServiceRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),
@@ -170,7 +171,8 @@ async def create_organization(body: OrganizationCreate, unit: Creator) -> Respon
 @router.patch(
     "/organizations/{organization_id}",
     operation_id="organizations_update",
-    description="Changes an organization's fields.",
+    description="Changes an organization's fields. 422 `name_required` or "
+    "`description_required` for a null name or description.",
     summary="Change an organization",
     response_model=OrganizationRead,
     responses=error_responses(401, 403, 404, 412, 422, 428),

@@ -88,6 +88,11 @@ class DirectoryService:
     ) -> Organization:
         change = self.organizations.begin(key, if_match, required=self.source == "api")
         fields = data.model_dump(exclude_unset=True)
+        _named(fields)
+        if "description" in fields and fields["description"] is None:
+            raise Unprocessable(
+                "An organization's description cannot be null", code="description_required"
+            )
         for name, value in fields.items():
             setattr(change.row, name, value)
         change.row.last_modified = last_modified or utcnow()
@@ -143,6 +148,7 @@ class DirectoryService:
         given = data.model_dump(exclude_unset=True)
         if "status" in given and data.status is None:
             raise Unprocessable("status cannot be null", code="status_required")
+        _named(given)
         for name in given.keys() - _CHILDREN:
             value = getattr(data, name)
             setattr(row, name, value.value if name == "status" else value)
@@ -211,3 +217,10 @@ class DirectoryService:
             count=len(items),
         )
         return items, nxt
+
+
+def _named(given: dict[str, object]) -> None:
+    """A record of the directory always has its name: a change cannot set it to null (422,
+    never the database's refusal)."""
+    if "name" in given and given["name"] is None:
+        raise Unprocessable("name cannot be null", code="name_required")
