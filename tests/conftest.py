@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from csoapi.core.config import Environment, Settings
+from csoapi.core.config import Environment, Settings, get_settings
 from csoapi.core.db import (
     make_async_engine,
     make_engine,
@@ -267,6 +267,20 @@ async def client(
 def live_client(client) -> httpx.AsyncClient:
     """The same client (every test's requests really commit); the name concurrency tests use."""
     return client
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """The environment of a `csoapi` command run in the test (typer's CliRunner): a SQLite
+    file of its own, test settings; its URL."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("CSOAPI_DATABASE_URL", url)
+    monkeypatch.setenv("CSOAPI_ENV", "test")
+    monkeypatch.setenv("CSOAPI_JWT_SECRET", "cli-test-" + "s" * 40)
+    monkeypatch.setenv("CSOAPI_PASSWORD_HASH_MEMORY_KIB", "1024")
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
 
 
 @pytest.fixture

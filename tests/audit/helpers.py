@@ -21,3 +21,11 @@ def tamper(database, stmt: str | sa.Executable) -> None:
         if database.is_postgres:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         conn.execute(sa.text(stmt) if isinstance(stmt, str) else stmt)
+
+
+def migrated_with_an_admin(runner, cli) -> None:
+    """``csoapi migrate``, then one administrator made: the database a CLI test starts from
+    (the ``cli_env`` fixture's), its audit trail one row."""
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    made = runner.invoke(cli, ["users", "create", "--username", "a.admin", "--role", "admin"])
+    assert made.exit_code == 0, made.output

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from csoapi.cli import app as cli
 from csoapi.core.audit import AuditEvent
 from csoapi.core.audit_chain import GENESIS, AuditSeal, row_hash, seal_pass, verify
-from csoapi.core.config import get_settings
 from csoapi.core.db import make_session_factory
-from tests.audit.helpers import some_audit_rows, tamper
+from tests.audit.helpers import migrated_with_an_admin, some_audit_rows, tamper
 
 
 async def test_rows_are_sealed_in_order_and_verify(client, db, settings, database):
@@ -77,27 +76,17 @@ def test_every_field_is_in_the_hash(field, value):
     assert row_hash("1" * 64, row) != row_hash(GENESIS, row)
 
 
-def test_the_cli_seals_and_verifies(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'chain.db'}"
-    monkeypatch.setenv("CSOAPI_DATABASE_URL", url)
-    monkeypatch.setenv("CSOAPI_ENV", "test")
-    monkeypatch.setenv("CSOAPI_JWT_SECRET", "chain-test-" + "s" * 40)
-    monkeypatch.setenv("CSOAPI_PASSWORD_HASH_MEMORY_KIB", "1024")
-    get_settings.cache_clear()
+def test_the_cli_seals_and_verifies(cli_env):
+    url = cli_env
     runner = CliRunner()
-    try:
-        assert runner.invoke(cli, ["migrate"]).exit_code == 0
-        made = runner.invoke(cli, ["users", "create", "--username", "a.admin", "--role", "admin"])
-        assert made.exit_code == 0, made.output
-        sealed = runner.invoke(cli, ["audit", "seal"])
-        assert sealed.exit_code == 0 and "sealed 1 audit rows" in sealed.output, sealed.output
-        good = runner.invoke(cli, ["audit", "verify"])
-        assert good.exit_code == 0 and "1 rows sealed, 0 not yet" in good.output, good.output
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_event SET action = 'user.delete'"))
-        engine.dispose()
-        bad = runner.invoke(cli, ["audit", "verify"])
-        assert bad.exit_code == 1 and "broken at seal 1" in bad.output, bad.output
-    finally:
-        get_settings.cache_clear()
+    migrated_with_an_admin(runner, cli)
+    sealed = runner.invoke(cli, ["audit", "seal"])
+    assert sealed.exit_code == 0 and "sealed 1 audit rows" in sealed.output, sealed.output
+    good = runner.invoke(cli, ["audit", "verify"])
+    assert good.exit_code == 0 and "1 rows sealed, 0 not yet" in good.output, good.output
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_event SET action = 'user.delete'"))
+    engine.dispose()
+    bad = runner.invoke(cli, ["audit", "verify"])
+    assert bad.exit_code == 1 and "broken at seal 1" in bad.output, bad.output

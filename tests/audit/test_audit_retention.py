@@ -17,10 +17,9 @@ from csoapi.cli import app as cli
 from csoapi.core.audit import AuditEvent
 from csoapi.core.audit_chain import PURGE_ACTION, AuditSeal, seal_pass, verify
 from csoapi.core.audit_retention import POLICY, RetentionTooShort, cutoff, load_policy, purge
-from csoapi.core.config import get_settings
 from csoapi.core.db import make_session_factory
 from csoapi.core.models import utcnow
-from tests.audit.helpers import some_audit_rows, tamper
+from tests.audit.helpers import migrated_with_an_admin, some_audit_rows, tamper
 from tests.factories import ctx
 
 FLOOR = POLICY.minimum_days
@@ -157,29 +156,19 @@ def _a_column(table: str) -> str:
     return "outcome = 'denied'" if table == "audit_event" else "prev_hash = prev_hash"
 
 
-def test_the_cli_refuses_a_short_retention_and_purges_a_long_one(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'retention.db'}"
-    monkeypatch.setenv("CSOAPI_DATABASE_URL", url)
-    monkeypatch.setenv("CSOAPI_ENV", "test")
-    monkeypatch.setenv("CSOAPI_JWT_SECRET", "retention-test-" + "s" * 40)
-    monkeypatch.setenv("CSOAPI_PASSWORD_HASH_MEMORY_KIB", "1024")
-    get_settings.cache_clear()
+def test_the_cli_refuses_a_short_retention_and_purges_a_long_one(cli_env):
+    url = cli_env
     runner = CliRunner()
-    try:
-        assert runner.invoke(cli, ["migrate"]).exit_code == 0
-        made = runner.invoke(cli, ["users", "create", "--username", "a.admin", "--role", "admin"])
-        assert made.exit_code == 0, made.output
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.update(AuditEvent).values(at=utcnow() - timedelta(days=400)))
-        engine.dispose()
-        short = runner.invoke(cli, ["audit", "purge", "--keep-days", "90"])
-        assert short.exit_code == 1 and "at least 365 days" in short.output, short.output
-        dry = runner.invoke(cli, ["audit", "purge", "--dry-run"])
-        assert dry.exit_code == 0 and "would remove 1 audit rows" in dry.output, dry.output
-        done = runner.invoke(cli, ["audit", "purge"])
-        assert done.exit_code == 0 and "removed 1 audit rows" in done.output, done.output
-        good = runner.invoke(cli, ["audit", "verify"])
-        assert good.exit_code == 0 and "1 rows sealed" in good.output, good.output
-    finally:
-        get_settings.cache_clear()
+    migrated_with_an_admin(runner, cli)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(AuditEvent).values(at=utcnow() - timedelta(days=400)))
+    engine.dispose()
+    short = runner.invoke(cli, ["audit", "purge", "--keep-days", "90"])
+    assert short.exit_code == 1 and "at least 365 days" in short.output, short.output
+    dry = runner.invoke(cli, ["audit", "purge", "--dry-run"])
+    assert dry.exit_code == 0 and "would remove 1 audit rows" in dry.output, dry.output
+    done = runner.invoke(cli, ["audit", "purge"])
+    assert done.exit_code == 0 and "removed 1 audit rows" in done.output, done.output
+    good = runner.invoke(cli, ["audit", "verify"])
+    assert good.exit_code == 0 and "1 rows sealed" in good.output, good.output

@@ -2,26 +2,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from csoapi.cli import app
-from csoapi.core.config import get_settings
 from csoapi.core.migrate import upgrade
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("CSOAPI_DATABASE_URL", url)
-    monkeypatch.setenv("CSOAPI_ENV", "test")
-    monkeypatch.setenv("CSOAPI_JWT_SECRET", "cli-test-" + "s" * 40)
-    monkeypatch.setenv("CSOAPI_PASSWORD_HASH_MEMORY_KIB", "1024")
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def test_migrate_users_clients_and_seed(cli_env):

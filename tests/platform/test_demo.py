@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 from csoapi.cli import app
 from csoapi.core.config import get_settings
 from csoapi.core.migrate import upgrade
-from csoapi.main import create_app
-from tests.conftest import make_settings
-from tests.probes import close
+from tests.conftest import make_settings, serving
 
 runner = CliRunner()
 
@@ -98,9 +96,7 @@ async def _token(c: httpx.AsyncClient, **form: str) -> dict[str, str]:
 
 async def test_the_readme_walkthroughs_work_on_the_demo(seeded):
     env = _env(seeded["dir"] / "csoapi-demo.env")
-    the_app = create_app(make_settings(seeded["url"]))
-    transport = httpx.ASGITransport(app=the_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with serving(make_settings(seeded["url"])) as c:
         portal = await _token(
             c,
             grant_type="client_credentials",
@@ -156,7 +152,6 @@ async def test_the_readme_walkthroughs_work_on_the_demo(seeded):
         assert len(groups) == 2 and all(g["last_met_at"] for g in groups)
         r = await c.get(f"/api/v1/outreach/watch-groups/{groups[0]['id']}/contacts", headers=cso)
         assert r.status_code == 200 and r.json()["contacts"][0]["name"] == "Pat Placeholder"
-    await close(the_app)
 
 
 async def test_a_records_clerk_finds_chicago_tows_with_fees_and_a_release(seeded):
@@ -165,9 +160,7 @@ async def test_a_records_clerk_finds_chicago_tows_with_fees_and_a_release(seeded
     part paid), one paid in full and released."""
     env = _env(seeded["dir"] / "csoapi-demo.env")
     assert "Chicago tows" in seeded["first"].output
-    the_app = create_app(make_settings(seeded["url"]))
-    transport = httpx.ASGITransport(app=the_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with serving(make_settings(seeded["url"])) as c:
         clerk = await _token(
             c,
             grant_type="password",
@@ -208,4 +201,3 @@ async def test_a_records_clerk_finds_chicago_tows_with_fees_and_a_release(seeded
         assert 200 <= len(history) < 300  # the sample's 300 rows, less the refused ones
         assert {i["jurisdiction"] for i in history} == {"US-IL"}
         assert all(i["external_id"] and i["towed_at"] < "2022-06" for i in history)
-    await close(the_app)
