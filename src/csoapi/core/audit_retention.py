@@ -61,27 +61,31 @@ class Purged:
     through_seq: int
 
 
-def _removable(session: Session, before: datetime, batch: int) -> list[AuditSeal]:
-    """The chain's oldest seals, up to ``batch``, all of whose rows are older than ``before``
-    (stopping at the first younger one, so that only a prefix of the chain goes)."""
+def _prefix(session: Session, before: datetime) -> sa.ColumnElement[bool]:
+    """The chain's seals all of whose rows are older than ``before``: those before the first
+    younger one, so that only a prefix of the chain goes."""
     first_young = session.scalar(
         sa.select(sa.func.min(AuditSeal.seq))
         .join(AuditEvent, AuditEvent.id == AuditSeal.audit_id)
         .where(AuditEvent.at >= before)
     )
-    query = sa.select(AuditSeal).order_by(AuditSeal.seq).limit(batch)
-    if first_young is not None:
-        query = query.where(AuditSeal.seq < first_young)
-    return list(session.scalars(query).all())
+    return sa.true() if first_young is None else AuditSeal.seq < first_young
+
+
+def _seal_everything(session: Session) -> None:
+    """Seal what is unsealed, as the purge does first (the sealer's lock is held for the rest
+    of the transaction)."""
+    while seal(session):
+        pass
 
 
 def eligible(session: Session, before: datetime) -> int:
     """How many rows a purge with this cutoff would remove (the dry run's count). It seals
     what is unsealed first, as the purge does, in the caller's transaction: a dry run rolls
     that back."""
-    while seal(session):
-        pass
-    return len(_removable(session, before, batch=10**9))
+    _seal_everything(session)
+    count = sa.select(sa.func.count()).select_from(AuditSeal).where(_prefix(session, before))
+    return int(session.scalar(count) or 0)
 
 
 def purge(
@@ -91,9 +95,9 @@ def purge(
     are all older than the retention period, and record the purge in the chain. None when
     nothing is old enough. Commits nothing."""
     before = cutoff(keep_days, now)
-    while seal(session):  # takes the sealer's lock for the rest of the transaction
-        pass
-    marks = _removable(session, before, batch)
+    _seal_everything(session)
+    query = sa.select(AuditSeal).where(_prefix(session, before)).order_by(AuditSeal.seq)
+    marks = list(session.scalars(query.limit(batch)))
     if not marks:
         return None
     last = marks[-1]
