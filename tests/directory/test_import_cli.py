@@ -8,13 +8,12 @@ import json
 from typer.testing import CliRunner
 
 from csoapi.cli import app
-from tests.platform.test_cli import cli_env  # noqa: F401 - the fixture
 
 runner = CliRunner()
 ORG_ID = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
 
 
-def test_import_services_reports_and_reruns(cli_env, shared_data, tmp_path):  # noqa: F811
+def test_import_services_reports_and_reruns(cli_env, shared_data, tmp_path):
     examples = shared_data / "standards" / "hsds" / "examples"
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     r = runner.invoke(app, ["import", "services", str(examples / "csv")])
@@ -32,7 +31,7 @@ def test_import_services_reports_and_reruns(cli_env, shared_data, tmp_path):  # 
     assert r.exit_code == 0
 
 
-def test_provider_clients_name_their_organization(cli_env, shared_data):  # noqa: F811
+def test_provider_clients_name_their_organization(cli_env, shared_data):
     examples = shared_data / "standards" / "hsds" / "examples"
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     base = ["clients", "create", "--name", "Counselling system", "--kind", "provider"]
