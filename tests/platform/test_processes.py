@@ -91,15 +91,23 @@ class Sent:
 
 
 async def _send(http: httpx.AsyncClient, url: str, request: dict[str, Any], sent: Sent):
+    keyed = "Idempotency-Key" in request["with"].get("headers", {})
+    r: httpx.Response | None = None
     for _ in range(RETRIES):
-        r = await http.request(
-            request.get("method", "POST"), url + request["path"], **request["with"]
-        )
+        try:
+            r = await http.request(
+                request.get("method", "POST"), url + request["path"], **request["with"]
+            )
+        except httpx.TransportError:
+            if not keyed:  # only a keyed request may be sent again: it cannot act twice
+                raise
+            sent.retries += 1  # a kept-alive connection the server closed as it was reused
+            continue
         if r.status_code != 503 or "retry-after" not in r.headers:
             return r
         sent.retries += 1
         await asyncio.sleep(float(r.headers["retry-after"]))
-    raise AssertionError(f"still 503 after {RETRIES} tries: {r.text}")
+    raise AssertionError(f"no final answer after {RETRIES} tries: {r.text if r else 'none'}")
 
 
 async def spread(
